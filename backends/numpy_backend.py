@@ -1,0 +1,116 @@
+"""The reference backend: host arrays and NumPy's functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minigrad.backend import Backend
+
+
+class NumPyBackend(Backend):
+    """Arrays are ``numpy.ndarray``; every function is NumPy's own."""
+
+    name = "numpy"
+
+    def __init__(self) -> None:
+        self.rng = np.random.default_rng()
+
+    # creation and transfer
+    def asarray(self, data: Any, dtype: np.dtype | None = None) -> np.ndarray:
+        return np.array(data, dtype=dtype)
+
+    def to_numpy(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def from_backend(self, x: Any, source: Backend) -> np.ndarray:
+        return source.to_numpy(x)
+
+    zeros = staticmethod(np.zeros)
+    ones = staticmethod(np.ones)
+    full = staticmethod(np.full)
+
+    def arange(self, start: Any, stop: Any, step: Any, dtype: np.dtype) -> np.ndarray:
+        return np.arange(start, stop, step, dtype=dtype)
+
+    def astype(self, x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        return x.astype(dtype)
+
+    def copy(self, x: np.ndarray) -> np.ndarray:
+        return x.copy()
+
+    # random numbers
+    def seed(self, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def randn(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        return self.rng.standard_normal(shape, dtype=dtype)
+
+    def rand(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        return self.rng.random(shape, dtype=dtype)
+
+    def permutation(self, n: int) -> np.ndarray:
+        return self.rng.permutation(n)
+
+    # elementwise
+    add = staticmethod(np.add)
+    sub = staticmethod(np.subtract)
+    mul = staticmethod(np.multiply)
+    div = staticmethod(np.true_divide)
+    pow = staticmethod(np.power)
+    maximum = staticmethod(np.maximum)
+    minimum = staticmethod(np.minimum)
+    neg = staticmethod(np.negative)
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    sqrt = staticmethod(np.sqrt)
+    abs = staticmethod(np.abs)
+    tanh = staticmethod(np.tanh)
+    sign = staticmethod(np.sign)
+    lt = staticmethod(np.less)
+    le = staticmethod(np.less_equal)
+    gt = staticmethod(np.greater)
+    ge = staticmethod(np.greater_equal)
+    eq = staticmethod(np.equal)
+    ne = staticmethod(np.not_equal)
+    where = staticmethod(np.where)
+    clip = staticmethod(np.clip)
+
+    # reductions
+    def sum(self, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+        return np.sum(x, axis=axis, keepdims=keepdims)
+
+    def max(self, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+        return np.max(x, axis=axis, keepdims=keepdims)
+
+    def min(self, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+        return np.min(x, axis=axis, keepdims=keepdims)
+
+    def argmax(self, x: np.ndarray, axis: int | None = None, keepdims: bool = False):
+        return np.argmax(x, axis=axis, keepdims=keepdims)
+
+    def argmin(self, x: np.ndarray, axis: int | None = None, keepdims: bool = False):
+        return np.argmin(x, axis=axis, keepdims=keepdims)
+
+    # movement and indexing
+    reshape = staticmethod(np.reshape)
+    transpose = staticmethod(np.transpose)
+    broadcast_to = staticmethod(np.broadcast_to)
+    concatenate = staticmethod(np.concatenate)
+    stack = staticmethod(np.stack)
+
+    def getitem(self, x: np.ndarray, index: Any) -> np.ndarray:
+        return x[index]
+
+    def setitem(self, x: np.ndarray, index: Any, value: Any) -> None:
+        x[index] = value
+
+    def scatter_add(self, shape: tuple[int, ...], index: Any, values: np.ndarray) -> np.ndarray:
+        out = np.zeros(shape, dtype=values.dtype)
+        np.add.at(out, index, values)
+        return out
+
+    # linear algebra
+    matmul = staticmethod(np.matmul)
+

@@ -1,0 +1,63 @@
+"""minigrad: a tape-based autodiff framework with pluggable device backends."""
+
+from .autograd import Context, backward, enable_grad, grad, is_grad_enabled, no_grad
+from .backend import (
+    Backend,
+    BackendUnavailable,
+    devices,
+    get_backend,
+    get_default_device,
+    register_backend,
+    set_default_device,
+)
+from .creation import arange, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
+from .dtypes import bool_, float16, float32, float64, int8, int16, int32, int64, uint8
+from .function import Function
+from .gradcheck import GradcheckError, gradcheck
+from .random import manual_seed
+from .tensor import Tensor
+from .tensor_functions import (
+    abs,
+    argmax,
+    argmin,
+    broadcast_to,
+    cat,
+    clamp,
+    clip,
+    concatenate,
+    exp,
+    flatten,
+    log,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    relu,
+    reshape,
+    sigmoid,
+    sqrt,
+    squeeze,
+    stack,
+    sum,
+    tanh,
+    transpose,
+    unsqueeze,
+    var,
+    where,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Backend", "BackendUnavailable", "Context", "Function", "GradcheckError", "Tensor",
+    "abs", "arange", "argmax", "argmin", "backward", "bool_", "broadcast_to", "cat", "clamp",
+    "clip", "concatenate", "devices", "enable_grad", "exp", "flatten", "float16", "float32",
+    "float64", "full", "get_backend", "get_default_device", "grad", "gradcheck", "int8",
+    "int16", "int32", "int64", "is_grad_enabled", "log", "manual_seed", "matmul", "max",
+    "maximum", "mean", "min", "minimum", "no_grad", "ones", "ones_like", "rand", "randn",
+    "register_backend", "relu", "reshape", "set_default_device", "sigmoid", "sqrt", "squeeze",
+    "stack", "sum", "tanh", "tensor", "transpose", "uint8", "unsqueeze", "var", "where",
+    "zeros", "zeros_like",
+]

@@ -1,0 +1,327 @@
+"""The tape: what each op records, and the backward pass that replays it in reverse.
+
+Recording is define-by-run. Every op applied to a tensor that requires grad creates a
+``Context`` (the node of the graph, and the ``ctx`` its forward and backward receive):
+it holds its inputs, what the gradient needs, and a sequence number that grows with
+every recorded op. The backward pass replays the recorded ops in reverse order of
+those numbers, so each node is visited once, after every op that used its output.
+
+Gradient formulas of the built-in ops are written with operators and ``ctx.xp``, so the
+same formula runs on plain backend arrays (nothing recorded: fast) or on tensors (the
+backward pass is itself recorded: ``create_graph=True`` for higher-order gradients).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+grad_enabled = True
+_sequence = itertools.count()
+
+
+class _GradMode:
+    """Sets grad mode inside a ``with`` block, or around a function as a decorator."""
+
+    mode: bool
+
+    def __enter__(self) -> None:
+        global grad_enabled
+        self._previous = grad_enabled
+        grad_enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        global grad_enabled
+        grad_enabled = self._previous
+
+    def __call__(self, fn: Callable) -> Callable:
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with type(self)():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Nothing computed inside is recorded: ``with mg.no_grad():`` or ``@mg.no_grad()``."""
+
+    mode = False
+
+
+class enable_grad(_GradMode):
+    """Recording is back on inside, even within ``no_grad``."""
+
+    mode = True
+
+
+def is_grad_enabled() -> bool:
+    return grad_enabled
+
+
+class Context:
+    """One recorded op: the node of the graph and the ``ctx`` of its forward and backward.
+
+    Set by the tape: ``op`` (the Function class), ``inputs`` (per input: the Context
+    that produced it, the leaf tensor itself, or None when it needs no gradient),
+    ``seq``, and ``shape``/``dtype``/``backend`` of the output. An op may store anything
+    else it needs as attributes.
+    """
+
+    __slots__ = ("op", "inputs", "seq", "shape", "dtype", "backend", "_args", "_output_version",
+                 "saved_tensors", "xp", "__dict__")
+    _saved: Any = ()  # what the backward pass will need; None once freed
+
+    def save_for_backward(self, *tensors: Any) -> None:
+        """Keep tensors for the backward pass (checked there for in-place changes)."""
+        self._saved = tensors
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """Per input, whether a gradient for it is wanted."""
+        return tuple([entry is not None for entry in self.inputs])
+
+    def __repr__(self) -> str:
+        return f"<{self.op.__name__} node #{self.seq}>"
+
+
+def graph_error() -> RuntimeError:
+    return RuntimeError(
+        "Trying to backward through the graph a second time (or to use its gradients after "
+        "they were freed). Pass retain_graph=True to the first backward() or mg.grad() call "
+        "if you need to backward through the graph twice."
+    )
+
+
+def check_saved(ctx: Context) -> None:
+    """Raise if a tensor saved for this op was changed in place after the op was recorded.
+
+    A version counter holds the sequence number of the last in-place op on its tensor,
+    so a saved tensor is stale exactly when that number is newer than the op's own.
+    """
+    op = ctx.op
+    if not op.array_level:
+        tensors = ctx._saved
+    else:
+        tensors = ctx._args if op.saves_inputs else ()
+        if op.saves_output and ctx._output_version[0] > ctx.seq:
+            _stale(ctx, len(tensors), ctx._output_version[0])
+    for i, t in enumerate(tensors):
+        if isinstance(t, Tensor) and t._version[0] > ctx.seq:
+            _stale(ctx, i, t._version[0])
+
+
+def _stale(ctx: Context, index: int, changed_at: int) -> None:
+    raise RuntimeError(
+        f"one of the tensors needed for gradient computation has been modified by an "
+        f"in-place operation: saved tensor {index} of {ctx.op.__name__} (node #{ctx.seq}) was "
+        f"changed by op #{changed_at}, recorded after it. Compute without the in-place op "
+        f"(e.g. `x = x + y` instead of `x += y`), or clone before it."
+    )
+
+
+def _saved_as_tensors(ctx: Context) -> tuple:
+    """What a built-in op saved, as tensors that keep their history (for create_graph)."""
+    saved = list(ctx._args) if ctx.op.saves_inputs else []
+    if ctx.op.saves_output:
+        saved.append(Tensor._make(ctx._saved[-1], ctx.backend, ctx))
+    return tuple(saved)
+
+
+def _call_backward(ctx: Context, grad: Any, create_graph: bool) -> tuple:
+    """Run one op's gradient formula on tensors: user Functions, and all ops in graph mode."""
+    global grad_enabled
+    op = ctx.op
+    if op.array_level:
+        ctx.saved_tensors = _saved_as_tensors(ctx)
+        ctx.xp = tensor_xp
+    else:
+        ctx.saved_tensors = ctx._saved
+    if not create_graph:
+        grad = Tensor._make(grad, ctx.backend)
+    previous, grad_enabled = grad_enabled, create_graph
+    try:
+        grads = op.backward(ctx, grad)
+    finally:
+        grad_enabled = previous
+    if not isinstance(grads, tuple):
+        grads = (grads,)
+    if len(grads) != len(ctx.inputs):
+        raise RuntimeError(
+            f"{op.__name__}.backward returned {len(grads)} gradients for "
+            f"{len(ctx.inputs)} inputs"
+        )
+    if not create_graph:
+        grads = tuple(g.data if isinstance(g, Tensor) else g for g in grads)
+    return grads
+
+
+def run_backward(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[Any],
+    retain_graph: bool,
+    create_graph: bool,
+    capture: dict | None = None,
+) -> None:
+    """Backpropagate from ``roots``: replay the recorded ops from the newest to the oldest.
+
+    A node's gradient is complete when it leaves the heap, since every op that used its
+    output was recorded later. Leaf gradients accumulate into ``.grad``; or, when
+    ``capture`` maps leaves and contexts to None, they are put there and ``.grad`` is left.
+    Gradients are never changed in place, so several may share memory.
+    """
+    pending: dict[Any, Any] = {}  # node or leaf -> gradient summed so far
+    heap: list[tuple[int, Context]] = []
+    leaves = []
+    for root, grad in zip(roots, root_grads):
+        entry = root._node or root
+        if entry in pending:
+            pending[entry] = pending[entry] + grad
+        else:
+            pending[entry] = grad
+            if isinstance(entry, Context):
+                heapq.heappush(heap, (-entry.seq, entry))
+            else:
+                leaves.append(entry)
+
+    pop, push = heapq.heappop, heapq.heappush
+    while heap:
+        ctx = pop(heap)[1]
+        grad = pending.pop(ctx)
+        saved = ctx._saved
+        if saved is None:
+            raise graph_error()
+        if saved:
+            check_saved(ctx)
+        if capture is not None and ctx in capture:
+            capture[ctx] = grad
+        op = ctx.op
+        if op.array_level and not create_graph:  # the fast path: formulas on arrays
+            ctx.saved_tensors = saved
+            ctx.xp = ctx.backend
+            grads = op.backward(ctx, grad)
+            if not isinstance(grads, tuple):
+                grads = (grads,)
+        else:
+            grads = _call_backward(ctx, grad, create_graph)
+        for entry, g in zip(ctx.inputs, grads):
+            if entry is None or g is None:
+                continue
+            # the one broadcasting rule: sum a gradient down to its input's shape
+            if g.shape != entry.shape:
+                g = g.sum_to(entry.shape) if create_graph else entry.backend.sum_to(g, entry.shape)
+            if g.dtype is not entry.dtype:
+                g = g.astype(entry.dtype) if create_graph else entry.backend.astype(g, entry.dtype)
+            previous = pending.get(entry)
+            if previous is not None:
+                pending[entry] = previous + g
+            else:
+                pending[entry] = g
+                if isinstance(entry, Context):
+                    push(heap, (-entry.seq, entry))
+                else:
+                    leaves.append(entry)
+        if retain_graph:
+            ctx.saved_tensors = None
+        else:
+            ctx._saved = ctx.saved_tensors = ctx.inputs = None
+
+    for leaf in leaves:
+        grad = pending[leaf]
+        if capture is not None:
+            if leaf in capture:
+                capture[leaf] = grad
+            continue
+        if not isinstance(grad, Tensor):
+            grad = Tensor._make(grad, leaf.backend)
+        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+
+
+def _root_grad(t: Tensor, grad: Any, create_graph: bool) -> Any:
+    """The gradient a backward pass starts from: ones for a one-element tensor."""
+    if not t.requires_grad:
+        raise RuntimeError(
+            "this tensor does not require grad and has no recorded op to backpropagate "
+            "through; create the inputs with requires_grad=True"
+        )
+    if grad is None:
+        if t.data.size != 1:
+            raise RuntimeError(
+                f"backward() needs a `gradient` argument for a tensor of shape {t.shape}; "
+                "it can be omitted only for a one-element tensor"
+            )
+        grad = t.backend.ones(t.shape, t.dtype)
+    elif isinstance(grad, Tensor):
+        if grad.shape != t.shape:
+            raise RuntimeError(f"gradient has shape {grad.shape}, but the tensor has {t.shape}")
+        if create_graph:
+            return grad
+        grad = grad.data
+    else:
+        grad = Tensor(grad, dtype=t.dtype, device=t.backend).data
+        if grad.shape != t.shape:
+            raise RuntimeError(f"gradient has shape {grad.shape}, but the tensor has {t.shape}")
+    return Tensor._make(grad, t.backend) if create_graph else grad
+
+
+def backward(
+    tensor: Tensor,
+    gradient: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+) -> None:
+    """Accumulate the gradient of ``tensor`` into the ``.grad`` of the leaves it depends on."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    grad = _root_grad(tensor, gradient, create_graph)
+    if create_graph:
+        with enable_grad():
+            run_backward([tensor], [grad], retain_graph, create_graph)
+    else:
+        run_backward([tensor], [grad], retain_graph, create_graph)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple:
+    """Gradients of ``outputs`` with respect to ``inputs``, as a tuple; ``.grad`` is untouched."""
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError("mg.grad: one of the inputs does not require grad")
+    keys = [t if t._node is None else t._node for t in inputs]
+    capture = dict.fromkeys(keys)
+    roots = [_root_grad(o, g, create_graph) for o, g in zip(outputs, grad_outputs)]
+    with enable_grad() if create_graph else no_grad():
+        run_backward(outputs, roots, retain_graph, create_graph, capture)
+    results = []
+    for i, key in enumerate(keys):
+        g = capture[key]
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"mg.grad: input {i} was not used to compute the outputs; "
+                    "pass allow_unused=True to get None for it"
+                )
+            results.append(None)
+        else:
+            results.append(g if isinstance(g, Tensor) else Tensor._make(g, inputs[i].backend))
+    return tuple(results)
+
+
+from .ops import tensor_xp  # noqa: E402  (ops and tensors build on this module)
+from .tensor import Tensor  # noqa: E402

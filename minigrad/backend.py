@@ -1,0 +1,257 @@
+"""The backend interface, the registry of backends and the default device.
+
+A backend owns arrays on one device and the array functions that work on them.
+Every op of minigrad reaches its arrays through exactly these methods, so a new
+backend is one class implementing them. Backends are created lazily: importing
+minigrad imports neither numba nor cupy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from typing import Any
+
+import numpy as np
+
+
+class BackendUnavailable(RuntimeError):
+    """The backend's library or device is missing on this machine."""
+
+
+class Backend:
+    """One device's arrays and the array functions minigrad needs on them.
+
+    Elementwise functions broadcast like NumPy and accept ``out=`` for in-place
+    updates. Subclasses implement the methods that raise ``NotImplementedError``;
+    the fused kernels at the end have defaults built from primitives, which a
+    backend may replace with faster ones.
+    """
+
+    name: str = "?"
+    install_hint: str = ""
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        """Why this backend cannot run here, or None when it can."""
+        return None
+
+    # creation and transfer
+    def asarray(self, data: Any, dtype: np.dtype | None = None) -> Any:
+        raise NotImplementedError
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def from_backend(self, x: Any, source: Backend) -> Any:
+        """``x``, an array of ``source``, as an array of this backend."""
+        return self.asarray(source.to_numpy(x))
+
+    def zeros(self, shape: tuple[int, ...], dtype: np.dtype) -> Any:
+        raise NotImplementedError
+
+    def ones(self, shape: tuple[int, ...], dtype: np.dtype) -> Any:
+        raise NotImplementedError
+
+    def full(self, shape: tuple[int, ...], value: Any, dtype: np.dtype) -> Any:
+        raise NotImplementedError
+
+    def arange(self, start: Any, stop: Any, step: Any, dtype: np.dtype) -> Any:
+        raise NotImplementedError
+
+    def astype(self, x: Any, dtype: np.dtype) -> Any:
+        raise NotImplementedError
+
+    def copy(self, x: Any) -> Any:
+        raise NotImplementedError
+
+    # random numbers, from one seeded generator per backend
+    def seed(self, seed: int) -> None:
+        raise NotImplementedError
+
+    def randn(self, shape: tuple[int, ...], dtype: np.dtype) -> Any:
+        raise NotImplementedError
+
+    def rand(self, shape: tuple[int, ...], dtype: np.dtype) -> Any:
+        raise NotImplementedError
+
+    def permutation(self, n: int) -> Any:
+        raise NotImplementedError
+
+    # elementwise (unary and binary), comparisons and where
+    add = sub = mul = div = pow = maximum = minimum = None
+    neg = exp = log = sqrt = abs = tanh = sign = None
+    lt = le = gt = ge = eq = ne = None
+    where = clip = None
+
+    # reductions
+    def sum(self, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        raise NotImplementedError
+
+    def max(self, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        raise NotImplementedError
+
+    def min(self, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        raise NotImplementedError
+
+    def argmax(self, x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+        raise NotImplementedError
+
+    def argmin(self, x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+        raise NotImplementedError
+
+    # movement and indexing
+    def reshape(self, x: Any, shape: tuple[int, ...]) -> Any:
+        raise NotImplementedError
+
+    def transpose(self, x: Any, axes: tuple[int, ...] | None = None) -> Any:
+        raise NotImplementedError
+
+    def broadcast_to(self, x: Any, shape: tuple[int, ...]) -> Any:
+        raise NotImplementedError
+
+    def getitem(self, x: Any, index: Any) -> Any:
+        raise NotImplementedError
+
+    def setitem(self, x: Any, index: Any, value: Any) -> None:
+        raise NotImplementedError
+
+    def scatter_add(self, shape: tuple[int, ...], index: Any, values: Any) -> Any:
+        """Zeros of ``shape`` with ``values`` added at ``index``, repeated indices summed."""
+        raise NotImplementedError
+
+    def concatenate(self, arrays: list, axis: int) -> Any:
+        raise NotImplementedError
+
+    def stack(self, arrays: list, axis: int) -> Any:
+        raise NotImplementedError
+
+    # linear algebra
+    def matmul(self, a: Any, b: Any) -> Any:
+        raise NotImplementedError
+
+    # fused kernels: defaults from primitives
+    def sigmoid(self, x: Any) -> Any:
+        """1 / (1 + exp(-x)), without overflow for large negative x."""
+        e = self.exp(-self.abs(x))
+        return self.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+    def sum_to(self, x: Any, shape: tuple[int, ...]) -> Any:
+        """Sum ``x`` down to ``shape`` (the reverse of broadcasting)."""
+        if x.shape == shape:
+            return x
+        lead = x.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1
+        )
+        return self.reshape(self.sum(x, axis=axes), shape)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+_ALIASES = {"cpu": "numpy", "cuda": "cupy"}
+_BUILTIN = {
+    "numpy": "minigrad.backends.numpy_backend:NumPyBackend",
+    "numba": "minigrad.backends.numba_backend:NumbaBackend",
+    "cupy": "minigrad.backends.cupy_backend:CuPyBackend",
+}
+_INSTALL_HINTS = {
+    "numba": 'pip install "minigrad[numba]"',
+    "cupy": 'pip install "minigrad[cuda]" (and an NVIDIA GPU with its driver)',
+}
+_factories: dict[str, Callable[[], Backend]] = {}
+_instances: dict[str, Backend] = {}
+_default_device = "numpy"
+
+
+def register_backend(name: str, factory: Callable[[], Backend]) -> None:
+    """Make ``factory`` (a Backend class, or any callable returning a Backend) known as ``name``."""
+    _factories[name] = factory
+    _instances.pop(name, None)
+
+
+def _installed_entry_points() -> dict[str, Any]:
+    """Backends that other packages declare in the ``minigrad.backends`` entry-point group."""
+    return {ep.name: ep for ep in entry_points(group="minigrad.backends")}
+
+
+def _factory(name: str) -> Callable[[], Backend] | None:
+    if name in _factories:
+        return _factories[name]
+    if name in _BUILTIN:
+        path = _BUILTIN[name]
+    elif name in (found := _installed_entry_points()):
+        path = found[name].value
+    else:
+        return None
+    module, _, attr = path.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module), attr)
+    except ImportError as err:
+        hint = _INSTALL_HINTS.get(name, "install the package that provides it")
+        raise BackendUnavailable(f"device {name!r} is not available ({err}); {hint}") from err
+    _factories[name] = factory
+    return factory
+
+
+def known_devices() -> list[str]:
+    """Every backend name minigrad knows of, usable here or not."""
+    return list(dict.fromkeys([*_BUILTIN, *_factories, *_installed_entry_points()]))
+
+
+def get_backend(device: str | Backend | None = None) -> Backend:
+    """The backend object for a device name (or for the default device)."""
+    if isinstance(device, Backend):
+        return device
+    if device is None:
+        device = _default_device
+    if not isinstance(device, str):
+        raise TypeError(f"device must be a name such as 'numpy', got {device!r}")
+    name = _ALIASES.get(device, device)
+    backend = _instances.get(name)
+    if backend is not None:
+        return backend
+    factory = _factory(name)
+    if factory is None:
+        raise ValueError(
+            f"unknown device {device!r}; known devices: {', '.join(known_devices())} "
+            "(aliases: cpu for numpy, cuda for cupy)"
+        )
+    reason = factory.unavailable_reason() if isinstance(factory, type) else None
+    if reason:
+        hint = _INSTALL_HINTS.get(name, "")
+        raise BackendUnavailable(
+            f"device {name!r} is not available: {reason}" + (f"; {hint}" if hint else "")
+        )
+    backend = factory()
+    backend.name = name
+    _instances[name] = backend
+    from .random import seed_backend
+
+    seed_backend(backend)
+    return backend
+
+
+def devices() -> list[str]:
+    """Names of the backends usable on this machine; ``numpy`` is always first."""
+    usable = []
+    for name in known_devices():
+        try:
+            get_backend(name)
+        except BackendUnavailable:
+            continue
+        usable.append(name)
+    return usable
+
+
+def set_default_device(device: str) -> None:
+    """Make ``device`` the device of tensors created without ``device=``."""
+    global _default_device
+    _default_device = get_backend(device).name
+
+
+def get_default_device() -> str:
+    """The device new tensors are created on."""
+    return _default_device

@@ -1,0 +1,51 @@
+"""Dtypes: what minigrad accepts, and the rules that keep float32 float32."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+float16 = np.dtype(np.float16)
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int8 = np.dtype(np.int8)
+int16 = np.dtype(np.int16)
+int32 = np.dtype(np.int32)
+int64 = np.dtype(np.int64)
+uint8 = np.dtype(np.uint8)
+bool_ = np.dtype(np.bool_)
+
+default_float = float32
+SUPPORTED = (float16, float32, float64, int8, int16, int32, int64, uint8, bool_)
+
+
+def as_dtype(dtype: Any) -> np.dtype:
+    """A NumPy dtype from anything NumPy understands, limited to the dtypes minigrad supports."""
+    if dtype is float:
+        return default_float
+    if dtype is int:
+        return int64
+    if dtype is bool:
+        return bool_
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt not in SUPPORTED:
+        names = ", ".join(str(d) for d in SUPPORTED)
+        raise TypeError(f"unsupported dtype {dtype!r}; minigrad supports {names}")
+    return dt
+
+
+def is_floating(dtype: np.dtype) -> bool:
+    return dtype.kind == "f"
+
+
+def result_type(a: np.dtype, b: np.dtype) -> np.dtype:
+    """PyTorch's promotion: a float beats an integer without widening (float32 + int64 is float32)."""
+    if a.kind == "f" and b.kind != "f":
+        return a
+    if b.kind == "f" and a.kind != "f":
+        return b
+    return np.promote_types(a, b)

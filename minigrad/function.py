@@ -1,0 +1,160 @@
+"""Differentiable functions: how an op runs forward and records itself on the tape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import autograd
+from .autograd import Context, _sequence
+from .dtypes import default_float, float64
+from .tensor import Tensor
+
+_FLOAT64 = float64
+
+
+class Function:
+    """A user-defined differentiable op, as in PyTorch.
+
+    Subclass it with ``@staticmethod forward(ctx, *args)`` and
+    ``@staticmethod backward(ctx, *grads)``, both written with tensors; keep what the
+    gradient needs with ``ctx.save_for_backward(*tensors)`` and read it back from
+    ``ctx.saved_tensors``. Call it as ``MyOp.apply(*args)``. ``backward`` returns one
+    gradient per argument of ``forward`` (None for those that need none).
+    """
+
+    array_level = False  # built-in ops (Op) compute on backend arrays instead
+
+    @staticmethod
+    def forward(ctx: Context, *args: Any) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Context, *grads: Any) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args: Any) -> Tensor:
+        backend = None
+        record = False
+        for a in args:
+            if isinstance(a, Tensor):
+                if backend is None:
+                    backend = a.backend
+                elif a.backend is not backend:
+                    raise device_error(cls, backend, a.backend)
+                record = record or a.requires_grad
+        ctx = Context()
+        ctx.backend = backend
+        with autograd.no_grad():
+            out = cls.forward(ctx, *args)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{cls.__name__}.forward must return one Tensor, got {type(out)}")
+        if not (record and autograd.grad_enabled and out.dtype.kind == "f"):
+            return Tensor._make(out.data, out.backend)
+        ctx.op = cls
+        ctx.inputs = tuple(
+            (a._node or a) if isinstance(a, Tensor) and a.requires_grad else None for a in args
+        )
+        ctx.seq = next(_sequence)
+        ctx.shape = out.shape
+        ctx.dtype = out.dtype
+        return Tensor._make(out.data, backend, ctx)
+
+
+class Op(Function):
+    """A built-in primitive: ``forward`` computes on backend arrays (``ctx.backend``).
+
+    ``backward`` is written with operators and ``ctx.xp``, so it runs on arrays, or on
+    tensors when the backward pass is recorded. What it needs of the forward pass is
+    declared by ``saves_inputs`` / ``saves_output`` and arrives, in that order, as
+    ``ctx.saved_tensors``; anything else is a constant attribute the forward sets on ctx.
+    """
+
+    array_level = True
+    differentiable = True
+    saves_inputs = False
+    saves_output = False
+    is_view = False  # the output shares memory with the first input
+
+    @classmethod
+    def apply(cls, *args: Any, **params: Any) -> Tensor:
+        backend = None
+        record = False
+        arrays = []
+        entries = []  # per input: its node, the leaf itself, or None (needs no gradient)
+        for a in args:
+            if isinstance(a, Tensor):
+                if backend is None:
+                    backend = a.backend
+                elif a.backend is not backend:
+                    raise device_error(cls, backend, a.backend)
+                arrays.append(a.data)
+                if a.requires_grad:
+                    record = True
+                    entries.append(a._node or a)
+                else:
+                    entries.append(None)
+            else:
+                arrays.append(a)
+                entries.append(None)
+        ctx = Context()
+        ctx.backend = backend
+        try:
+            out = cls.forward(ctx, *arrays, **params)
+        except (ValueError, TypeError, IndexError) as err:
+            raise _input_error(cls, args, err) from err
+        if out.dtype is _FLOAT64:
+            out = _no_silent_float64(ctx, arrays, out)
+        result = object.__new__(Tensor)
+        result.data = out
+        result.backend = ctx.backend
+        result.grad = None
+        if cls.is_view:
+            result._version = args[0]._version
+            result._version[1] = True
+        else:
+            result._version = [0, False]
+        if record and cls.differentiable and autograd.grad_enabled:
+            ctx.op = cls
+            ctx.inputs = tuple(entries)
+            ctx.seq = next(_sequence)
+            ctx.shape = out.shape
+            ctx.dtype = out.dtype
+            if cls.saves_inputs:
+                ctx._args = args
+                ctx._saved = arrays
+            if cls.saves_output:
+                ctx._output_version = result._version
+                ctx._saved = arrays + [out] if cls.saves_inputs else (out,)
+            result.requires_grad = True
+            result._node = ctx
+        else:
+            result.requires_grad = False
+            result._node = None
+        return result
+
+
+def _no_silent_float64(ctx: Context, arrays: list, out: Any) -> Any:
+    """Integers promote to float32, as in PyTorch, where NumPy would give float64."""
+    floats = [a.dtype for a in arrays if hasattr(a, "dtype") and a.dtype.kind == "f"]
+    target = max(floats, key=lambda d: d.itemsize) if floats else default_float
+    return out if target is _FLOAT64 else ctx.backend.astype(out, target)
+
+
+def device_error(cls: type, first: Any, second: Any) -> RuntimeError:
+    return RuntimeError(
+        f"{op_name(cls)}: expected all tensors on the same device, but found tensors on "
+        f"{first.name!r} and {second.name!r}; move one with .to({first.name!r})"
+    )
+
+
+def _input_error(cls: type, args: tuple, err: Exception) -> Exception:
+    described = ", ".join(
+        f"{a.shape} {a.dtype}" if isinstance(a, Tensor) else repr(a) for a in args
+    )
+    message = str(err).removeprefix(f"{op_name(cls)}: ")
+    return type(err)(f"{op_name(cls)}: {message} (inputs: {described})")
+
+
+def op_name(cls: type) -> str:
+    return getattr(cls, "op_name", cls.__name__.lower())

@@ -1,0 +1,593 @@
+"""Every differentiable primitive: its forward on backend arrays, its gradient beside it.
+
+A ``backward`` receives the gradient of the op's output and returns one gradient per
+input. It is written with operators, array methods NumPy and Tensor share (``sum``,
+``reshape``, ``transpose``, ``swapaxes``) and ``ctx.xp`` for named functions, so the same
+line runs on arrays or, when the backward pass is recorded, on tensors. Gradients may
+come back with the broadcast shape: the tape sums them down to each input's shape.
+``saves_inputs`` / ``saves_output`` say what ``ctx.saved_tensors`` holds, in that order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .function import Op
+from .tensor import Tensor
+
+# elementwise, binary
+
+
+class Add(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        return ctx.backend.add(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad  # d(a + b) = da + db
+
+
+class Sub(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        return ctx.backend.sub(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, -grad
+
+
+class Mul(Op):
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return ctx.backend.mul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return grad * b if need_a else None, grad * a if need_b else None  # d(ab) = b da + a db
+
+
+class Div(Op):
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return ctx.backend.div(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = grad / b  # d(a/b)/da = 1/b
+        return grad_a, -grad_a * a / b  # d(a/b)/db = -a/b^2
+
+
+class Pow(Op):
+    saves_inputs = True
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return ctx.backend.pow(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        grad_a = grad * b * a ** (b - 1)  # d(a^b)/da = b a^(b-1)
+        if not ctx.needs_input_grad[1]:
+            return grad_a, None
+        return grad_a, grad * out * ctx.xp.log(a)  # d(a^b)/db = a^b log(a)
+
+
+class Maximum(Op):
+    """Ties share the gradient equally, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        xp = ctx.backend
+        out = xp.maximum(a, b)
+        ctx.share_a = (xp.gt(a, b) + 0.5 * xp.eq(a, b)).astype(out.dtype)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.share_a, grad * (1 - ctx.share_a)
+
+
+class Minimum(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        xp = ctx.backend
+        out = xp.minimum(a, b)
+        ctx.share_a = (xp.lt(a, b) + 0.5 * xp.eq(a, b)).astype(out.dtype)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.share_a, grad * (1 - ctx.share_a)
+
+
+# elementwise, unary
+
+
+class Neg(Op):
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.neg(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Exp(Op):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.exp(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out  # d/dx e^x = e^x
+
+
+class Log(Op):
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / x  # d/dx log x = 1/x
+
+
+class Sqrt(Op):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.sqrt(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad / (2 * out)  # d/dx sqrt(x) = 1 / (2 sqrt(x))
+
+
+class Abs(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.sign = ctx.backend.sign(x)
+        return ctx.backend.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.sign  # d/dx |x| = sign(x), 0 at 0
+
+
+class Tanh(Op):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.tanh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad - grad * out * out  # d/dx tanh(x) = 1 - tanh(x)^2
+
+
+class Sigmoid(Op):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.sigmoid(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (out - out * out)  # d/dx s(x) = s(x) (1 - s(x))
+
+
+class Relu(Op):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (out > 0)  # d/dx max(x, 0) = 1 where x > 0, else 0
+
+
+class Clip(Op):
+    @staticmethod
+    def forward(ctx, x, low=None, high=None):
+        xp = ctx.backend
+        inside = xp.ge(x, low) if low is not None else True
+        if high is not None:
+            inside = inside & xp.le(x, high)
+        ctx.inside = inside
+        return xp.clip(x, low, high)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.inside  # 1 inside [low, high] (ends included), 0 outside
+
+
+class Where(Op):
+    @staticmethod
+    def forward(ctx, a, b, condition=None):
+        ctx.condition = condition
+        return ctx.backend.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        where = ctx.xp.where
+        return where(ctx.condition, grad, 0), where(ctx.condition, 0, grad)
+
+
+# comparisons: no gradient
+
+
+class _Comparison(Op):
+    differentiable = False
+    function = ""
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        return getattr(ctx.backend, cls.function)(a, b)
+
+
+class Lt(_Comparison):
+    function = "lt"
+
+
+class Le(_Comparison):
+    function = "le"
+
+
+class Gt(_Comparison):
+    function = "gt"
+
+
+class Ge(_Comparison):
+    function = "ge"
+
+
+class Eq(_Comparison):
+    function = "eq"
+
+
+class Ne(_Comparison):
+    function = "ne"
+
+
+# reductions
+
+
+def _kept_shape(shape: tuple, axis: Any) -> tuple:
+    """``shape`` with the reduced axes kept as 1s."""
+    if axis is None:
+        return (1,) * len(shape)
+    axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _reduced_shape(shape: tuple, axis: Any) -> tuple:
+    """``shape`` with the reduced axes removed."""
+    if axis is None:
+        return ()
+    axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
+    return tuple(n for i, n in enumerate(shape) if i not in axes)
+
+
+class Sum(Op):
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        ctx.in_shape = x.shape
+        ctx.kept_shape = _kept_shape(x.shape, axis)
+        return ctx.backend.sum(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.xp.broadcast_to(grad.reshape(ctx.kept_shape), ctx.in_shape)
+
+
+class Max(Op):
+    """The gradient is shared equally among tied maxima (as ``torch.amax``)."""
+
+    reduce = "max"
+
+    @classmethod
+    def forward(cls, ctx, x, axis=None, keepdims=False):
+        xp = ctx.backend
+        best = getattr(xp, cls.reduce)(x, axis=axis, keepdims=True)
+        hit = xp.eq(x, best)
+        ctx.share = hit / xp.sum(hit, axis=axis, keepdims=True).astype(x.dtype)
+        ctx.kept_shape = best.shape
+        return best if keepdims else xp.reshape(best, _reduced_shape(x.shape, axis))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.kept_shape) * ctx.share
+
+
+class Min(Max):
+    reduce = "min"
+
+
+class Argmax(Op):
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        return ctx.backend.argmax(x, axis=axis, keepdims=keepdims)
+
+
+class Argmin(Op):
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        return ctx.backend.argmin(x, axis=axis, keepdims=keepdims)
+
+
+# movement and indexing
+
+
+class Reshape(Op):
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, shape=()):
+        ctx.in_shape = x.shape
+        return ctx.backend.reshape(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.in_shape)
+
+
+class Transpose(Op):
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, axes=()):
+        ctx.inverse = tuple(sorted(range(len(axes)), key=axes.__getitem__))
+        return ctx.backend.transpose(x, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.transpose(ctx.inverse)
+
+
+class Expand(Op):
+    """Broadcast to a larger shape; its gradient is SumTo."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, shape=()):
+        ctx.in_shape = x.shape
+        return ctx.backend.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.xp.sum_to(grad, ctx.in_shape)
+
+
+class SumTo(Op):
+    """Sum down to a shape x broadcasts to; its gradient is Expand."""
+
+    @staticmethod
+    def forward(ctx, x, shape=()):
+        ctx.in_shape = x.shape
+        return ctx.backend.sum_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.xp.broadcast_to(grad, ctx.in_shape)
+
+
+class Index(Op):
+    """``x[index]`` with integer arrays; repeated indices add up in the gradient."""
+
+    @staticmethod
+    def forward(ctx, x, index=None):
+        ctx.in_shape = x.shape
+        ctx.index = index
+        return ctx.backend.getitem(x, index)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.xp.scatter_add(ctx.in_shape, ctx.index, grad)
+
+
+class Slice(Index):
+    """``x[index]`` with ints and slices only: a view."""
+
+    is_view = True
+
+
+class ScatterAdd(Op):
+    """Zeros of ``shape`` with ``values`` added at ``index``; the gradient of Index."""
+
+    @staticmethod
+    def forward(ctx, values, shape=(), index=None):
+        ctx.index = index
+        return ctx.backend.scatter_add(shape, index, values)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.index]
+
+
+class SetItem(Op):
+    """``x`` with ``x[index] = value``: the recorded form of item assignment."""
+
+    @staticmethod
+    def forward(ctx, x, value, index=None):
+        xp = ctx.backend
+        ctx.index = index
+        ctx.keep = xp.ones(x.shape, bool)
+        xp.setitem(ctx.keep, index, False)
+        out = xp.copy(x)
+        xp.setitem(out, index, value)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.keep, grad[ctx.index]
+
+
+class Concatenate(Op):
+    @staticmethod
+    def forward(ctx, *arrays, axis=0):
+        ctx.axis = axis % arrays[0].ndim
+        ctx.sizes = [a.shape[ctx.axis] for a in arrays]
+        return ctx.backend.concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grads, start = [], 0
+        lead = (slice(None),) * ctx.axis
+        for n in ctx.sizes:
+            grads.append(grad[lead + (slice(start, start + n),)])
+            start += n
+        return tuple(grads)
+
+
+class Stack(Op):
+    @staticmethod
+    def forward(ctx, *arrays, axis=0):
+        ctx.axis = axis % (arrays[0].ndim + 1)
+        ctx.count = len(arrays)
+        return ctx.backend.stack(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        lead = (slice(None),) * ctx.axis
+        return tuple(grad[lead + (i,)] for i in range(ctx.count))
+
+
+# linear algebra
+
+
+class Matmul(Op):
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError("both operands need at least one dimension")
+        k = b.shape[-2] if b.ndim > 1 else b.shape[0]
+        if a.shape[-1] != k:
+            raise ValueError(f"shapes {a.shape} and {b.shape} cannot be multiplied "
+                             f"({a.shape[-1]} != {k})")
+        return ctx.backend.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        # 1-D operands act as a row (a) or a column (b), as in the forward
+        a2 = a.reshape((1, -1)) if a.ndim == 1 else a
+        b2 = b.reshape((-1, 1)) if b.ndim == 1 else b
+        if a.ndim == 1:
+            grad = grad.reshape(grad.shape[:-1] + (1,) + grad.shape[-1:])
+        if b.ndim == 1:
+            grad = grad.reshape(grad.shape + (1,))
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_a = grad @ b2.swapaxes(-1, -2)  # dL/dA = G B^T
+            grad_a = grad_a[..., 0, :] if a.ndim == 1 else grad_a
+        if ctx.needs_input_grad[1]:
+            grad_b = a2.swapaxes(-1, -2) @ grad  # dL/dB = A^T G
+            grad_b = grad_b[..., 0] if b.ndim == 1 else grad_b
+        return grad_a, grad_b
+
+
+# dtype and device
+
+
+class Astype(Op):
+    @staticmethod
+    def forward(ctx, x, dtype=None):
+        return ctx.backend.astype(x, dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad  # the tape casts it back to the input's dtype
+
+
+class Clone(Op):
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.copy(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class To(Op):
+    """Move to another backend; the gradient moves back."""
+
+    @staticmethod
+    def forward(ctx, x, target=None):
+        ctx.source = ctx.backend
+        ctx.backend = target
+        return target.from_backend(x, ctx.source)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if isinstance(grad, Tensor):
+            return grad.to(ctx.source)
+        return ctx.source.from_backend(grad, ctx.backend)
+
+
+class _TensorFunctions:
+    """``ctx.xp`` while the backward pass is recorded: the named functions, on tensors."""
+
+    @staticmethod
+    def where(condition: Any, a: Any, b: Any) -> Tensor:
+        t = a if isinstance(a, Tensor) else b
+        a = a if isinstance(a, Tensor) else Tensor._make(t.backend.full((), a, t.dtype), t.backend)
+        b = b if isinstance(b, Tensor) else Tensor._make(t.backend.full((), b, t.dtype), t.backend)
+        return Where.apply(a, b, condition=_raw(condition))
+
+    @staticmethod
+    def log(x: Tensor) -> Tensor:
+        return Log.apply(x)
+
+    @staticmethod
+    def broadcast_to(x: Tensor, shape: tuple) -> Tensor:
+        return x.broadcast_to(shape)
+
+    @staticmethod
+    def sum_to(x: Tensor, shape: tuple) -> Tensor:
+        return x.sum_to(shape)
+
+    @staticmethod
+    def scatter_add(shape: tuple, index: Any, values: Tensor) -> Tensor:
+        return ScatterAdd.apply(values, shape=shape, index=index)
+
+
+def _raw(value: Any) -> Any:
+    return value.data if isinstance(value, Tensor) else value
+
+
+tensor_xp = _TensorFunctions()

@@ -1,0 +1,602 @@
+"""The Tensor: an array on a backend, plus what autograd needs to know about it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import autograd
+from .backend import Backend, get_backend
+from .dtypes import as_dtype, default_float
+
+
+class Tensor:
+    """An n-dimensional array that records the ops applied to it when it requires grad.
+
+    ``data`` is the backend's own array (a ``numpy.ndarray`` on the CPU backends).
+    ``_node`` is the Context of the op that made this tensor (None for a leaf), and
+    ``_version`` a counter, shared with views, that every in-place op bumps.
+    """
+
+    __slots__ = ("data", "backend", "requires_grad", "grad", "_node", "_version", "__weakref__")
+    __array_ufunc__ = None  # numpy defers to our reflected operators: np_array * tensor
+
+    def __init__(
+        self,
+        data: Any,
+        dtype: Any = None,
+        device: str | None = None,
+        requires_grad: bool = False,
+    ) -> None:
+        backend = get_backend(device)
+        self.data = _to_array(data, dtype, backend)
+        self.backend = backend
+        self.grad = None
+        self._node = None
+        self._version = [0, False]
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data: Any, backend: Backend, node: Any = None) -> Tensor:
+        """Wrap a backend array without copying (the hot path of every op)."""
+        t = object.__new__(cls)
+        t.data = data
+        t.backend = backend
+        t.requires_grad = node is not None
+        t.grad = None
+        t._node = node
+        t._version = [0, False]
+        return t
+
+    # metadata
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def device(self) -> str:
+        return self.backend.name
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._node is None
+
+    @property
+    def grad_fn(self) -> Any:
+        """The recorded op that made this tensor (None for a leaf)."""
+        return self._node
+
+    @property
+    def T(self) -> Tensor:
+        return self.transpose()
+
+    @property
+    def mT(self) -> Tensor:
+        return self.swapaxes(-1, -2)
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def size(self, dim: int | None = None) -> Any:
+        return self.shape if dim is None else self.shape[dim]
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    __hash__ = object.__hash__  # by identity, as == compares elementwise
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        extra = "" if self.dtype == default_float else f", dtype={self.dtype}"
+        if self.device != "numpy":
+            extra += f", device='{self.device}'"
+        if self._node is not None:
+            extra += f", grad_fn=<{self._node.op.__name__}>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    # conversions
+    def numpy(self) -> np.ndarray:
+        """The values as a host NumPy array (the array itself on the CPU backends)."""
+        return self.backend.to_numpy(self.data)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        out = self.numpy()
+        return out if dtype is None else out.astype(dtype)
+
+    def item(self) -> Any:
+        if self.data.size != 1:
+            raise ValueError(
+                f"only a one-element tensor can be converted to a Python scalar, "
+                f"got shape {self.shape}"
+            )
+        return self.numpy().item()
+
+    def tolist(self) -> Any:
+        return self.numpy().tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self.item())
+
+    def detach(self) -> Tensor:
+        """The same values, cut off from the graph (shares memory and version counter)."""
+        out = Tensor._make(self.data, self.backend)
+        out._version = self._version
+        self._version[1] = True
+        return out
+
+    def clone(self) -> Tensor:
+        return _ops.Clone.apply(self)
+
+    def to(self, device: str | Any) -> Tensor:
+        """This tensor on another device (gradients flow back), or with another dtype."""
+        if not isinstance(device, str) and not isinstance(device, Backend):
+            return self.astype(device)
+        target = get_backend(device)
+        if target is self.backend:
+            return self
+        out = _ops.To.apply(self, target=target)
+        if out.data is self.data:
+            _share_version(out, self)
+        return out
+
+    def cpu(self) -> Tensor:
+        return self.to("numpy")
+
+    def astype(self, dtype: Any) -> Tensor:
+        dtype = as_dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        if dtype.kind != "f":  # integers and bools carry no gradient
+            with autograd.no_grad():
+                return _ops.Astype.apply(self, dtype=dtype)
+        return _ops.Astype.apply(self, dtype=dtype)
+
+    def float(self) -> Tensor:
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        return self.astype(np.float64)
+
+    def long(self) -> Tensor:
+        return self.astype(np.int64)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and self.dtype.kind != "f":
+            raise RuntimeError(
+                f"only floating-point tensors can require gradients, not {self.dtype}"
+            )
+        if not requires_grad and self._node is not None:
+            raise RuntimeError(
+                "requires_grad can only be switched off on a leaf tensor; use .detach()"
+            )
+        self.requires_grad = requires_grad
+        return self
+
+    # autograd
+    def backward(
+        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad."""
+        autograd.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
+
+    def sum_to(self, shape: Sequence[int]) -> Tensor:
+        """Sum down to ``shape``: the gradient of broadcasting to this tensor's shape."""
+        shape = tuple(shape)
+        return self if shape == self.shape else _ops.SumTo.apply(self, shape=shape)
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        shape = tuple(shape)
+        return self if shape == self.shape else _ops.Expand.apply(self, shape=shape)
+
+    expand = broadcast_to
+
+    # arithmetic
+    def __add__(self, other: Any) -> Tensor:
+        return _ops.Add.apply(self, other if isinstance(other, Tensor) else _operand(self, other))
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _ops.Add.apply(_operand(self, other), self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _ops.Sub.apply(self, other if isinstance(other, Tensor) else _operand(self, other))
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _ops.Sub.apply(_operand(self, other), self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _ops.Mul.apply(self, other if isinstance(other, Tensor) else _operand(self, other))
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _ops.Mul.apply(_operand(self, other), self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _ops.Div.apply(self, other if isinstance(other, Tensor) else _operand(self, other))
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _ops.Div.apply(_operand(self, other), self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return _ops.Pow.apply(self, _operand(self, other))
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return _ops.Pow.apply(_operand(self, other), self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _ops.Matmul.apply(self, _operand(self, other, scalars=False))
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _ops.Matmul.apply(_operand(self, other, scalars=False), self)
+
+    def __neg__(self) -> Tensor:
+        return _ops.Neg.apply(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return _ops.Abs.apply(self)
+
+    # comparisons: bool tensors, no gradient
+    def __lt__(self, other: Any) -> Tensor:
+        return _ops.Lt.apply(self, _operand(self, other))
+
+    def __le__(self, other: Any) -> Tensor:
+        return _ops.Le.apply(self, _operand(self, other))
+
+    def __gt__(self, other: Any) -> Tensor:
+        return _ops.Gt.apply(self, _operand(self, other))
+
+    def __ge__(self, other: Any) -> Tensor:
+        return _ops.Ge.apply(self, _operand(self, other))
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _ops.Eq.apply(self, _operand(self, other))
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _ops.Ne.apply(self, _operand(self, other))
+
+    def __invert__(self) -> Tensor:
+        if self.dtype.kind != "b":
+            raise TypeError(f"~ is defined for bool tensors, not {self.dtype}")
+        return _ops.Eq.apply(self, False)
+
+    # elementwise functions
+    def exp(self) -> Tensor:
+        return _ops.Exp.apply(self)
+
+    def log(self) -> Tensor:
+        return _ops.Log.apply(self)
+
+    def sqrt(self) -> Tensor:
+        return _ops.Sqrt.apply(self)
+
+    def abs(self) -> Tensor:
+        return _ops.Abs.apply(self)
+
+    def tanh(self) -> Tensor:
+        return _ops.Tanh.apply(self)
+
+    def sigmoid(self) -> Tensor:
+        return _ops.Sigmoid.apply(self)
+
+    def relu(self) -> Tensor:
+        return _ops.Relu.apply(self)
+
+    def clip(self, min: Any = None, max: Any = None) -> Tensor:
+        if min is None and max is None:
+            raise ValueError("clip needs at least one of min and max")
+        return _ops.Clip.apply(self, low=min, high=max)
+
+    clamp = clip
+
+    def matmul(self, other: Any) -> Tensor:
+        return self @ other
+
+    # reductions
+    def sum(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+            keepdim: bool | None = None) -> Tensor:
+        axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
+        return _ops.Sum.apply(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+             keepdim: bool | None = None) -> Tensor:
+        axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
+        return _ops.Sum.apply(self, axis=axis, keepdims=keepdims) / _count(self, axis)
+
+    def var(self, axis: Any = None, keepdims: bool = False, *, correction: int = 1,
+            dim: Any = None, keepdim: bool | None = None) -> Tensor:
+        axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
+        centred = self - self.mean(axis=axis, keepdims=True)
+        n = _count(self, axis) - correction
+        return (centred * centred).sum(axis=axis, keepdims=keepdims) / n
+
+    def max(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+            keepdim: bool | None = None) -> Tensor:
+        axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
+        return _ops.Max.apply(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+            keepdim: bool | None = None) -> Tensor:
+        axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
+        return _ops.Min.apply(self, axis=axis, keepdims=keepdims)
+
+    amax = max
+    amin = min
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: Any = None,
+               keepdim: bool | None = None) -> Tensor:
+        axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
+        return _ops.Argmax.apply(self, axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False, *, dim: Any = None,
+               keepdim: bool | None = None) -> Tensor:
+        axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
+        return _ops.Argmin.apply(self, axis=axis, keepdims=keepdims)
+
+    def any(self) -> bool:
+        return bool(self.numpy().any())
+
+    def all(self) -> bool:
+        return bool(self.numpy().all())
+
+    # movement
+    def reshape(self, *shape: Any) -> Tensor:
+        shape = _shape_args(shape)
+        return self if shape == self.shape else _ops.Reshape.apply(self, shape=shape)
+
+    view = reshape
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """No axes: reverse them. Two axes: swap them (PyTorch). Else a full permutation."""
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        if not axes:
+            axes = tuple(range(self.ndim - 1, -1, -1))
+        elif len(axes) == 2 and self.ndim != 2:
+            return self.swapaxes(*axes)
+        return _ops.Transpose.apply(self, axes=tuple(axes))
+
+    permute = transpose
+
+    def swapaxes(self, a: int, b: int) -> Tensor:
+        axes = list(range(self.ndim))
+        axes[a], axes[b] = axes[b], axes[a]
+        return _ops.Transpose.apply(self, axes=tuple(axes))
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        if self.ndim == 0:
+            return self.reshape(1)
+        start = start_dim % self.ndim
+        end = end_dim % self.ndim
+        shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
+        return self.reshape(shape)
+
+    def squeeze(self, axis: Any = None, *, dim: Any = None) -> Tensor:
+        axis = dim if dim is not None else axis
+        if axis is None:
+            shape = tuple(n for n in self.shape if n != 1)
+        else:
+            axes = {a % self.ndim for a in (axis if isinstance(axis, tuple) else (axis,))}
+            shape = tuple(n for i, n in enumerate(self.shape) if not (i in axes and n == 1))
+        return self.reshape(shape)
+
+    def unsqueeze(self, axis: int, *, dim: Any = None) -> Tensor:
+        axis = dim if dim is not None else axis
+        if not -self.ndim - 1 <= axis <= self.ndim:
+            raise IndexError(f"unsqueeze: axis {axis} is out of range for {self.ndim} dims")
+        axis = axis % (self.ndim + 1)
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def __getitem__(self, key: Any) -> Tensor:
+        index = _as_index(key)
+        if _is_basic(index):
+            return _ops.Slice.apply(self, index=index)
+        return _ops.Index.apply(self, index=index)
+
+    # in place: each bumps the version counter
+    def __setitem__(self, key: Any, value: Any) -> None:
+        index = _as_index(key)
+        value = _operand(self, value)
+        if _records_inplace(self, value):
+            self._inplace_recorded(_ops.SetItem, value, index=index)
+        else:
+            self.backend.setitem(self.data, index, _raw(value))
+        self._version[0] = next(autograd._sequence)
+
+    def _inplace(self, op: Any, name: str, other: Any) -> Tensor:
+        other = _operand(self, other)
+        if _records_inplace(self, other):
+            self._inplace_recorded(op, other)
+        else:
+            getattr(self.backend, name)(self.data, _raw(other), out=self.data)
+        self._version[0] = next(autograd._sequence)
+        return self
+
+    def _inplace_recorded(self, op: Any, other: Any, **params: Any) -> None:
+        """``self = op(self, other)`` on the tape, written into self's own memory."""
+        if self._node is None and self.requires_grad:
+            raise RuntimeError(
+                "a leaf tensor that requires grad is being used in an in-place operation; "
+                "do it inside `with mg.no_grad():` or on a copy"
+            )
+        if self._version[1]:
+            raise RuntimeError(
+                "an in-place operation on a tensor that shares memory with a view cannot be "
+                "recorded; use the out-of-place operation instead"
+            )
+        before = Tensor._make(self.backend.copy(self.data), self.backend, self._node)
+        before.requires_grad = self.requires_grad
+        result = op.apply(before, other, **params)
+        self.backend.setitem(self.data, Ellipsis, result.data)
+        self._node = result._node
+        self.requires_grad = result.requires_grad
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._inplace(_ops.Add, "add", other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._inplace(_ops.Sub, "sub", other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._inplace(_ops.Mul, "mul", other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._inplace(_ops.Div, "div", other)
+
+    def add_(self, other: Any, alpha: Any = 1) -> Tensor:
+        return self._inplace(_ops.Add, "add", other if alpha == 1 else other * alpha)
+
+    def sub_(self, other: Any, alpha: Any = 1) -> Tensor:
+        return self._inplace(_ops.Sub, "sub", other if alpha == 1 else other * alpha)
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._inplace(_ops.Mul, "mul", other)
+
+    def div_(self, other: Any) -> Tensor:
+        return self._inplace(_ops.Div, "div", other)
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def fill_(self, value: Any) -> Tensor:
+        self[...] = value
+        return self
+
+    def copy_(self, src: Any) -> Tensor:
+        if isinstance(src, Tensor) and src.backend is not self.backend:
+            src = src.to(self.backend)
+        self[...] = src
+        return self
+
+
+def _records_inplace(t: Tensor, other: Any) -> bool:
+    return autograd.grad_enabled and (
+        t.requires_grad or (isinstance(other, Tensor) and other.requires_grad)
+    )
+
+
+def _raw(value: Any) -> Any:
+    return value.data if isinstance(value, Tensor) else value
+
+
+def _share_version(view: Tensor, base: Tensor) -> None:
+    view._version = base._version
+    base._version[1] = True
+
+
+_SCALARS = (int, float, bool)
+
+
+def _operand(t: Tensor, other: Any, scalars: bool = True) -> Any:
+    """The other operand of a binary op: a Tensor, or a Python scalar left as it is."""
+    if isinstance(other, Tensor):
+        return other
+    if scalars and type(other) in _SCALARS:
+        return other
+    if isinstance(other, np.generic):
+        return _operand(t, other.item(), scalars)
+    return Tensor(other, device=t.backend)
+
+
+def _to_array(data: Any, dtype: Any, backend: Backend) -> Any:
+    """A new backend array holding ``data``: float32 for Python floats, int64 for ints."""
+    dt = None if dtype is None else as_dtype(dtype)
+    if isinstance(data, Tensor):
+        source = data.backend
+        host = data.data if source is backend else source.to_numpy(data.data)
+        return backend.asarray(host, dt)
+    if isinstance(data, np.ndarray | np.generic):
+        arr = np.asarray(data)
+    else:
+        try:
+            arr = np.array(data)
+        except ValueError as err:
+            raise ValueError(f"cannot make a tensor from a ragged nested sequence: {err}") from None
+        if dt is None and arr.dtype == np.float64:
+            dt = default_float
+    if arr.dtype == object:
+        raise TypeError(f"cannot make a tensor from {type(data).__name__} values")
+    if dt is None:
+        dt = as_dtype(arr.dtype)
+    return backend.asarray(arr, dt)
+
+
+def _axis_args(t: Tensor, axis: Any, keepdims: bool, dim: Any, keepdim: bool | None) -> tuple:
+    if dim is not None:
+        axis = dim
+    if keepdim is not None:
+        keepdims = keepdim
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    return axis, bool(keepdims)
+
+
+def _count(t: Tensor, axis: Any) -> int:
+    if axis is None:
+        return t.data.size
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    n = 1
+    for a in axes:
+        n *= t.shape[a]
+    return n
+
+
+def _shape_args(shape: tuple) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(n) for n in shape)
+
+
+def _as_index(key: Any) -> Any:
+    """An index NumPy understands: tensors inside it become arrays."""
+    if isinstance(key, tuple):
+        return tuple(_as_index(k) for k in key)
+    if isinstance(key, Tensor):
+        return key.data
+    if isinstance(key, list):
+        return np.asarray(key)
+    return key
+
+
+_BASIC = (int, slice, type(None), type(Ellipsis))
+
+
+def _is_basic(index: Any) -> bool:
+    """Basic indexing (ints, slices, None, ...) gives a view; anything else copies."""
+    if isinstance(index, tuple):
+        return all(isinstance(i, _BASIC) and not isinstance(i, bool) for i in index)
+    return isinstance(index, _BASIC) and not isinstance(index, bool)
+
+
+from . import ops as _ops  # noqa: E402  (ops build on Tensor)

@@ -1,0 +1,162 @@
+"""Functions of tensors: ``mg.exp(t)`` and friends, and those that are not methods."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from . import ops
+from .creation import full, tensor
+from .dtypes import default_float
+from .tensor import Tensor, _operand
+
+
+def _t(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else tensor(x)
+
+
+
+def exp(x: Any) -> Tensor:
+    return ops.Exp.apply(_t(x))
+
+
+def log(x: Any) -> Tensor:
+    return ops.Log.apply(_t(x))
+
+
+def sqrt(x: Any) -> Tensor:
+    return ops.Sqrt.apply(_t(x))
+
+
+def abs(x: Any) -> Tensor:  # noqa: A001  (PyTorch's name)
+    return _t(x).abs()
+
+
+def tanh(x: Any) -> Tensor:
+    return ops.Tanh.apply(_t(x))
+
+
+def sigmoid(x: Any) -> Tensor:
+    return ops.Sigmoid.apply(_t(x))
+
+
+def relu(x: Any) -> Tensor:
+    return ops.Relu.apply(_t(x))
+
+
+def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    return _t(x).clip(min, max)
+
+
+clamp = clip
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    return _t(a) @ b
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False, **aliases: Any) -> Tensor:  # noqa: A001
+    return _t(x).sum(axis, keepdims, **aliases)
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False, **aliases: Any) -> Tensor:
+    return _t(x).mean(axis, keepdims, **aliases)
+
+
+def var(x: Any, axis: Any = None, keepdims: bool = False, **options: Any) -> Tensor:
+    return _t(x).var(axis, keepdims, **options)
+
+
+def max(x: Any, axis: Any = None, keepdims: bool = False, **aliases: Any) -> Tensor:  # noqa: A001
+    return _t(x).max(axis, keepdims, **aliases)
+
+
+def min(x: Any, axis: Any = None, keepdims: bool = False, **aliases: Any) -> Tensor:  # noqa: A001
+    return _t(x).min(axis, keepdims, **aliases)
+
+
+def argmax(x: Any, axis: int | None = None, keepdims: bool = False, **aliases: Any) -> Tensor:
+    return _t(x).argmax(axis, keepdims, **aliases)
+
+
+def argmin(x: Any, axis: int | None = None, keepdims: bool = False, **aliases: Any) -> Tensor:
+    return _t(x).argmin(axis, keepdims, **aliases)
+
+
+def reshape(x: Any, *shape: Any) -> Tensor:
+    return _t(x).reshape(*shape)
+
+
+def transpose(x: Any, *axes: Any) -> Tensor:
+    return _t(x).transpose(*axes)
+
+
+def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    return _t(x).flatten(start_dim, end_dim)
+
+
+def squeeze(x: Any, axis: Any = None, **aliases: Any) -> Tensor:
+    return _t(x).squeeze(axis, **aliases)
+
+
+def unsqueeze(x: Any, axis: int, **aliases: Any) -> Tensor:
+    return _t(x).unsqueeze(axis, **aliases)
+
+
+def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
+    return _t(x).broadcast_to(shape)
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """Elements of ``a`` where ``condition`` holds, else of ``b``."""
+    if not isinstance(condition, Tensor):
+        condition = tensor(condition, dtype=bool)
+    if condition.dtype.kind != "b":
+        condition = condition != 0
+    ref = next((t for t in (a, b) if isinstance(t, Tensor)), condition)
+    if condition.backend is not ref.backend:
+        from .function import device_error
+
+        raise device_error(ops.Where, ref.backend, condition.backend)
+    a = _operand(ref, a)
+    b = _operand(ref, b)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = full((), a, dtype=default_float if isinstance(a, float) else None, device=ref.device)
+    return ops.Where.apply(a, b, condition=condition.data)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    a, b = _pair(a, b)
+    return ops.Maximum.apply(a, b)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    a, b = _pair(a, b)
+    return ops.Minimum.apply(a, b)
+
+
+def _pair(a: Any, b: Any) -> tuple:
+    ref = a if isinstance(a, Tensor) else b
+    if not isinstance(ref, Tensor):
+        ref = tensor(a)
+    return _operand(ref, a), _operand(ref, b)
+
+
+def concatenate(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    tensors = _tensors(tensors, "concatenate")
+    return ops.Concatenate.apply(*tensors, axis=axis if dim is None else dim)
+
+
+cat = concatenate
+
+
+def stack(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    tensors = _tensors(tensors, "stack")
+    return ops.Stack.apply(*tensors, axis=axis if dim is None else dim)
+
+
+def _tensors(tensors: Sequence[Any], name: str) -> list[Tensor]:
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{name} needs at least one tensor")
+    return [t if isinstance(t, Tensor) else tensor(t) for t in tensors]
