@@ -41,11 +41,3 @@ def as_dtype(dtype: Any) -> np.dtype:
 def is_floating(dtype: np.dtype) -> bool:
     return dtype.kind == "f"
 
-
-def result_type(a: np.dtype, b: np.dtype) -> np.dtype:
-    """PyTorch's promotion: a float beats an integer without widening (float32 + int64 is float32)."""
-    if a.kind == "f" and b.kind != "f":
-        return a
-    if b.kind == "f" and a.kind != "f":
-        return b
-    return np.promote_types(a, b)
