@@ -17,6 +17,9 @@ class NumPyBackend(Backend):
     def __init__(self) -> None:
         self.rng = np.random.default_rng()
 
+    def describe(self) -> str:
+        return f"NumPy {np.__version__}, host memory"
+
     # creation and transfer
     def asarray(self, data: Any, dtype: np.dtype | None = None) -> np.ndarray:
         return np.array(data, dtype=dtype)

@@ -37,6 +37,13 @@ class Backend:
         """Why this backend cannot run here, or None when it can."""
         return None
 
+    def describe(self) -> str:
+        """One line about the library and device behind this backend."""
+        return type(self).__name__
+
+    def synchronize(self) -> None:
+        """Wait until the device has finished all queued work (timers need this on a GPU)."""
+
     # creation and transfer
     def asarray(self, data: Any, dtype: np.dtype | None = None) -> Any:
         raise NotImplementedError

@@ -1,0 +1,177 @@
+"""The CuPy backend: arrays in GPU memory, NumPy's functions from CuPy, fused CUDA kernels.
+
+Data moves between host and GPU only where the user asks (``to``, ``numpy``, ``item``).
+CuPy imports without a GPU and fails only at the first array, so availability asks
+``cupy.cuda.is_available()`` rather than trusting the import.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import numpy as np
+
+from minigrad.backend import Backend
+
+
+class CuPyBackend(Backend):
+    """Arrays are ``cupy.ndarray`` on the current CUDA device."""
+
+    name = "cupy"
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        if importlib.util.find_spec("cupy") is None:
+            return "CuPy is not installed"
+        try:
+            import cupy
+
+            if not cupy.cuda.is_available():
+                return "CuPy is installed, but no CUDA GPU answers (is the driver loaded?)"
+        except Exception as err:  # a broken CUDA install surfaces as many error types
+            return f"CuPy could not reach a GPU: {err}"
+        return None
+
+    def __init__(self, xp: Any = None) -> None:
+        if xp is None:
+            import cupy as xp
+        self.xp = xp
+        self.rng = xp.random.RandomState()
+        self._kernels: dict[str, Any] = {}
+        # elementwise: CuPy's ufuncs, which accept out= as NumPy's do
+        self.add, self.sub, self.mul, self.div = xp.add, xp.subtract, xp.multiply, xp.true_divide
+        self.pow, self.maximum, self.minimum = xp.power, xp.maximum, xp.minimum
+        self.neg, self.exp, self.log, self.sqrt = xp.negative, xp.exp, xp.log, xp.sqrt
+        self.abs, self.tanh, self.sign = xp.abs, xp.tanh, xp.sign
+        self.lt, self.le, self.gt, self.ge = xp.less, xp.less_equal, xp.greater, xp.greater_equal
+        self.eq, self.ne = xp.equal, xp.not_equal
+
+    def describe(self) -> str:
+        xp = self.xp
+        device = xp.cuda.Device()
+        props = xp.cuda.runtime.getDeviceProperties(device.id)
+        pool = xp.get_default_memory_pool()
+        return (f"CuPy {xp.__version__} on GPU {device.id} ({props['name'].decode()}), "
+                f"memory pool {pool.used_bytes() / 2**20:.1f} MiB used of "
+                f"{pool.total_bytes() / 2**20:.1f} MiB held")
+
+    def synchronize(self) -> None:
+        self.xp.cuda.Device().synchronize()
+
+    # creation and transfer
+    def asarray(self, data: Any, dtype: np.dtype | None = None) -> Any:
+        return self.xp.array(data, dtype=dtype)
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        return self.xp.asnumpy(x)
+
+    def from_backend(self, x: Any, source: Backend) -> Any:
+        return self.xp.asarray(source.to_numpy(x))
+
+    def zeros(self, shape: tuple[int, ...], dtype: np.dtype) -> Any:
+        return self.xp.zeros(shape, dtype)
+
+    def ones(self, shape: tuple[int, ...], dtype: np.dtype) -> Any:
+        return self.xp.ones(shape, dtype)
+
+    def full(self, shape: tuple[int, ...], value: Any, dtype: np.dtype) -> Any:
+        return self.xp.full(shape, value, dtype)
+
+    def arange(self, start: Any, stop: Any, step: Any, dtype: np.dtype) -> Any:
+        return self.xp.arange(start, stop, step, dtype=dtype)
+
+    def astype(self, x: Any, dtype: np.dtype) -> Any:
+        return x.astype(dtype)
+
+    def copy(self, x: Any) -> Any:
+        return x.copy()
+
+    # random numbers
+    def seed(self, seed: int) -> None:
+        self.rng = self.xp.random.RandomState(seed)
+
+    def randn(self, shape: tuple[int, ...], dtype: np.dtype) -> Any:
+        return self.rng.standard_normal(shape, dtype=dtype)
+
+    def rand(self, shape: tuple[int, ...], dtype: np.dtype) -> Any:
+        return self.rng.random_sample(shape, dtype=dtype)
+
+    def permutation(self, n: int) -> Any:
+        return self.rng.permutation(n)
+
+    def where(self, condition: Any, a: Any, b: Any) -> Any:
+        return self.xp.where(condition, a, b)
+
+    def clip(self, x: Any, low: Any, high: Any) -> Any:
+        return self.xp.clip(x, low, high)
+
+    # reductions
+    def sum(self, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        return self.xp.sum(x, axis=axis, keepdims=keepdims)
+
+    def max(self, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        return self.xp.max(x, axis=axis, keepdims=keepdims)
+
+    def min(self, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        return self.xp.min(x, axis=axis, keepdims=keepdims)
+
+    def argmax(self, x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+        return self.xp.argmax(x, axis=axis, keepdims=keepdims)
+
+    def argmin(self, x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+        return self.xp.argmin(x, axis=axis, keepdims=keepdims)
+
+    # movement and indexing
+    def reshape(self, x: Any, shape: tuple[int, ...]) -> Any:
+        return self.xp.reshape(x, shape)
+
+    def transpose(self, x: Any, axes: tuple[int, ...] | None = None) -> Any:
+        return self.xp.transpose(x, axes)
+
+    def broadcast_to(self, x: Any, shape: tuple[int, ...]) -> Any:
+        return self.xp.broadcast_to(x, shape)
+
+    def getitem(self, x: Any, index: Any) -> Any:
+        return x[self._index(index)]
+
+    def setitem(self, x: Any, index: Any, value: Any) -> None:
+        x[self._index(index)] = value
+
+    def scatter_add(self, shape: tuple[int, ...], index: Any, values: Any) -> Any:
+        out = self.xp.zeros(shape, dtype=values.dtype)
+        self.xp.add.at(out, self._index(index), values)
+        return out
+
+    def concatenate(self, arrays: list, axis: int) -> Any:
+        return self.xp.concatenate(arrays, axis=axis)
+
+    def stack(self, arrays: list, axis: int) -> Any:
+        return self.xp.stack(arrays, axis=axis)
+
+    def _index(self, index: Any) -> Any:
+        """Host index arrays (from lists or NumPy) go to the device once, here."""
+        if isinstance(index, tuple):
+            return tuple(self._index(i) for i in index)
+        if isinstance(index, np.ndarray):
+            return self.xp.asarray(index)
+        return index
+
+    # linear algebra
+    def matmul(self, a: Any, b: Any) -> Any:
+        return self.xp.matmul(a, b)
+
+    # fused kernels
+    def sigmoid(self, x: Any) -> Any:
+        kernel = self._kernel("sigmoid", lambda xp: xp.ElementwiseKernel(
+            "T x", "T y",
+            "y = x >= 0 ? T(1) / (T(1) + exp(-x)) : exp(x) / (T(1) + exp(x))",
+            "minigrad_sigmoid"))
+        return kernel(x)
+
+    def _kernel(self, name: str, build: Any) -> Any:
+        kernel = self._kernels.get(name)
+        if kernel is None:
+            kernel = self._kernels[name] = build(self.xp)
+        return kernel
+
