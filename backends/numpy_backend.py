@@ -104,7 +104,14 @@ class NumPyBackend(Backend):
     stack = staticmethod(np.stack)
 
     def getitem(self, x: np.ndarray, index: Any) -> np.ndarray:
-        return x[index]
+        out = x[index]
+        if type(out) is not np.ndarray:  # a full integer index: a 0-d view, not a scalar
+            out = x[(*index, Ellipsis) if isinstance(index, tuple) else (index, Ellipsis)]
+        return out
+
+    def writable(self, x: Any) -> np.ndarray:
+        # ufuncs on 0-d arrays give NumPy scalars, which cannot be written
+        return np.array(x) if isinstance(x, np.generic) else x
 
     def setitem(self, x: np.ndarray, index: Any, value: Any) -> None:
         x[index] = value

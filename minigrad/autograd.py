@@ -228,7 +228,7 @@ def run_backward(
         if retain_graph:
             ctx.saved_tensors = None
         else:
-            ctx._saved = ctx.saved_tensors = ctx.inputs = None
+            ctx._saved = ctx.saved_tensors = ctx.inputs = ctx._args = None
 
     for leaf in leaves:
         grad = pending[leaf]
@@ -236,9 +236,22 @@ def run_backward(
             if leaf in capture:
                 capture[leaf] = grad
             continue
-        if not isinstance(grad, Tensor):
-            grad = Tensor._make(grad, leaf.backend)
+        _accumulate(leaf, grad, create_graph)
+
+
+def _accumulate(leaf: Tensor, grad: Any, create_graph: bool) -> None:
+    """Add ``grad`` into ``leaf.grad``, which the leaf owns (gradients of one pass may
+    share memory, so the first one is copied), as PyTorch's AccumulateGrad does."""
+    if create_graph:  # .grad keeps its history, so it is a new tensor each time
         leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+    elif leaf.grad is None:
+        leaf.grad = Tensor._make(leaf.backend.copy(grad), leaf.backend)
+    elif leaf.grad.requires_grad:  # a gradient with history (from create_graph) keeps it
+        leaf.grad = leaf.grad + Tensor._make(grad, leaf.backend)
+    else:
+        owned = leaf.grad
+        owned.backend.add(owned.data, grad, out=owned.data)
+        owned._bump_version()
 
 
 def _root_grad(t: Tensor, grad: Any, create_graph: bool) -> Any:

@@ -1,9 +1,11 @@
 """The backend interface, the registry of backends and the default device.
 
 A backend owns arrays on one device and the array functions that work on them.
-Every op of minigrad reaches its arrays through exactly these methods, so a new
-backend is one class implementing them. Backends are created lazily: importing
-minigrad imports neither numba nor cupy.
+Every op of minigrad computes its forward through these methods, and gradient formulas
+use them too, except for elementwise arithmetic, which they write with the arrays' own
+operators (for NumPy and CuPy arrays, the same functions). A new backend is one class
+implementing them. Backends are created lazily: importing minigrad imports neither numba
+nor cupy.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ class Backend:
     """
 
     name: str = "?"
-    install_hint: str = ""
+    install_hint: str = ""  # how to get what unavailable_reason() says is missing
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
@@ -72,6 +74,10 @@ class Backend:
 
     def copy(self, x: Any) -> Any:
         raise NotImplementedError
+
+    def writable(self, x: Any) -> Any:
+        """``x``, or an array that can be written in place holding its values."""
+        return x
 
     # random numbers, from one seeded generator per backend
     def seed(self, seed: int) -> None:
@@ -157,6 +163,10 @@ class Backend:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
 
+    def __reduce__(self) -> tuple:
+        # copies and pickles of a tensor find the one registered backend by its name
+        return get_backend, (self.name,)
+
 
 _ALIASES = {"cpu": "numpy", "cuda": "cupy"}
 _BUILTIN = {
@@ -228,7 +238,7 @@ def get_backend(device: str | Backend | None = None) -> Backend:
         )
     reason = factory.unavailable_reason() if isinstance(factory, type) else None
     if reason:
-        hint = _INSTALL_HINTS.get(name, "")
+        hint = getattr(factory, "install_hint", "") or _INSTALL_HINTS.get(name, "")
         raise BackendUnavailable(
             f"device {name!r} is not available: {reason}" + (f"; {hint}" if hint else "")
         )

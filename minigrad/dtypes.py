@@ -32,7 +32,7 @@ def as_dtype(dtype: Any) -> np.dtype:
         dt = np.dtype(dtype)
     except TypeError:
         dt = None
-    if dt not in SUPPORTED:
+    if dt is None or dt not in SUPPORTED:
         names = ", ".join(str(d) for d in SUPPORTED)
         raise TypeError(f"unsupported dtype {dtype!r}; minigrad supports {names}")
     return dt

@@ -45,6 +45,9 @@ class Function:
                 record = record or a.requires_grad
         ctx = Context()
         ctx.backend = backend
+        ctx.inputs = tuple(
+            (a._node or a) if isinstance(a, Tensor) and a.requires_grad else None for a in args
+        )
         with autograd.no_grad():
             out = cls.forward(ctx, *args)
         if not isinstance(out, Tensor):
@@ -52,9 +55,6 @@ class Function:
         if not (record and autograd.grad_enabled and out.dtype.kind == "f"):
             return Tensor._make(out.data, out.backend)
         ctx.op = cls
-        ctx.inputs = tuple(
-            (a._node or a) if isinstance(a, Tensor) and a.requires_grad else None for a in args
-        )
         ctx.seq = next(_sequence)
         ctx.shape = out.shape
         ctx.dtype = out.dtype
@@ -75,6 +75,7 @@ class Op(Function):
     saves_inputs = False
     saves_output = False
     is_view = False  # the output shares memory with the first input
+    sets_dtype = False  # the output dtype is the op's choice, not promotion's
 
     @classmethod
     def apply(cls, *args: Any, **params: Any) -> Tensor:
@@ -103,12 +104,12 @@ class Op(Function):
             out = cls.forward(ctx, *arrays, **params)
         except (ValueError, TypeError, IndexError) as err:
             raise _input_error(cls, args, err) from err
-        if out.dtype is _FLOAT64:
+        if out.dtype is _FLOAT64 and not cls.sets_dtype:
             out = _no_silent_float64(ctx, arrays, out)
         result = object.__new__(Tensor)
         result.data = out
         result.backend = ctx.backend
-        result.grad = None
+        result._grad = None
         if cls.is_view:
             result._version = args[0]._version
             result._version[1] = True

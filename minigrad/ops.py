@@ -10,6 +10,7 @@ come back with the broadcast shape: the tape sums them down to each input's shap
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .function import Op
@@ -231,7 +232,7 @@ class Clip(Op):
 class Where(Op):
     @staticmethod
     def forward(ctx, a, b, condition=None):
-        ctx.condition = condition
+        ctx.condition = ctx.backend.copy(condition)  # a constant of this op, safe from edits
         return ctx.backend.where(condition, a, b)
 
     @staticmethod
@@ -512,10 +513,10 @@ class Matmul(Op):
             grad = grad.reshape(grad.shape + (1,))
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_a = grad @ b2.swapaxes(-1, -2)  # dL/dA = G B^T
+            grad_a = ctx.xp.matmul(grad, b2.swapaxes(-1, -2))  # dL/dA = G B^T
             grad_a = grad_a[..., 0, :] if a.ndim == 1 else grad_a
         if ctx.needs_input_grad[1]:
-            grad_b = a2.swapaxes(-1, -2) @ grad  # dL/dB = A^T G
+            grad_b = ctx.xp.matmul(a2.swapaxes(-1, -2), grad)  # dL/dB = A^T G
             grad_b = grad_b[..., 0] if b.ndim == 1 else grad_b
         return grad_a, grad_b
 
@@ -524,6 +525,8 @@ class Matmul(Op):
 
 
 class Astype(Op):
+    sets_dtype = True
+
     @staticmethod
     def forward(ctx, x, dtype=None):
         return ctx.backend.astype(x, dtype)
@@ -570,8 +573,12 @@ class _TensorFunctions:
         return Where.apply(a, b, condition=_raw(condition))
 
     @staticmethod
-    def log(x: Tensor) -> Tensor:
-        return Log.apply(x)
+    def log(x: Any) -> Any:
+        return Log.apply(x) if isinstance(x, Tensor) else math.log(x)
+
+    @staticmethod
+    def matmul(a: Tensor, b: Tensor) -> Tensor:
+        return Matmul.apply(a, b)
 
     @staticmethod
     def broadcast_to(x: Tensor, shape: tuple) -> Tensor:

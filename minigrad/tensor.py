@@ -20,7 +20,7 @@ class Tensor:
     ``_version`` a counter, shared with views, that every in-place op bumps.
     """
 
-    __slots__ = ("data", "backend", "requires_grad", "grad", "_node", "_version", "__weakref__")
+    __slots__ = ("data", "backend", "requires_grad", "_grad", "_node", "_version", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our reflected operators: np_array * tensor
 
     def __init__(
@@ -33,7 +33,7 @@ class Tensor:
         backend = get_backend(device)
         self.data = _to_array(data, dtype, backend)
         self.backend = backend
-        self.grad = None
+        self._grad = None
         self._node = None
         self._version = [0, False]
         self.requires_grad = False
@@ -47,7 +47,7 @@ class Tensor:
         t.data = data
         t.backend = backend
         t.requires_grad = node is not None
-        t.grad = None
+        t._grad = None
         t._node = node
         t._version = [0, False]
         return t
@@ -68,6 +68,27 @@ class Tensor:
     @property
     def device(self) -> str:
         return self.backend.name
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by backward passes (leaves only), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad must be a Tensor or None, not {type(value).__name__}")
+            if value.shape != self.shape or value.dtype != self.dtype or (
+                    value.backend is not self.backend):
+                raise RuntimeError(
+                    f"assigned grad ({value.shape} {value.dtype} on {value.device!r}) does not "
+                    f"match the tensor ({self.shape} {self.dtype} on {self.device!r})")
+        self._grad = value
+
+    def _bump_version(self) -> None:
+        """Note that the data was changed in place (saved copies of it are now stale)."""
+        self._version[0] = next(autograd._sequence)
 
     @property
     def is_leaf(self) -> bool:
@@ -411,8 +432,10 @@ class Tensor:
             shape = tuple(n for i, n in enumerate(self.shape) if not (i in axes and n == 1))
         return self.reshape(shape)
 
-    def unsqueeze(self, axis: int, *, dim: Any = None) -> Tensor:
+    def unsqueeze(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
         axis = dim if dim is not None else axis
+        if axis is None:
+            raise TypeError("unsqueeze needs the axis (or dim) to insert")
         if not -self.ndim - 1 <= axis <= self.ndim:
             raise IndexError(f"unsqueeze: axis {axis} is out of range for {self.ndim} dims")
         axis = axis % (self.ndim + 1)
@@ -431,16 +454,18 @@ class Tensor:
         if _records_inplace(self, value):
             self._inplace_recorded(_ops.SetItem, value, index=index)
         else:
+            self.data = self.backend.writable(self.data)
             self.backend.setitem(self.data, index, _raw(value))
-        self._version[0] = next(autograd._sequence)
+        self._bump_version()
 
     def _inplace(self, op: Any, name: str, other: Any) -> Tensor:
         other = _operand(self, other)
         if _records_inplace(self, other):
             self._inplace_recorded(op, other)
         else:
+            self.data = self.backend.writable(self.data)
             getattr(self.backend, name)(self.data, _raw(other), out=self.data)
-        self._version[0] = next(autograd._sequence)
+        self._bump_version()
         return self
 
     def _inplace_recorded(self, op: Any, other: Any, **params: Any) -> None:
@@ -582,10 +607,10 @@ def _as_index(key: Any) -> Any:
     """An index NumPy understands: tensors inside it become arrays."""
     if isinstance(key, tuple):
         return tuple(_as_index(k) for k in key)
-    if isinstance(key, Tensor):
-        return key.data
-    if isinstance(key, list):
-        return np.asarray(key)
+    if isinstance(key, Tensor):  # copied: the op keeps it, safe from later edits
+        return key.backend.copy(key.data)
+    if isinstance(key, (list, np.ndarray)):
+        return np.array(key)
     return key
 
 

@@ -99,7 +99,7 @@ def squeeze(x: Any, axis: Any = None, **aliases: Any) -> Tensor:
     return _t(x).squeeze(axis, **aliases)
 
 
-def unsqueeze(x: Any, axis: int, **aliases: Any) -> Tensor:
+def unsqueeze(x: Any, axis: int | None = None, **aliases: Any) -> Tensor:
     return _t(x).unsqueeze(axis, **aliases)
 
 
@@ -109,11 +109,13 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """Elements of ``a`` where ``condition`` holds, else of ``b``."""
+    ref = next((t for t in (a, b, condition) if isinstance(t, Tensor)), None)
     if not isinstance(condition, Tensor):
-        condition = tensor(condition, dtype=bool)
+        condition = tensor(condition, dtype=bool, device=None if ref is None else ref.device)
     if condition.dtype.kind != "b":
         condition = condition != 0
-    ref = next((t for t in (a, b) if isinstance(t, Tensor)), condition)
+    if ref is None:
+        ref = condition
     if condition.backend is not ref.backend:
         from .function import device_error
 

@@ -256,17 +256,22 @@ def train(config: TrainConfig) -> dict[str, Any]:
         start_epoch = int(checkpoint["epoch"])
         history = {k: list(v) for k, v in checkpoint["history"].items()}
         say(f"resumed from {config.resume} after epoch {start_epoch}")
-    loader = DataLoader(TensorDataset(X_train, y_train), batch_size=config.batch_size,
-                        shuffle=config.batch_size is not None, seed=config.seed + start_epoch,
-                        device=config.device)
+    dataset = TensorDataset(X_train, y_train)
+
+    def loader(epoch: int) -> DataLoader:
+        """Epoch ``epoch``'s batches, in an order fixed by (seed, epoch) so resuming repeats it."""
+        return DataLoader(dataset, batch_size=config.batch_size,
+                          shuffle=config.batch_size is not None,
+                          seed=config.seed * 1_000_003 + epoch, device=config.device)
+
     loss_fn = _loss_fn(config)
     say(f"training {model!r}\non {config.data} ({len(X_train)} train, {len(X_test)} test) "
         f"with {config.loss} and {config.optimizer} (lr={config.lr}) on {config.device}")
-    bar = _progress(config, (config.epochs - start_epoch) * len(loader))
+    bar = _progress(config, (config.epochs - start_epoch) * len(loader(0)))
     started = time.perf_counter()
     for epoch in range(start_epoch, config.epochs):
         running = 0.0
-        for step, (xb, yb) in enumerate(loader, 1):
+        for step, (xb, yb) in enumerate(loader(epoch), 1):
             loss = loss_fn(model(xb), yb)
             optimizer.zero_grad()
             loss.backward()
@@ -295,7 +300,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
               "checkpoint": str(out_dir / "checkpoint.npz")}
     (out_dir / "metrics.json").write_text(json.dumps(result, indent=2))
     if config.plot:
-        result["plot"] = _plot(history, out_dir / "curves.png", say)
+        result["plot"] = _plot(history, out_dir / "curves.png")
     summary = "  ".join(f"{k} {v:.4f}" for k, v in final.items() if k.startswith("test"))
     print(f"done in {seconds:.1f} s: {summary}; checkpoint {result['checkpoint']}")
     return result
@@ -321,17 +326,14 @@ def _progress(config: TrainConfig, total: int) -> Any:
     return tqdm(total=total, unit="step", dynamic_ncols=True, leave=False)
 
 
-def _plot(history: dict[str, list[float]], path: Path, say: Any) -> str | None:
+def _plot(history: dict[str, list[float]], path: Path) -> str | None:
     """Loss and accuracy curves per epoch, when matplotlib is installed."""
-    try:
-        import matplotlib
+    from . import plotting
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        say("matplotlib is not installed: no plot (pip install matplotlib)")
+    plt = plotting.pyplot()
+    if plt is None:
         return None
-    kinds = sorted({k.split("_", 1)[1] for k in history})
+    kinds = [k for k in ("loss", "accuracy") if f"train_{k}" in history]
     fig, axes = plt.subplots(1, len(kinds), figsize=(5 * len(kinds), 3.6), squeeze=False)
     for ax, kind in zip(axes[0], kinds):
         for prefix in ("train", "test"):
@@ -344,8 +346,4 @@ def _plot(history: dict[str, list[float]], path: Path, say: Any) -> str | None:
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    say(f"plot: {path}")
-    return str(path)
+    return plotting.save(fig, path)

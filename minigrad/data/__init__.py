@@ -1,4 +1,4 @@
-"""Data sets: toy generators, bundled digits and an MNIST reader."""
+"""Data sets (toy generators, bundled digits, an MNIST reader) and mini-batch loading."""
 
 from .datasets import (
     load_digits,
@@ -8,8 +8,11 @@ from .datasets import (
     make_spirals,
     train_test_split,
 )
+from .loader import DataLoader, TensorDataset
 
 __all__ = [
+    "DataLoader",
+    "TensorDataset",
     "load_digits",
     "load_mnist",
     "make_moons",

@@ -1,0 +1,549 @@
+"""Activations and losses, as in ``torch.nn.functional``.
+
+Everything here is composed from tensor ops, so autograd is automatic and gradients of
+gradients work. Each function has PyTorch's name, value and gradient; every loss takes
+``reduction="mean" | "sum" | "none"``. Large inputs are handled by stable forms: softmax
+and log-softmax subtract the (detached) maximum, the logit losses use log-sum-exp forms.
+The one fused op, binary cross-entropy on probabilities, exists to reproduce PyTorch's
+clamped logs and its finite gradient at probabilities 0 and 1.
+
+Inputs may be tensors or anything ``mg.tensor`` accepts; targets and weights are created
+on the input's device, and float targets and weights take the input's dtype.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .autograd import no_grad
+from .creation import arange, tensor
+from .function import Function
+from .tensor import Tensor
+from .tensor_functions import maximum, where
+
+__all__ = [
+    "relu",
+    "leaky_relu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "log_softmax",
+    "mse_loss",
+    "l1_loss",
+    "huber_loss",
+    "cross_entropy",
+    "nll_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "hinge_loss",
+    "multi_margin_loss",
+]
+
+REDUCTIONS = ("mean", "sum", "none")
+
+# PyTorch clamps log(p) and log(1 - p) at -100 in binary_cross_entropy, and divides its
+# gradient by max(p (1 - p), 1e-12), that 1e-12 rounded to float32 in every dtype.
+_LOG_FLOOR = -100.0
+_BCE_EPS = float(np.float32(1e-12))
+
+
+# activations
+
+
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0); the gradient at 0 is 0, as in PyTorch."""
+    return _tensor(x).relu()
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x where x > 0, else negative_slope * x (the gradient at 0 is negative_slope)."""
+    x = _tensor(x)
+    return where(x > 0, x, x * negative_slope)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """1 / (1 + exp(-x)), without overflow for large |x|."""
+    return _tensor(x).sigmoid()
+
+
+def tanh(x: Tensor) -> Tensor:
+    """The hyperbolic tangent."""
+    return _tensor(x).tanh()
+
+
+def softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """exp(x_i) / sum_j exp(x_j) along ``axis`` (``dim`` is PyTorch's name for it).
+
+    Computed as exp(x - max) / sum exp(x - max): the shift cancels exactly, so the max is
+    detached and the exponentials never overflow, for logits of any size.
+    """
+    x = _tensor(x)
+    axis = axis if dim is None else dim
+    shifted = x - x.detach().max(axis=axis, keepdims=True)
+    e = shifted.exp()
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def log_softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """x_i - log sum_j exp(x_j) along ``axis`` (``dim`` is PyTorch's name for it).
+
+    Computed as (x - max) - log sum exp(x - max), with the max detached: the sum is at
+    least 1, so neither the exponentials nor the log overflow or underflow to -inf.
+    """
+    x = _tensor(x)
+    axis = axis if dim is None else dim
+    shifted = x - x.detach().max(axis=axis, keepdims=True)
+    return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
+
+
+# regression losses
+
+
+def mse_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tensor:
+    """(input - target)^2, reduced (``torch.nn.functional.mse_loss``)."""
+    input, target = _regression_args("mse_loss", input, target, reduction)
+    diff = input - target
+    return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tensor:
+    """|input - target|, reduced (``torch.nn.functional.l1_loss``); gradient 0 where equal."""
+    input, target = _regression_args("l1_loss", input, target, reduction)
+    return _reduce((input - target).abs(), reduction)
+
+
+def huber_loss(
+    input: Tensor, target: Tensor, delta: float = 1.0, *, reduction: str = "mean"
+) -> Tensor:
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), with d = input - target.
+
+    ``torch.nn.functional.huber_loss``: quadratic near 0, linear (slope delta) beyond.
+    """
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta!r}")
+    input, target = _regression_args("huber_loss", input, target, reduction)
+    diff = input - target
+    size = diff.abs()
+    loss = where(size < delta, 0.5 * diff * diff, delta * (size - 0.5 * delta))
+    return _reduce(loss, reduction)
+
+
+# classification losses
+
+
+def cross_entropy(
+    logits: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    *,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Softmax cross-entropy (``torch.nn.functional.cross_entropy``).
+
+    ``logits`` has shape (C,), (N, C) or (N, C, d1, ...), the classes on axis 1 (axis 0
+    when unbatched). ``target`` holds either class indices (an integer tensor of the shape
+    without the class axis) or class probabilities (float, the shape of ``logits``).
+    With log-probabilities l = log_softmax(logits), class weights w (all 1 by default)
+    and smoothing e over C classes:
+
+    - indices: loss = (1 - e) * (-w[y] l[y]) + (e / C) * (-sum_c w[c] l[c]); the mean
+      divides the sum by sum w[y] over the batch (PyTorch's weighted mean).
+    - probabilities: t' = (1 - e) t + e / C, loss = -sum_c w[c] t'[c] l[c]; the mean
+      divides by the number of samples, whatever the weights.
+    """
+    name = "cross_entropy"
+    _check_reduction(name, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(
+            f"{name}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing!r}"
+        )
+    logits = _float_input(name, logits, "logits")
+    axis = _class_axis(name, logits, "logits")
+    classes = logits.shape[axis]
+    target = _tensor(target, logits, "target")
+    weight = _class_weight(name, weight, logits, classes)
+    log_probs = log_softmax(logits, axis=axis)
+
+    if target.dtype.kind == "f" and target.shape == logits.shape:
+        target = target.astype(logits.dtype)
+        if label_smoothing > 0:
+            target = target * (1 - label_smoothing) + label_smoothing / classes
+        weighted = log_probs * target
+        if weight is not None:
+            weighted = weighted * _along_axis(weight, logits.ndim, axis)
+        return _reduce(-weighted.sum(axis=axis), reduction)
+
+    if target.shape == logits.shape:
+        raise TypeError(
+            f"{name}: a target of the logits' shape {target.shape} holds class probabilities "
+            f"and must be floating point, got {target.dtype}"
+        )
+    _check_class_indices(name, target, logits, axis, probabilities=True)
+    nll, picked_weight = _pick(log_probs, target, weight, axis)
+    loss = nll
+    if label_smoothing > 0:
+        spread = log_probs
+        if weight is not None:
+            spread = spread * _along_axis(weight, logits.ndim, axis)
+        smooth = -spread.sum(axis=axis)
+        loss = (1 - label_smoothing) * nll + (label_smoothing / classes) * smooth
+    if reduction == "mean" and picked_weight is not None:
+        return loss.sum() / picked_weight.sum()
+    return _reduce(loss, reduction)
+
+
+def nll_loss(
+    log_probs: Tensor, target: Tensor, weight: Tensor | None = None, *, reduction: str = "mean"
+) -> Tensor:
+    """-w[y] * log_probs[y] per sample (``torch.nn.functional.nll_loss``).
+
+    Shapes as in ``cross_entropy`` with class-index targets; the mean divides the sum by
+    sum w[y] over the batch.
+    """
+    name = "nll_loss"
+    _check_reduction(name, reduction)
+    log_probs = _float_input(name, log_probs, "log_probs")
+    axis = _class_axis(name, log_probs, "log_probs")
+    target = _tensor(target, log_probs, "target")
+    weight = _class_weight(name, weight, log_probs, log_probs.shape[axis])
+    _check_class_indices(name, target, log_probs, axis)
+    loss, picked_weight = _pick(log_probs, target, weight, axis)
+    if reduction == "mean" and picked_weight is not None:
+        return loss.sum() / picked_weight.sum()
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy(
+    probs: Tensor, target: Tensor, weight: Tensor | None = None, *, reduction: str = "mean"
+) -> Tensor:
+    """-w (t log p + (1 - t) log(1 - p)) (``torch.nn.functional.binary_cross_entropy``).
+
+    As in PyTorch, both logs are clamped at -100, so p = 0 or 1 gives a finite loss, and
+    the gradient is w (p - t) / max(p (1 - p), 1e-12): finite, and equal to PyTorch's,
+    there too (its 1e-12 is a float32 constant). ``weight`` broadcasts to the shape of
+    ``probs``; the mean is a plain mean.
+    """
+    name = "binary_cross_entropy"
+    _check_reduction(name, reduction)
+    probs = _float_input(name, probs, "probs")
+    target = _float_target(name, target, probs)
+    _check_same_shape(name, probs, target)
+    for label, t in (("probs", probs), ("target", target)):
+        host = t.numpy()
+        if not ((host >= 0) & (host <= 1)).all():
+            hint = " (for logits use binary_cross_entropy_with_logits)" if t is probs else ""
+            raise ValueError(
+                f"{name}: all elements of {label} must be between 0 and 1, found "
+                f"{_first(host[~((host >= 0) & (host <= 1))])}{hint}"
+            )
+    loss = _BinaryCrossEntropy.apply(probs, target)
+    if weight is not None:
+        loss = loss * _broadcast_weight(name, weight, probs, "weight")
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    logits: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    *,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """Binary cross-entropy of sigmoid(logits), fused (``binary_cross_entropy_with_logits``).
+
+    PyTorch's loss, w ((1 - t) x - (1 + (pos_weight - 1) t) log sigmoid(x)), is computed
+    in the equal form w ((1 - t) softplus(x) + pos_weight t softplus(-x)) with the stable
+    softplus(x) = max(x, 0) + log(1 + exp(-|x|)); without pos_weight this is
+    max(x, 0) - x t + log(1 + exp(-|x|)). Finite for any logit, and its gradient,
+    w ((1 - t) sigmoid(x) - pos_weight t sigmoid(-x)), has no cancellation. ``weight``
+    and ``pos_weight`` (one per class, on the last axis) broadcast to the logits' shape.
+    """
+    name = "binary_cross_entropy_with_logits"
+    _check_reduction(name, reduction)
+    logits = _float_input(name, logits, "logits")
+    target = _float_target(name, target, logits)
+    _check_same_shape(name, logits, target)
+    log_term = _log1p((-logits.abs()).exp())  # log(1 + exp(-|x|)), in (0, log 2]
+    softplus_pos = maximum(logits, 0) + log_term  # softplus(x) = -log sigmoid(-x)
+    softplus_neg = maximum(-logits, 0) + log_term  # softplus(-x) = -log sigmoid(x)
+    positive = target
+    if pos_weight is not None:
+        positive = _broadcast_weight(name, pos_weight, logits, "pos_weight") * target
+    loss = (1 - target) * softplus_pos + positive * softplus_neg
+    if weight is not None:
+        loss = loss * _broadcast_weight(name, weight, logits, "weight")
+    return _reduce(loss, reduction)
+
+
+def hinge_loss(
+    scores: Tensor, target: Tensor, margin: float = 1.0, *, reduction: str = "mean"
+) -> Tensor:
+    """max(0, margin - target * score) with ``target`` in {-1, +1} (binary hinge).
+
+    No PyTorch twin; scikit-learn's ``hinge_loss`` for margin 1. The gradient at the
+    hinge point is 0, as for ``relu``.
+    """
+    name = "hinge_loss"
+    _check_reduction(name, reduction)
+    scores = _float_input(name, scores, "scores")
+    target = _tensor(target, scores, "target")
+    if target.dtype.kind not in "iuf":
+        raise TypeError(f"{name}: target must hold -1 and +1 as numbers, got {target.dtype}")
+    _check_same_shape(name, scores, target)
+    host = target.numpy()
+    if not ((host == 1) | (host == -1)).all():
+        bad = _first(host[(host != 1) & (host != -1)])
+        raise ValueError(f"{name}: target values must be -1 or +1, found {bad}")
+    loss = (margin - target.astype(scores.dtype) * scores).relu()
+    return _reduce(loss, reduction)
+
+
+def multi_margin_loss(
+    scores: Tensor,
+    target: Tensor,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: Tensor | None = None,
+    *,
+    reduction: str = "mean",
+) -> Tensor:
+    """Multi-class hinge loss (``torch.nn.functional.multi_margin_loss``).
+
+    For scores x of shape (N, C) or (C,) and class y: loss = sum over i != y of
+    w[y] max(0, margin - x[y] + x[i])^p / C, with p 1 or 2. The mean is a plain mean
+    over samples, weights or not.
+    """
+    name = "multi_margin_loss"
+    _check_reduction(name, reduction)
+    if p not in (1, 2) or isinstance(p, bool):
+        raise ValueError(f"{name}: only p == 1 and p == 2 are supported, got {p!r}")
+    scores = _float_input(name, scores, "scores")
+    if scores.ndim not in (1, 2):
+        raise ValueError(
+            f"{name}: scores must have shape (C,) or (N, C), got shape {scores.shape}"
+        )
+    classes = scores.shape[-1]
+    target = _tensor(target, scores, "target")
+    weight = _class_weight(name, weight, scores, classes)
+    _check_class_indices(name, target, scores, scores.ndim - 1)
+    rows = scores.reshape(-1, classes)
+    labels = target.reshape(-1)
+    true_score = rows[arange(rows.shape[0], device=scores.backend), labels].unsqueeze(1)
+    hinge = (margin - true_score + rows).relu()
+    if p == 2:
+        hinge = hinge * hinge
+    if weight is not None:
+        hinge = hinge * weight[labels].unsqueeze(1)
+    others = arange(classes, device=scores.backend).unsqueeze(0) != labels.unsqueeze(1)
+    loss = where(others, hinge, 0.0).sum(axis=1) / classes
+    return _reduce(loss.reshape(target.shape), reduction)
+
+
+# the fused op
+
+
+class _BinaryCrossEntropy(Function):
+    """-(t log p + (1 - t) log(1 - p)) elementwise, with PyTorch's clamps and gradient."""
+
+    @staticmethod
+    def forward(ctx: Any, probs: Tensor, target: Tensor) -> Tensor:
+        ctx.save_for_backward(probs, target)
+        log_p, log_q = _clamped_logs(probs)
+        return -(target * log_p + (1 - target) * log_q)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor | None]:
+        probs, target = ctx.saved_tensors
+        # d/dp = (p - t) / (p (1 - p)), its denominator floored as PyTorch does
+        grad_probs = grad * (probs - target) / maximum(probs * (1 - probs), _BCE_EPS)
+        grad_target = None
+        if ctx.needs_input_grad[1]:
+            log_p, log_q = _clamped_logs(probs)
+            grad_target = grad * (log_q - log_p)  # d/dt = log(1 - p) - log(p), as clamped
+        return grad_probs, grad_target
+
+
+def _clamped_logs(probs: Tensor) -> tuple[Tensor, Tensor]:
+    """max(log p, -100) and max(log(1 - p), -100), never taking the log of 0."""
+    positive = probs > 0
+    below_one = probs < 1
+    log_p = where(positive, probs, 1).log().clip(min=_LOG_FLOOR)
+    log_q = _log1p(-where(below_one, probs, 0)).clip(min=_LOG_FLOOR)
+    return where(positive, log_p, _LOG_FLOOR), where(below_one, log_q, _LOG_FLOOR)
+
+
+def _log1p(x: Tensor) -> Tensor:
+    """log(1 + x) for x > -1, accurate for tiny |x| though the backends have no log1p.
+
+    The value is log(u) * x / (u - 1) with u = 1 + x (exact where u rounds to 1: x),
+    which cancels the rounding of 1 + x; the gradient is that of log(u), 1 / (1 + x).
+    """
+    u = 1 + x
+    naive = u.log()
+    with no_grad():
+        x = x.detach()
+        step = u.detach() - 1
+        exact = step == 0
+        corrected = naive.detach() * x / where(exact, 1, step)
+        correction = where(exact, x, corrected) - naive.detach()
+    return naive + correction
+
+
+# argument checks and helpers
+
+
+def _tensor(x: Any, like: Tensor | None = None, label: str = "input") -> Tensor:
+    """``x`` as a tensor: on ``like``'s device when it is created here."""
+    if isinstance(x, Tensor):
+        if like is not None and x.backend is not like.backend:
+            raise RuntimeError(
+                f"{label} is on device {x.device!r} but the input is on {like.device!r}; "
+                f"move it with .to({like.device!r})"
+            )
+        return x
+    return tensor(x, device=None if like is None else like.backend)
+
+
+def _check_reduction(name: str, reduction: str) -> None:
+    if reduction not in REDUCTIONS:
+        valid = ", ".join(repr(r) for r in REDUCTIONS)
+        raise ValueError(f"{name}: reduction must be one of {valid}; got {reduction!r}")
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _float_input(name: str, x: Any, label: str) -> Tensor:
+    x = _tensor(x, None, label)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{name}: {label} must be a floating-point tensor, got {x.dtype}")
+    return x
+
+
+def _float_target(name: str, target: Any, input: Tensor) -> Tensor:
+    """A float target, cast to the input's dtype; integer targets are refused."""
+    target = _tensor(target, input, "target")
+    if target.dtype.kind != "f":
+        raise TypeError(
+            f"{name}: target must be a floating-point tensor like the input ({input.dtype}), "
+            f"got {target.dtype}; convert it with .astype({input.dtype.name!r})"
+        )
+    return target.astype(input.dtype)
+
+
+def _regression_args(name: str, input: Any, target: Any, reduction: str) -> tuple:
+    _check_reduction(name, reduction)
+    input = _float_input(name, input, "input")
+    target = _float_target(name, target, input)
+    _check_same_shape(name, input, target)
+    return input, target
+
+
+def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:
+    if target.shape != input.shape:
+        raise ValueError(
+            f"{name}: target shape {target.shape} does not match input shape {input.shape}"
+        )
+
+
+def _class_axis(name: str, x: Tensor, label: str) -> int:
+    """Where the classes are: axis 1, or axis 0 for one unbatched sample of shape (C,)."""
+    if x.ndim == 0:
+        raise ValueError(
+            f"{name}: {label} must have shape (C,), (N, C) or (N, C, d1, ...), "
+            "got a 0-d tensor"
+        )
+    return 1 if x.ndim > 1 else 0
+
+
+def _check_class_indices(
+    name: str, target: Tensor, input: Tensor, axis: int, probabilities: bool = False
+) -> None:
+    """Integer class indices, of the input's shape without the class axis, in range."""
+    expected = input.shape[:axis] + input.shape[axis + 1:]
+    if target.shape != expected:
+        also = f" or class probabilities of shape {input.shape}" if probabilities else ""
+        raise ValueError(
+            f"{name}: target shape {target.shape} does not match input shape {input.shape}; "
+            f"expected class indices of shape {expected}{also}"
+        )
+    if target.dtype.kind not in "iu":
+        raise TypeError(
+            f"{name}: a target of class indices must be an integer tensor, got {target.dtype}"
+        )
+    classes = input.shape[axis]
+    host = target.numpy()
+    outside = (host < 0) | (host >= classes)
+    if outside.any():
+        raise IndexError(
+            f"{name}: target class index {_first(host[outside])} is out of range for "
+            f"{classes} classes (valid indices are 0 to {classes - 1})"
+        )
+
+
+def _class_weight(name: str, weight: Any, input: Tensor, classes: int) -> Tensor | None:
+    """A per-class weight of shape (C,), in the input's dtype."""
+    if weight is None:
+        return None
+    weight = _tensor(weight, input, "weight")
+    if weight.dtype.kind != "f":
+        raise TypeError(f"{name}: weight must be a floating-point tensor, got {weight.dtype}")
+    if weight.shape != (classes,):
+        raise ValueError(
+            f"{name}: weight must have one entry per class, shape ({classes},), "
+            f"got shape {weight.shape}"
+        )
+    return weight.astype(input.dtype)
+
+
+def _broadcast_weight(name: str, weight: Any, input: Tensor, label: str) -> Tensor:
+    """An elementwise weight that broadcasts to the input's shape, in its dtype."""
+    weight = _tensor(weight, input, label)
+    if weight.dtype.kind != "f":
+        raise TypeError(f"{name}: {label} must be a floating-point tensor, got {weight.dtype}")
+    try:
+        shape = np.broadcast_shapes(weight.shape, input.shape)
+    except ValueError:
+        shape = None
+    if shape != input.shape:
+        raise ValueError(
+            f"{name}: {label} of shape {weight.shape} does not broadcast to the input "
+            f"shape {input.shape}"
+        )
+    return weight.astype(input.dtype)
+
+
+def _along_axis(weight: Tensor, ndim: int, axis: int) -> Tensor:
+    """A (C,) weight shaped to broadcast along ``axis`` of an ``ndim``-dim tensor."""
+    shape = [1] * ndim
+    shape[axis] = weight.shape[0]
+    return weight.reshape(tuple(shape))
+
+
+def _pick(
+    log_probs: Tensor, target: Tensor, weight: Tensor | None, axis: int
+) -> tuple[Tensor, Tensor | None]:
+    """-w[y] log_probs[y] per sample, and w[y] (None without weights)."""
+    if log_probs.ndim > 1 and axis != log_probs.ndim - 1:
+        log_probs = log_probs.transpose((0, *range(2, log_probs.ndim), 1))
+    rows = log_probs.reshape(-1, log_probs.shape[-1])
+    labels = target.reshape(-1)
+    picked = rows[arange(rows.shape[0], device=log_probs.backend), labels]
+    if weight is None:
+        return -picked.reshape(target.shape), None
+    picked_weight = weight[labels]
+    return (-picked * picked_weight).reshape(target.shape), picked_weight
+
+
+def _first(values: np.ndarray) -> Any:
+    """The first offending value, as a plain Python number for messages."""
+    return values.reshape(-1)[0].item()

@@ -1,0 +1,12 @@
+"""Optimizers: PyTorch's update rules on minigrad tensors, state on each parameter's device.
+
+Each update runs on raw backend arrays, unrecorded, through the fused kernels of
+:mod:`minigrad.optim.updates` (or a backend's own faster version of them).
+"""
+
+from .adam import Adam, AdamW
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["Adam", "AdamW", "Optimizer", "RMSprop", "SGD"]

@@ -1,0 +1,250 @@
+"""The base class of every optimizer: parameter groups, per-parameter state, state dicts.
+
+The layout is PyTorch's: ``param_groups`` is a list of dicts, each holding its
+``"params"`` and every hyperparameter; ``state`` maps a parameter tensor to a dict of
+its buffers (raw arrays on the parameter's backend) and counters (Python numbers);
+as in PyTorch it is a ``defaultdict(dict)``, so ``state[p]`` of a parameter without
+state is an empty dict.
+A subclass implements ``_update(p, grad, group)``, the update of one parameter, on
+raw arrays; ``step`` runs it for every parameter that has a gradient.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from .. import autograd
+from ..tensor import Tensor
+from . import updates
+
+_SET_ERROR = (
+    "optimizer parameters must be an ordered collection such as a list; "
+    "the order of a set changes between runs"
+)
+
+
+class Optimizer:
+    """Updates parameters from their ``.grad``; the base of SGD, RMSprop, Adam and AdamW.
+
+    ``params`` is an iterable of tensors, or of dicts (parameter groups) each with a
+    ``"params"`` entry and any hyperparameters that override ``defaults`` for that group.
+    """
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict[str, Any]) -> None:
+        self.defaults = dict(defaults)
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        if isinstance(params, Tensor | dict):
+            raise TypeError(
+                "params must be an iterable of tensors or of dicts (parameter groups), "
+                f"got a single {type(params).__name__}; wrap it in a list"
+            )
+        if isinstance(params, set | frozenset):
+            raise TypeError(_SET_ERROR)
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {key}: {value}" for key, value in sorted(group.items())
+                      if key != "params"]
+        return "\n".join(lines) + "\n)"
+
+    def _check(self, group: dict[str, Any]) -> None:
+        """Raise ValueError for an invalid hyperparameter of ``group``."""
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters, with options that override the defaults for it."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"a parameter group must be a dict, got {type(param_group).__name__}")
+        group = dict(param_group)
+        if "params" not in group:
+            raise ValueError("a parameter group needs a 'params' entry")
+        params = group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set | frozenset):
+            raise TypeError(_SET_ERROR)
+        params = list(params)
+        seen: dict[int, None] = {}
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"an optimizer can only optimize Tensors, got {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf tensor; optimize the leaf it came from")
+            if id(p) in seen:
+                raise ValueError("a parameter group contains the same parameter twice")
+            seen[id(p)] = None
+        for other in self.param_groups:
+            if any(id(q) in seen for q in other["params"]):
+                raise ValueError("some parameters appear in more than one parameter group")
+        for name, default in self.defaults.items():
+            group.setdefault(name, default)
+        group["params"] = params
+        self._check(group)
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients: set them to None, or to new zero tensors.
+
+        With ``set_to_none=False`` each gradient is replaced by a new tensor of zeros:
+        gradients are never written in place, as several may share memory.
+        """
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    g = p.grad
+                    p.grad = Tensor._make(g.backend.zeros(g.shape, g.dtype), g.backend)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; return ``closure()`` when given.
+
+        ``closure`` re-evaluates the model and returns the loss (it runs with gradients
+        recorded, before the update).
+        """
+        loss = None
+        if closure is not None:
+            with autograd.enable_grad():
+                loss = closure()
+        with autograd.no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    self._update(p, _grad_array(p), group)
+                    _bump_version(p)
+        return loss
+
+    def _update(self, p: Tensor, grad: Any, group: dict[str, Any]) -> None:
+        """Update ``p.data`` in place from ``grad`` (a raw array of p's backend and dtype)."""
+        raise NotImplementedError
+
+    # state dicts
+    def state_dict(self) -> dict[str, Any]:
+        """The state in PyTorch's layout, parameters replaced by their index.
+
+        ``{"state": {index: {name: value}}, "param_groups": [{..., "params": [index]}]}``,
+        indices counted across the groups in order; arrays are host NumPy copies.
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            packed["params"] = []
+            for p in group["params"]:
+                index[id(p)] = len(index)
+                packed["params"].append(index[id(p)])
+            groups.append(packed)
+        state = {
+            index[id(p)]: {k: _to_host(p, v) for k, v in s.items()}
+            for p, s in self.state.items()
+            if id(p) in index
+        }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load a ``state_dict()``: hyperparameters and state, moved to each parameter's
+        device, and floating-point arrays to its dtype."""
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"the state dict has {len(saved_groups)} parameter groups, "
+                f"the optimizer {len(self.param_groups)}"
+            )
+        by_index: dict[Any, Tensor] = {}
+        for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(
+                    f"parameter group {i} has {len(saved['params'])} parameters in the state "
+                    f"dict but {len(group['params'])} in the optimizer"
+                )
+            by_index.update(zip(saved["params"], group["params"]))
+        state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        for key, values in state_dict["state"].items():
+            p = by_index.get(key, by_index.get(_as_int(key)))
+            if p is None:
+                raise ValueError(f"the state dict has state for an unknown parameter {key!r}")
+            state[p] = {name: _to_device(p, name, v) for name, v in values.items()}
+        groups = []
+        for saved, group in zip(saved_groups, self.param_groups):
+            new = {k: v for k, v in saved.items() if k != "params"}
+            for k, v in group.items():
+                new.setdefault(k, v)
+            new["params"] = group["params"]
+            self._check(new)
+            groups.append(new)
+        self.param_groups = groups
+        self.state = state
+
+
+def _grad_array(p: Tensor) -> Any:
+    """The raw gradient of ``p`` (its shape, dtype and device are checked on assignment)."""
+    return p.grad.data
+
+
+def _bump_version(p: Tensor) -> None:
+    """Mark ``p`` as changed in place, so that autograd rejects a stale saved copy of it."""
+    p._bump_version()
+
+
+def call_kernel(name: str, backend: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run the fused update ``name``: the backend's own method when it has one, else the
+    default of ``updates`` (same signature, the backend first)."""
+    kernel = getattr(backend, name, None)
+    if kernel is not None:
+        return kernel(*args, **kwargs)
+    return getattr(updates, name)(backend, *args, **kwargs)
+
+
+def _is_array(value: Any) -> bool:
+    return hasattr(value, "shape") and hasattr(value, "dtype")
+
+
+def _to_host(p: Tensor, value: Any) -> Any:
+    if _is_array(value):
+        return np.array(p.backend.to_numpy(value), copy=True)
+    return value
+
+
+def _to_device(p: Tensor, name: str, value: Any) -> Any:
+    if isinstance(value, Tensor):
+        value = value.numpy()
+    if not _is_array(value):
+        return value
+    host = np.asarray(value)
+    if name == "step" and host.ndim == 0:
+        return host.item()
+    dtype = p.dtype if host.dtype.kind == "f" else host.dtype
+    return p.backend.asarray(host, dtype)
+
+
+def _as_int(key: Any) -> Any:
+    try:
+        return int(key)
+    except (TypeError, ValueError):
+        return None
+
+
+def check_nonnegative(name: str, value: Any) -> None:
+    """Raise ValueError unless ``value >= 0`` (NaN included)."""
+    try:
+        valid = bool(value >= 0)
+    except TypeError:
+        valid = False
+    if not valid:
+        raise ValueError(f"invalid {name}: {value!r} (must be >= 0)")

@@ -1,0 +1,55 @@
+"""RMSprop: gradients divided by a running root mean square of their past values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ..tensor import Tensor
+from .optimizer import Optimizer, call_kernel, check_nonnegative
+
+
+class RMSprop(Optimizer):
+    """RMSprop, PyTorch's ``torch.optim.RMSprop`` update to the letter.
+
+    square_avg = alpha * square_avg + (1 - alpha) * g^2; the step divides g by
+    sqrt(square_avg) + eps (eps outside the root), or by sqrt(square_avg - grad_avg^2)
+    + eps when ``centered`` (grad_avg a running mean of g); with momentum, that
+    quotient feeds a momentum buffer and the buffer is the step.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict],
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum: float = 0,
+        centered: bool = False,
+    ) -> None:
+        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                        momentum=momentum, centered=centered)
+        super().__init__(params, defaults)
+
+    def _check(self, group: dict[str, Any]) -> None:
+        for name in ("lr", "eps", "momentum", "weight_decay", "alpha"):
+            check_nonnegative(name, group[name])
+
+    def _update(self, p: Tensor, grad: Any, group: dict[str, Any]) -> None:
+        state = self.state[p]
+        if not state:
+            zeros = p.backend.zeros
+            state.update(step=0, square_avg=zeros(p.shape, p.dtype))
+            if group["momentum"] > 0:
+                state["momentum_buffer"] = zeros(p.shape, p.dtype)
+            if group["centered"]:
+                state["grad_avg"] = zeros(p.shape, p.dtype)
+        state["step"] += 1
+        call_kernel(
+            "rmsprop_update", p.backend, p.data, grad, state["square_avg"],
+            state.get("grad_avg"), state.get("momentum_buffer"),
+            lr=group["lr"], alpha=group["alpha"], eps=group["eps"],
+            weight_decay=group["weight_decay"], momentum=group["momentum"],
+            centered=group["centered"],
+        )

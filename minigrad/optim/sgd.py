@@ -1,0 +1,54 @@
+"""Stochastic gradient descent, with momentum, Nesterov momentum and weight decay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ..tensor import Tensor
+from .optimizer import Optimizer, call_kernel, check_nonnegative
+
+
+class SGD(Optimizer):
+    """Gradient descent, PyTorch's ``torch.optim.SGD`` update to the letter.
+
+    g = grad + weight_decay * param; with momentum, buf = g on the first step and
+    buf = momentum * buf + (1 - dampening) * g after, and g = buf (or g + momentum * buf
+    with Nesterov); param = param - lr * g. Full-batch or mini-batch is the data
+    loader's choice: the update is the same.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict],
+        lr: float = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
+    ) -> None:
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
+                        weight_decay=weight_decay, nesterov=nesterov)
+        super().__init__(params, defaults)
+
+    def _check(self, group: dict[str, Any]) -> None:
+        check_nonnegative("lr", group["lr"])
+        check_nonnegative("momentum", group["momentum"])
+        check_nonnegative("weight_decay", group["weight_decay"])
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(
+                "nesterov=True requires momentum > 0 and dampening = 0, got "
+                f"momentum={group['momentum']!r}, dampening={group['dampening']!r}"
+            )
+
+    def _update(self, p: Tensor, grad: Any, group: dict[str, Any]) -> None:
+        momentum = group["momentum"]
+        state = self.state[p] if momentum != 0 else None
+        buf = call_kernel(
+            "sgd_update", p.backend, p.data, grad,
+            None if state is None else state.get("momentum_buffer"),
+            lr=group["lr"], momentum=momentum, dampening=group["dampening"],
+            weight_decay=group["weight_decay"], nesterov=group["nesterov"],
+        )
+        if state is not None:
+            state["momentum_buffer"] = buf

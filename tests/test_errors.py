@@ -1,0 +1,281 @@
+"""Errors say what went wrong in words a user can act on: each message is checked for the
+facts it must carry (the op, the shapes, the device, the way out)."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+SHAPE_ERRORS = (ValueError, RuntimeError)
+
+BROADCAST_OPS = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "maximum": lambda a, b: mg.maximum(a, b),
+    "minimum": lambda a, b: mg.minimum(a, b),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROADCAST_OPS))
+def test_shapes_that_do_not_broadcast(device, name):
+    a = mg.ones(2, 3, device=device)
+    b = mg.ones(4, device=device)
+    with pytest.raises(SHAPE_ERRORS) as info:
+        BROADCAST_OPS[name](a, b)
+    message = str(info.value)
+    assert name in message.lower()
+    assert "(2, 3)" in message and "(4,)" in message
+
+
+def test_broadcast_error_with_numpy_operand(device):
+    a = mg.ones(2, 3, device=device)
+    with pytest.raises(SHAPE_ERRORS) as info:
+        a * np.ones((5,))
+    message = str(info.value)
+    assert "mul" in message.lower() and "(2, 3)" in message and "(5,)" in message
+
+
+def test_where_shapes_that_do_not_broadcast(device):
+    cond = mg.tensor([True, False], device=device)
+    with pytest.raises(SHAPE_ERRORS) as info:
+        mg.where(cond, mg.ones(3, device=device), mg.zeros(3, device=device))
+    message = str(info.value)
+    assert "where" in message.lower() and "(3,)" in message
+
+
+def test_broadcast_to_incompatible_shape(device):
+    with pytest.raises(SHAPE_ERRORS) as info:
+        mg.ones(3, device=device).broadcast_to((2, 4))
+    message = str(info.value).replace(" ", "")
+    assert "(3,)" in message and "(2,4)" in message
+
+
+@pytest.mark.parametrize("shape_a, shape_b", [((2, 3), (4, 5)), ((3,), (4,)), ((2, 3), (2,)),
+                                              ((5, 2, 3), (4, 2))])
+def test_matmul_shape_mismatch_names_both_shapes(device, shape_a, shape_b):
+    a = mg.ones(*shape_a, device=device)
+    b = mg.ones(*shape_b, device=device)
+    with pytest.raises(SHAPE_ERRORS) as info:
+        a @ b
+    message = str(info.value)
+    assert str(shape_a) in message and str(shape_b) in message
+    assert "matmul" in message.lower()
+
+
+def test_matmul_of_zero_dim_tensor(device):
+    with pytest.raises(SHAPE_ERRORS, match="matmul"):
+        mg.tensor(2.0, device=device) @ mg.ones(2, device=device)
+
+
+def test_reshape_to_wrong_size(device):
+    with pytest.raises(SHAPE_ERRORS) as info:
+        mg.ones(2, 3, device=device).reshape(4, 2)
+    message = str(info.value)
+    assert "(2, 3)" in message and "reshape" in message.lower()
+
+
+def test_concatenate_mismatched_shapes(device):
+    with pytest.raises(SHAPE_ERRORS) as info:
+        mg.concatenate([mg.ones(2, 3, device=device), mg.ones(2, 4, device=device)])
+    message = str(info.value)
+    assert "concatenate" in message.lower()
+    assert "(2, 3)" in message and "(2, 4)" in message
+
+
+def test_concatenate_and_stack_need_tensors(device):
+    with pytest.raises(ValueError, match="at least one"):
+        mg.concatenate([])
+    with pytest.raises(ValueError, match="at least one"):
+        mg.stack([])
+
+
+@pytest.mark.parametrize("data", [[[1, 2], [3]], [[1.0, 2.0], [3.0, [4.0]]], [1, [2, 3]]])
+def test_ragged_nested_lists(device, data):
+    with pytest.raises(ValueError, match="ragged"):
+        mg.tensor(data, device=device)
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "float128-ish", "not_a_dtype", object,
+                                   np.complex128, "U8"])
+def test_unknown_dtype(device, dtype):
+    with pytest.raises(TypeError) as info:
+        mg.tensor([1.0], dtype=dtype, device=device)
+    message = str(info.value)
+    assert "dtype" in message
+    assert "float32" in message  # lists what is supported
+
+
+def test_unknown_dtype_in_creation_functions(device):
+    with pytest.raises(TypeError, match="dtype"):
+        mg.zeros(2, dtype="complex64", device=device)
+    with pytest.raises(TypeError, match="dtype"):
+        mg.ones(2, device=device).astype("complex64")
+
+
+def test_objects_that_are_not_numbers(device):
+    with pytest.raises(TypeError):
+        mg.tensor(["a", "b"], device=device)
+    with pytest.raises(TypeError):
+        mg.tensor({"a": 1}, device=device)
+
+
+def test_unknown_device():
+    with pytest.raises(ValueError) as info:
+        mg.ones(2, device="gpu7")
+    message = str(info.value)
+    assert "gpu7" in message and "numpy" in message
+    with pytest.raises(TypeError, match="device"):
+        mg.ones(2, device=3)
+
+
+def test_backward_without_gradient_on_non_scalar(device):
+    x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    y = (x * x).reshape(2, 1)
+    with pytest.raises(RuntimeError) as info:
+        y.backward()
+    message = str(info.value)
+    assert "gradient" in message and "(2, 1)" in message
+
+
+def test_backward_with_gradient_of_wrong_shape(device):
+    x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    with pytest.raises(RuntimeError) as info:
+        (x * 2).backward(mg.ones(3, device=device))
+    message = str(info.value)
+    assert "(3,)" in message and "(2,)" in message
+
+
+def test_backward_on_tensor_without_grad(device):
+    with pytest.raises(RuntimeError, match="requires_grad|require grad"):
+        (mg.ones(2, device=device) * 2).sum().backward()
+
+
+def test_second_backward_through_freed_graph(device):
+    x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    loss = (x.tanh() * x).sum()
+    loss.backward()
+    with pytest.raises(RuntimeError) as info:
+        loss.backward()
+    message = str(info.value)
+    assert "second time" in message and "retain_graph=True" in message
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        mg.grad(loss, x)
+
+
+@pytest.mark.parametrize("dtype", [mg.int64, mg.int32, mg.bool_])
+def test_grad_on_integer_tensors(device, dtype):
+    with pytest.raises(RuntimeError) as info:
+        mg.tensor([1, 2], dtype=dtype, device=device, requires_grad=True)
+    message = str(info.value)
+    assert "floating" in message and str(np.dtype(dtype)) in message
+    t = mg.tensor([1, 2], dtype=dtype, device=device)
+    with pytest.raises(RuntimeError, match="floating"):
+        t.requires_grad_()
+    with pytest.raises(RuntimeError, match="floating"):
+        mg.arange(3, device=device, requires_grad=True)
+
+
+def test_mg_grad_with_input_not_requiring_grad(device):
+    x = mg.tensor([1.0], device=device, requires_grad=True)
+    c = mg.tensor([2.0], device=device)
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        mg.grad((x * c).sum(), [x, c])
+
+
+def test_item_on_multi_element_tensor(device):
+    t = mg.tensor([1.0, 2.0, 3.0], device=device)
+    with pytest.raises((ValueError, RuntimeError)) as info:
+        t.item()
+    message = str(info.value)
+    assert "one-element" in message and "(3,)" in message
+    with pytest.raises((ValueError, RuntimeError, TypeError)):
+        float(t)
+    with pytest.raises((ValueError, RuntimeError, TypeError)):
+        int(t)
+
+
+def test_bool_of_multi_element_tensor(device):
+    t = mg.tensor([1.0, 2.0], device=device)
+    with pytest.raises((ValueError, RuntimeError)) as info:
+        bool(t)
+    message = str(info.value)
+    assert "ambiguous" in message and "(2,)" in message
+    with pytest.raises((ValueError, RuntimeError), match="ambiguous"):
+        if t > 0:
+            pass
+
+
+def test_len_of_zero_dim_tensor(device):
+    with pytest.raises(TypeError, match="0-d"):
+        len(mg.tensor(1.0, device=device))
+
+
+def test_clip_without_bounds(device):
+    with pytest.raises(ValueError, match="min"):
+        mg.ones(2, device=device).clip()
+
+
+def test_unsqueeze_axis_out_of_range(device):
+    with pytest.raises(IndexError, match="unsqueeze"):
+        mg.ones(2, 3, device=device).unsqueeze(4)
+
+
+def test_index_out_of_range(device):
+    with pytest.raises(IndexError):
+        mg.ones(2, 3, device=device)[5]
+
+
+def test_in_place_on_leaf_requiring_grad_explains_the_fix(device):
+    w = mg.ones(2, device=device, requires_grad=True)
+    with pytest.raises(RuntimeError) as info:
+        w += 1.0
+    message = str(info.value)
+    assert "leaf" in message and "no_grad" in message
+
+
+def test_version_error_names_op_and_fix(device):
+    x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    a = mg.tensor([3.0, 4.0], device=device)
+    y = (x * a).sum()
+    a.mul_(2.0)
+    with pytest.raises(RuntimeError) as info:
+        y.backward()
+    message = str(info.value)
+    assert "Mul" in message and "in-place" in message and "modified" in message
+
+
+def test_mixing_devices_in_one_op_names_both_devices(device):
+    others = [d for d in mg.devices() if d != device]
+    if not others:
+        pytest.skip("one usable device")
+    a = mg.ones(2, device=device)
+    b = mg.ones(2, device=others[0])
+    with pytest.raises(RuntimeError) as info:
+        a + b
+    message = str(info.value)
+    assert device in message and others[0] in message
+
+
+def test_gradcheck_without_inputs_requiring_grad(device):
+    with pytest.raises(ValueError, match="requires grad"):
+        mg.gradcheck(lambda t: t * 2, [mg.ones(2, dtype=mg.float64, device=device)])
+
+
+def test_user_function_returning_wrong_number_of_gradients(device):
+    class Bad(mg.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a * b
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    a = mg.ones(2, device=device, requires_grad=True)
+    b = mg.ones(2, device=device, requires_grad=True)
+    with pytest.raises(RuntimeError) as info:
+        Bad.apply(a, b).sum().backward()
+    message = str(info.value)
+    assert "Bad" in message and "1" in message and "2" in message

@@ -1,0 +1,33 @@
+"""Every example runs, at a small size, and says what it shows."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+RUNS = {
+    "regression_outliers.py": (["--steps", "150"], "Huber"),
+    "classification_losses.py": (["--epochs", "30"], "test accuracy"),
+    "optimizers.py": (["--epochs", "2"], "Adam"),
+    "dispatch_overhead.py": (["--length", "60", "--repeats", "2"], "fwd+bwd"),
+}
+
+
+@pytest.mark.parametrize("script", sorted(RUNS))
+def test_example_runs(script, tmp_path):
+    args, expected = RUNS[script]
+    if script != "dispatch_overhead.py":
+        args = [*args, "--out", str(tmp_path / "plot.png")]
+    done = subprocess.run([sys.executable, str(EXAMPLES / script), *args], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert expected in done.stdout
+    if "--out" in args:
+        assert (tmp_path / "plot.png").exists()
+
+
+def test_every_example_is_run():
+    assert {p.name for p in EXAMPLES.glob("*.py")} == set(RUNS)

@@ -1,0 +1,571 @@
+"""Optimizers: every update rule step by step against its formula, and against PyTorch."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import optim
+
+N_STEPS = 6
+SCALES = [1.0, 3.0, 0.1, 2.0, 0.01, 1.0, 5.0, 0.2, 1.0, 0.3]  # shrinking grads exercise amsgrad
+
+
+# The update rules written out in NumPy, as in PyTorch's documentation.
+def ref_sgd(p, grads, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False):
+    p, buf, out = p.copy(), None, []
+    for g in grads:
+        g = g + weight_decay * p
+        if momentum != 0:
+            buf = g.copy() if buf is None else momentum * buf + (1 - dampening) * g
+            g = g + momentum * buf if nesterov else buf
+        p = p - lr * g
+        out.append(p)
+    return out
+
+
+def ref_rmsprop(p, grads, lr, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                centered=False):
+    p, v, mean, buf, out = p.copy(), np.zeros_like(p), np.zeros_like(p), np.zeros_like(p), []
+    for g in grads:
+        g = g + weight_decay * p
+        v = alpha * v + (1 - alpha) * g * g
+        if centered:
+            mean = alpha * mean + (1 - alpha) * g
+            avg = np.sqrt(v - mean * mean) + eps
+        else:
+            avg = np.sqrt(v) + eps
+        if momentum > 0:
+            buf = momentum * buf + g / avg
+            p = p - lr * buf
+        else:
+            p = p - lr * g / avg
+        out.append(p)
+    return out
+
+
+def ref_adam(p, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
+             decoupled=False):
+    beta1, beta2 = betas
+    p, m, v, vmax, out = p.copy(), np.zeros_like(p), np.zeros_like(p), np.zeros_like(p), []
+    for t, g in enumerate(grads, start=1):
+        if decoupled:
+            p = p * (1 - lr * weight_decay)
+        else:
+            g = g + weight_decay * p
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        vmax = np.maximum(vmax, v)
+        m_hat = m / (1 - beta1**t)
+        v_hat = (vmax if amsgrad else v) / (1 - beta2**t)
+        p = p - lr * m_hat / (np.sqrt(v_hat) + eps)
+        out.append(p)
+    return out
+
+
+def ref_adamw(p, grads, lr, weight_decay=1e-2, **options):
+    return ref_adam(p, grads, lr, weight_decay=weight_decay, decoupled=True, **options)
+
+
+SGD_OPTIONS = [
+    dict(lr=0.1),
+    dict(lr=0.05, momentum=0.9),
+    dict(lr=0.1, momentum=0.8, dampening=0.5),
+    dict(lr=0.1, momentum=0.9, nesterov=True),
+    dict(lr=0.2, weight_decay=0.3),
+    dict(lr=0.1, momentum=0.7, dampening=0.2, weight_decay=0.1),
+    dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.2),
+]
+RMSPROP_OPTIONS = [
+    dict(lr=0.01),
+    dict(lr=0.02, alpha=0.8, eps=1e-3),
+    dict(lr=0.01, momentum=0.6),
+    dict(lr=0.01, alpha=0.9, centered=True),
+    dict(lr=0.01, weight_decay=0.2, eps=1e-4),
+    dict(lr=0.03, alpha=0.3, momentum=0.5, centered=True, weight_decay=0.1, eps=1e-3),
+]
+ADAM_OPTIONS = [
+    dict(lr=0.1),
+    dict(lr=0.05, betas=(0.8, 0.9), eps=1e-3),
+    dict(lr=0.1, amsgrad=True),
+    dict(lr=0.1, weight_decay=0.3),
+    dict(lr=0.1, betas=(0.3, 0.7), eps=1e-4, weight_decay=0.2, amsgrad=True),
+]
+ADAMW_OPTIONS = [
+    dict(lr=0.1),
+    dict(lr=0.05, weight_decay=0.5, betas=(0.8, 0.9)),
+    dict(lr=0.1, amsgrad=True, weight_decay=0.0),
+    dict(lr=0.1, betas=(0.3, 0.7), eps=1e-3, weight_decay=0.3, amsgrad=True),
+]
+CASES = (
+    [("SGD", ref_sgd, o, SGD_OPTIONS) for o in SGD_OPTIONS]
+    + [("RMSprop", ref_rmsprop, o, RMSPROP_OPTIONS) for o in RMSPROP_OPTIONS]
+    + [("Adam", ref_adam, o, ADAM_OPTIONS) for o in ADAM_OPTIONS]
+    + [("AdamW", ref_adamw, o, ADAMW_OPTIONS) for o in ADAMW_OPTIONS]
+)
+CASE_IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in o.items())}" for name, _, o, _ in CASES]
+# options that create every state buffer: for the state-dict tests
+FULL_STATE = {
+    "SGD": [dict(lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.1),
+            dict(lr=0.05, momentum=0.8, nesterov=True)],
+    "RMSprop": [dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.1),
+                dict(lr=0.02, alpha=0.9)],
+    "Adam": [dict(lr=0.1, amsgrad=True, weight_decay=0.1), dict(lr=0.05, betas=(0.5, 0.9))],
+    "AdamW": [dict(lr=0.1, amsgrad=True), dict(lr=0.05, weight_decay=0.3)],
+}
+DEFAULT_OPTIONS = {
+    "SGD": dict(lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False),
+    "RMSprop": dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False),
+    "Adam": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False),
+    "AdamW": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False),
+}
+TOL = {np.float64: dict(rtol=1e-12, atol=1e-14), np.float32: dict(rtol=2e-5, atol=1e-6)}
+SHAPES = [(3, 4), (5,)]
+
+
+def _problem(dtype, n_steps=N_STEPS, seed=0):
+    """Initial values and a gradient sequence for two parameters (shapes SHAPES)."""
+    rng = np.random.default_rng(seed)
+    init = [rng.standard_normal(s).astype(dtype) for s in SHAPES]
+    grads = [[(rng.standard_normal(s) * SCALES[t % len(SCALES)]).astype(dtype) for s in SHAPES]
+             for t in range(n_steps)]
+    return init, grads
+
+
+def _params(init, device):
+    return [mg.tensor(x, device=device, requires_grad=True) for x in init]
+
+
+def _set_grads(params, grads, by_backward):
+    """Give each parameter its gradient, through a real backward pass or by assignment."""
+    if by_backward:
+        loss = sum((p * mg.tensor(g, device=p.device)).sum() for p, g in zip(params, grads))
+        loss.backward()
+    else:
+        for p, g in zip(params, grads):
+            p.grad = mg.tensor(g, dtype=p.dtype, device=p.device)
+
+
+def _two_groups(name, params, options, other):
+    """An optimizer with ``options`` as defaults for group 0 and ``other`` set on group 1
+    (its missing options are the class defaults, not group 0's)."""
+    other = {**DEFAULT_OPTIONS[name], **other}
+    return getattr(optim, name)([{"params": [params[0]]}, {"params": [params[1]], **other}],
+                                **options)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name, ref, options, family", CASES, ids=CASE_IDS)
+def test_update_matches_formula(device, name, ref, options, family, dtype):
+    other = {**DEFAULT_OPTIONS[name], **family[(family.index(options) + 1) % len(family)]}
+    other["lr"] = other["lr"] * 0.5
+    init, grads = _problem(dtype)
+    params = _params(init, device)
+    opt = _two_groups(name, params, options, other)
+    expected = [ref(init[0], [g[0] for g in grads], **options),
+                ref(init[1], [g[1] for g in grads], **other)]
+    for t in range(N_STEPS):
+        opt.zero_grad()
+        _set_grads(params, grads[t], by_backward=t % 2 == 0)
+        opt.step()
+        for i, p in enumerate(params):
+            assert p.dtype == dtype
+            np.testing.assert_allclose(p.numpy(), expected[i][t], **TOL[dtype],
+                                       err_msg=f"parameter {i} after step {t + 1}")
+
+
+def _torch_optimizer(torch, name, tparams, options, other):
+    return getattr(torch.optim, name)(
+        [{"params": [tparams[0]]}, {"params": [tparams[1]], **other}], foreach=False, **options
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name, ref, options, family", CASES, ids=CASE_IDS)
+def test_matches_pytorch(device, name, ref, options, family, dtype):
+    torch = pytest.importorskip("torch")
+    other = {**DEFAULT_OPTIONS[name], **family[(family.index(options) + 2) % len(family)]}
+    init, grads = _problem(dtype, n_steps=10, seed=1)
+    params = _params(init, device)
+    tparams = [torch.tensor(x, requires_grad=True) for x in init]
+    opt = _two_groups(name, params, options, other)
+    topt = _torch_optimizer(torch, name, tparams, options, other)
+    for step_grads in grads:
+        _set_grads(params, step_grads, by_backward=False)
+        for tp, g in zip(tparams, step_grads):
+            tp.grad = torch.tensor(g)
+        opt.step()
+        topt.step()
+    tol = dict(rtol=1e-10, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-6)
+    for p, tp in zip(params, tparams):
+        assert p.dtype == dtype
+        np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), **tol)
+    tstate = topt.state_dict()["state"]
+    state = opt.state_dict()["state"]
+    assert sorted(state) == sorted(tstate)
+    for i in tstate:
+        assert sorted(state[i]) == sorted(tstate[i])
+        for key, tvalue in tstate[i].items():
+            if key == "step":
+                assert state[i][key] == tvalue.item()
+            else:
+                assert state[i][key].dtype == dtype
+                np.testing.assert_allclose(state[i][key], tvalue.numpy(), **tol, err_msg=key)
+
+
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_defaults_follow_the_spec(name):
+    opt = getattr(optim, name)([mg.zeros(2, requires_grad=True)])
+    assert opt.defaults == DEFAULT_OPTIONS[name]
+    assert {k: v for k, v in opt.param_groups[0].items() if k != "params"} == opt.defaults
+
+
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_params_without_grad_are_skipped(device, name):
+    init, grads = _problem(np.float64)
+    params = _params(init, device)
+    opt = getattr(optim, name)(params, **FULL_STATE[name][0])
+    for t in range(3):
+        params[0].grad = mg.tensor(grads[t][0], device=device)
+        params[1].grad = None
+        opt.step()
+    np.testing.assert_array_equal(params[1].numpy(), init[1])
+    assert not np.array_equal(params[0].numpy(), init[0])
+    assert len(opt.state) == 1 and next(iter(opt.state)) is params[0]
+    assert opt.state.get(params[1]) is None
+    assert list(opt.state_dict()["state"]) == [0]
+    assert opt.state[params[1]] == {}  # a defaultdict, as in PyTorch
+    params[1].grad = mg.tensor(grads[0][1], device=device)
+    opt.step()  # an empty state entry is initialised on the parameter's first step
+    assert not np.array_equal(params[1].numpy(), init[1])
+
+
+def test_sgd_without_momentum_keeps_no_state(device):
+    p = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    opt = optim.SGD([p], lr=0.5)
+    p.grad = mg.tensor([1.0, -1.0], device=device)
+    opt.step()
+    np.testing.assert_array_equal(p.numpy(), np.array([0.5, 2.5], np.float32))
+    assert opt.state_dict()["state"] == {}
+
+
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_gradients_are_never_written(device, name):
+    """Gradients may be shared or read-only broadcast views: an update only reads them."""
+    init, grads = _problem(np.float64)
+    p = mg.tensor(init[0], device=device, requires_grad=True)
+    q = mg.tensor(init[0] + 1, device=device, requires_grad=True)
+    opt = getattr(optim, name)([p, q], **FULL_STATE[name][0])
+    shared = mg.tensor(grads[0][0], device=device)
+    p.grad = q.grad = shared
+    for _ in range(3):
+        opt.step()
+    np.testing.assert_array_equal(shared.numpy(), grads[0][0])
+    # the gradient of a sum is a read-only broadcast array on the NumPy backend
+    r = mg.tensor(init[1], device=device, requires_grad=True)
+    opt = getattr(optim, name)([r], **FULL_STATE[name][0])
+    for _ in range(3):
+        r.grad = None
+        r.sum().backward()
+        opt.step()
+    np.testing.assert_array_equal(r.grad.numpy(), np.ones_like(init[1]))
+
+
+def test_zero_grad_sets_to_none(device):
+    params = _params(_problem(np.float32)[0], device)
+    opt = optim.SGD(params, lr=0.1)
+    (params[0].sum() + params[1].sum()).backward()
+    opt.zero_grad()
+    assert params[0].grad is None and params[1].grad is None
+
+
+def test_zero_grad_to_zeros_makes_new_tensors(device):
+    init, grads = _problem(np.float32)
+    params = _params(init, device)
+    untouched = mg.tensor([5.0], device=device, requires_grad=True)
+    opt = optim.SGD([*params, untouched], lr=0.1)
+    shared = mg.tensor(grads[0][0], device=device)
+    params[0].grad = shared
+    params[1].grad = mg.tensor(grads[0][1], device=device)
+    opt.zero_grad(set_to_none=False)
+    for p in params:
+        assert p.grad is not None
+        assert p.grad.shape == p.shape and p.grad.dtype == p.dtype and p.grad.device == device
+        np.testing.assert_array_equal(p.grad.numpy(), np.zeros(p.shape, np.float32))
+    assert params[0].grad is not shared
+    np.testing.assert_array_equal(shared.numpy(), grads[0][0])  # not zeroed in place
+    assert untouched.grad is None
+    params[0].grad = mg.tensor(grads[1][0], device=device)  # accumulation starts from zero
+    (params[1] * 2).sum().backward()
+    np.testing.assert_array_equal(params[1].grad.numpy(), np.full(SHAPES[1], 2, np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_state_dict_round_trip_continues_bit_for_bit(device, name, dtype):
+    init, grads = _problem(dtype, n_steps=10, seed=2)
+    options, other = FULL_STATE[name]
+    params = _params(init, device)
+    opt = _two_groups(name, params, options, other)
+    for t in range(5):
+        _set_grads(params, grads[t], by_backward=False)
+        opt.step()
+    saved = opt.state_dict()
+    copies = [mg.tensor(p.numpy().copy(), device=device, requires_grad=True) for p in params]
+    fresh = _two_groups(name, copies, DEFAULT_OPTIONS[name], {})
+    fresh.load_state_dict(saved)
+    for group, fresh_group in zip(opt.param_groups, fresh.param_groups):
+        assert {k: v for k, v in group.items() if k != "params"} == {
+            k: v for k, v in fresh_group.items() if k != "params"}
+    for t in range(5, 10):
+        _set_grads(params, grads[t], by_backward=False)
+        _set_grads(copies, grads[t], by_backward=False)
+        opt.step()
+        fresh.step()
+        for p, c in zip(params, copies):
+            assert c.dtype == dtype
+            np.testing.assert_array_equal(c.numpy(), p.numpy())
+    after, fresh_after = opt.state_dict(), fresh.state_dict()
+    for i, values in after["state"].items():
+        for key, value in values.items():
+            np.testing.assert_array_equal(fresh_after["state"][i][key], value)
+
+
+def test_state_dict_layout_and_copies(device):
+    init, grads = _problem(np.float64)
+    params = _params(init, device)
+    extra = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    opt = optim.Adam([{"params": params}, {"params": [extra], "lr": 0.5}], amsgrad=True)
+    _set_grads(params, grads[0], by_backward=False)
+    opt.step()
+    opt.step()
+    sd = opt.state_dict()
+    assert set(sd) == {"state", "param_groups"}
+    assert [g["params"] for g in sd["param_groups"]] == [[0, 1], [2]]
+    assert sd["param_groups"][1]["lr"] == 0.5 and sd["param_groups"][0]["lr"] == 1e-3
+    assert sd["param_groups"][0]["betas"] == (0.9, 0.999)
+    assert sorted(sd["state"]) == [0, 1]  # extra has no gradient: no state
+    for i in (0, 1):
+        state = sd["state"][i]
+        assert set(state) == {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}
+        assert state["step"] == 2 and isinstance(state["step"], int)
+        for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
+            assert isinstance(state[key], np.ndarray) and state[key].shape == SHAPES[i]
+    kept = opt.state_dict()["state"][0]["exp_avg"].copy()
+    sd["state"][0]["exp_avg"][...] = 123.0  # a copy: the optimizer's state is untouched
+    sd["param_groups"][0]["lr"] = 7.0
+    np.testing.assert_array_equal(opt.state_dict()["state"][0]["exp_avg"], kept)
+    assert opt.param_groups[0]["lr"] == 1e-3
+
+
+def test_load_state_dict_casts_to_each_parameter(device):
+    init, grads = _problem(np.float64)
+    params = _params(init, device)
+    opt = optim.RMSprop(params, momentum=0.9, centered=True)
+    _set_grads(params, grads[0], by_backward=False)
+    opt.step()
+    sd = opt.state_dict()
+    single = [mg.tensor(x, dtype=mg.float32, device=device, requires_grad=True) for x in init]
+    loaded = optim.RMSprop(single)
+    loaded.load_state_dict(sd)
+    assert loaded.param_groups[0]["momentum"] == 0.9 and loaded.param_groups[0]["centered"]
+    assert loaded.param_groups[0]["params"][0] is single[0]
+    for p in single:
+        state = loaded.state[p]
+        assert state["step"] == 1
+        for key in ("square_avg", "grad_avg", "momentum_buffer"):
+            assert state[key].dtype == np.float32 and state[key].shape == p.shape
+            assert type(state[key]) is type(p.data)
+    np.testing.assert_allclose(loaded.state[single[0]]["square_avg"],
+                               sd["state"][0]["square_avg"], rtol=1e-6)
+    # the loaded buffers are the optimizer's own, not the dict's arrays
+    sd["state"][0]["square_avg"][...] = -1.0
+    assert (loaded.state[single[0]]["square_avg"] >= 0).all()
+    _set_grads(single, grads[1], by_backward=False)
+    loaded.step()
+    assert all(p.dtype == np.float32 for p in single)
+
+
+def test_load_state_dict_rejects_a_different_layout():
+    a, b = mg.zeros(2, requires_grad=True), mg.zeros(3, requires_grad=True)
+    sd = optim.SGD([a, b], lr=0.1).state_dict()
+    with pytest.raises(ValueError, match="parameter groups"):
+        optim.SGD([{"params": [a]}, {"params": [b]}], lr=0.1).load_state_dict(sd)
+    with pytest.raises(ValueError, match="parameters"):
+        optim.SGD([a], lr=0.1).load_state_dict(sd)
+
+
+def test_add_param_group(device):
+    init, grads = _problem(np.float64)
+    params = _params(init, device)
+    opt = optim.SGD([params[0]], lr=0.1, momentum=0.9)
+    opt.add_param_group({"params": params[1], "lr": 0.01})
+    assert len(opt.param_groups) == 2
+    group = opt.param_groups[1]
+    assert group["params"][0] is params[1] and len(group["params"]) == 1
+    assert group["lr"] == 0.01 and group["momentum"] == 0.9 and group["nesterov"] is False
+    for t in range(3):
+        _set_grads(params, grads[t], by_backward=False)
+        opt.step()
+    expected = ref_sgd(init[1], [g[1] for g in grads[:3]], lr=0.01, momentum=0.9)
+    np.testing.assert_allclose(params[1].numpy(), expected[-1], rtol=1e-12)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        opt.add_param_group({"params": [params[0]]})
+    with pytest.raises(ValueError, match="lr"):
+        opt.add_param_group({"params": [mg.zeros(1, requires_grad=True)], "lr": -1.0})
+    assert len(opt.param_groups) == 2
+
+
+def test_bad_parameter_lists():
+    p = mg.zeros(2, requires_grad=True)
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.SGD([])
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        optim.Adam([{"params": [p]}, {"params": [p], "lr": 0.1}])
+    with pytest.raises(ValueError, match="twice"):
+        optim.Adam([p, p])
+    with pytest.raises(TypeError):
+        optim.SGD(p)
+    with pytest.raises(TypeError, match="ordered"):
+        optim.SGD({p})
+    with pytest.raises(TypeError, match="Tensor"):
+        optim.SGD([p, np.zeros(2)])
+    with pytest.raises(ValueError, match="non-leaf"):
+        optim.SGD([p * 2])
+
+
+@pytest.mark.parametrize("cls, kwargs, name, value", [
+    (optim.SGD, dict(lr=-0.1), "lr", "-0.1"),
+    (optim.SGD, dict(momentum=-0.5), "momentum", "-0.5"),
+    (optim.SGD, dict(weight_decay=-1e-4), "weight_decay", "-0.0001"),
+    (optim.SGD, dict(nesterov=True), "nesterov", "momentum=0"),
+    (optim.SGD, dict(nesterov=True, momentum=0.9, dampening=0.1), "nesterov", "dampening=0.1"),
+    (optim.RMSprop, dict(lr=-1.0), "lr", "-1.0"),
+    (optim.RMSprop, dict(alpha=-0.1), "alpha", "-0.1"),
+    (optim.RMSprop, dict(eps=-1e-8), "eps", "-1e-08"),
+    (optim.RMSprop, dict(momentum=-0.9), "momentum", "-0.9"),
+    (optim.RMSprop, dict(weight_decay=-0.5), "weight_decay", "-0.5"),
+    (optim.Adam, dict(lr=-1e-3), "lr", "-0.001"),
+    (optim.Adam, dict(eps=-1.0), "eps", "-1.0"),
+    (optim.Adam, dict(weight_decay=-0.1), "weight_decay", "-0.1"),
+    (optim.Adam, dict(betas=(1.0, 0.999)), "beta", "1.0"),
+    (optim.Adam, dict(betas=(0.9, -0.1)), "beta", "-0.1"),
+    (optim.Adam, dict(lr=float("nan")), "lr", "nan"),
+    (optim.AdamW, dict(betas=(-0.5, 0.9)), "beta", "-0.5"),
+    (optim.AdamW, dict(weight_decay=-1e-2), "weight_decay", "-0.01"),
+])
+def test_invalid_hyperparameters_raise(cls, kwargs, name, value):
+    with pytest.raises(ValueError, match=name) as info:
+        cls([mg.zeros(2, requires_grad=True)], **kwargs)
+    assert value in str(info.value)
+
+
+def test_invalid_group_option_raises():
+    p, q = mg.zeros(2, requires_grad=True), mg.zeros(2, requires_grad=True)
+    with pytest.raises(ValueError, match="momentum"):
+        optim.SGD([{"params": [p]}, {"params": [q], "momentum": -1.0}], lr=0.1)
+
+
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_step_with_closure(device, name):
+    init, grads = _problem(np.float64)
+    params = _params(init, device)
+    opt = getattr(optim, name)(params, **FULL_STATE[name][0])
+    targets = [mg.tensor(g, device=device) for g in grads[0]]
+    calls = []
+
+    def closure():
+        opt.zero_grad()
+        loss = sum((p * t).sum() for p, t in zip(params, targets))
+        loss.backward()
+        calls.append(loss.item())
+        return loss
+
+    with mg.no_grad():  # the closure still records its graph
+        loss = opt.step(closure)
+    assert len(calls) == 1 and loss.item() == calls[0]
+    ref = {"SGD": ref_sgd, "RMSprop": ref_rmsprop, "Adam": ref_adam, "AdamW": ref_adamw}[name]
+    for p, x, g in zip(params, init, grads[0]):
+        np.testing.assert_allclose(p.numpy(), ref(x, [g], **FULL_STATE[name][0])[0],
+                                   rtol=1e-12)
+    assert opt.step() is None
+
+
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_float32_stays_float32(device, name):
+    init, grads = _problem(np.float32)
+    params = _params(init, device)
+    opt = getattr(optim, name)(params, **FULL_STATE[name][0])
+    for t in range(3):
+        params[0].grad = mg.tensor(grads[t][0], device=device)
+        params[1].grad = mg.tensor(grads[t][1], dtype=np.float32, device=device)
+        opt.step()
+    for p in params:
+        assert p.dtype == np.float32 and p.numpy().dtype == np.float32
+        for value in opt.state[p].values():
+            if hasattr(value, "dtype"):
+                assert value.dtype == np.float32
+            else:
+                assert isinstance(value, int)
+    expected = {"SGD": ref_sgd, "RMSprop": ref_rmsprop, "Adam": ref_adam,
+                "AdamW": ref_adamw}[name](init[1], [g[1] for g in grads[:3]],
+                                          **FULL_STATE[name][0])
+    np.testing.assert_allclose(params[1].numpy(), expected[-1], rtol=2e-5, atol=1e-6)
+    # a float64 gradient is used as its float32 rounding: the same bits as a float32 one
+    single = mg.tensor(init[1], device=device, requires_grad=True)
+    opt = getattr(optim, name)([single], **FULL_STATE[name][0])
+    for t in range(3):
+        single.grad = mg.tensor(grads[t][1], device=device)
+        opt.step()
+    np.testing.assert_array_equal(single.numpy(), params[1].numpy())
+
+
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_step_is_in_place_unrecorded_and_bumps_the_version(device, name):
+    p = mg.tensor([1.0, -2.0, 3.0], device=device, requires_grad=True)
+    data = p.data
+    opt = getattr(optim, name)([p], **FULL_STATE[name][0])
+    y = p * p  # saves p for its backward
+    p.grad = mg.tensor([0.5, 0.5, -0.5], device=device)
+    opt.step()
+    assert p.data is data  # updated in place: views of p see the update
+    assert p.is_leaf and p.grad_fn is None and p.requires_grad
+    with pytest.raises(RuntimeError):
+        y.sum().backward()
+
+
+@pytest.mark.parametrize("name, kernel", [
+    ("SGD", "sgd_update"), ("RMSprop", "rmsprop_update"), ("Adam", "adam_update"),
+    ("AdamW", "adam_update"),
+])
+def test_backend_kernel_is_used_when_offered(device, monkeypatch, name, kernel):
+    from minigrad.optim import updates
+
+    backend = mg.get_backend(device)
+    calls = []
+
+    def fused(*args, **kwargs):
+        calls.append(kwargs)
+        return getattr(updates, kernel)(backend, *args, **kwargs)
+
+    monkeypatch.setattr(backend, kernel, fused, raising=False)
+    p = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    opt = getattr(optim, name)([p], **FULL_STATE[name][0])
+    p.grad = mg.tensor([0.1, -0.2], device=device)
+    opt.step()
+    opt.step()
+    assert len(calls) == 2
+    if kernel == "adam_update":
+        assert [c["step"] for c in calls] == [1, 2]
+        assert calls[0]["decoupled"] is (name == "AdamW")
+
+
+def test_mismatched_gradient_raises():
+    p = mg.zeros(3, requires_grad=True)
+    opt = optim.SGD([p], lr=0.1)
+    with pytest.raises(RuntimeError, match="does not match"):
+        p.grad = mg.zeros(4)
+    with pytest.raises(RuntimeError, match="float64"):
+        p.grad = mg.zeros(3, dtype=mg.float64)
+    assert p.grad is None
+    opt.step()  # nothing to do
+    np.testing.assert_array_equal(p.numpy(), np.zeros(3, np.float32))
