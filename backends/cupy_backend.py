@@ -87,6 +87,9 @@ class CuPyBackend(Backend):
     def copy(self, x: Any) -> Any:
         return x.copy()
 
+    def owns_memory(self, x: Any) -> bool:
+        return isinstance(x, self.xp.ndarray) and x.base is None
+
     # random numbers
     def seed(self, seed: int) -> None:
         self.rng = self.xp.random.RandomState(seed)

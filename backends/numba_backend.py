@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from minigrad.optim import updates
+
 from .numpy_backend import NumPyBackend
 
 
@@ -53,3 +55,61 @@ class NumbaBackend(NumPyBackend):
 
     def sigmoid(self, x: np.ndarray) -> np.ndarray:
         return self.kernels.elementwise("sigmoid", x)
+
+    # fused optimizer updates: one pass over parameter, gradient and state, in place
+    # (signatures and formulas: minigrad.optim.updates)
+    def adam_update(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr,
+                    beta1, beta2, eps, weight_decay, decoupled, amsgrad) -> None:
+        t = param.dtype.type  # hyperparameters in the parameter's precision
+        decay = 1 - lr * weight_decay if decoupled else 1.0
+        bias_correction2 = 1 - beta2**step
+        states = (exp_avg, exp_avg_sq, exp_avg_sq if max_exp_avg_sq is None else max_exp_avg_sq)
+        if not _contiguous(param, *states):
+            return updates.adam_update(
+                self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step=step, lr=lr,
+                beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
+                decoupled=decoupled, amsgrad=amsgrad)
+        self.kernels.call(
+            "adam", param.size, *_flat(param, grad, *states), t(decay),
+            t(0 if decoupled else weight_decay), t(1 - (1 - beta1)), t(beta2), t(1 - beta1),
+            t(1 - beta2), t(bias_correction2**0.5), t(eps), t(-lr / (1 - beta1**step)),
+            bool(amsgrad))
+
+    def sgd_update(self, param, grad, momentum_buffer, *, lr, momentum, dampening,
+                   weight_decay, nesterov):
+        t = param.dtype.type
+        first = momentum_buffer is None
+        if momentum != 0 and first:
+            momentum_buffer = np.empty_like(param)
+        buffer = param if momentum_buffer is None else momentum_buffer
+        if not _contiguous(param, buffer):
+            return updates.sgd_update(
+                self, param, grad, None if first else momentum_buffer, lr=lr, momentum=momentum,
+                dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
+        self.kernels.call("sgd", param.size, *_flat(param, grad, buffer), t(-lr),
+                          t(weight_decay), t(momentum), t(1 - dampening), first,
+                          bool(nesterov))
+        return momentum_buffer if momentum != 0 else None
+
+    def rmsprop_update(self, param, grad, square_avg, grad_avg, momentum_buffer, *, lr, alpha,
+                       eps, weight_decay, momentum, centered) -> None:
+        t = param.dtype.type
+        states = (square_avg, square_avg if grad_avg is None else grad_avg,
+                  square_avg if momentum_buffer is None else momentum_buffer)
+        if not _contiguous(param, *states):
+            return updates.rmsprop_update(
+                self, param, grad, square_avg, grad_avg, momentum_buffer, lr=lr, alpha=alpha,
+                eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered)
+        self.kernels.call("rmsprop", param.size, *_flat(param, grad, *states), t(-lr),
+                          t(alpha), t(1 - alpha),
+                          t(eps), t(weight_decay), t(momentum), bool(centered))
+
+
+def _contiguous(*arrays: np.ndarray) -> bool:
+    """Whether a kernel can update these arrays in place through flat views."""
+    return all(a.flags.c_contiguous for a in arrays)
+
+
+def _flat(*arrays: np.ndarray) -> list[np.ndarray]:
+    """1-D views (a gradient that is not contiguous, such as a broadcast, is copied)."""
+    return [a.reshape(-1) if a.flags.c_contiguous else np.ravel(a) for a in arrays]

@@ -42,6 +42,109 @@ def sigmoid_parallel(x, out):
         out[i] = _sigmoid(x[i])
 
 
+@njit(inline="always")
+def _adam(i, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, decay, weight_decay, keep1,
+          beta2, one_minus_beta1, one_minus_beta2, bc2_sqrt, eps, neg_step_size, amsgrad):
+    # the operations of minigrad.optim.updates.adam_update, in the same order
+    p = param[i] * decay
+    g = grad[i] + weight_decay * p
+    m = exp_avg[i]
+    if one_minus_beta1 < 0.5:
+        m = m + (g - m) * one_minus_beta1
+    else:
+        m = g - (g - m) * keep1
+    exp_avg[i] = m
+    v = exp_avg_sq[i] * beta2 + g * one_minus_beta2 * g
+    exp_avg_sq[i] = v
+    if amsgrad:
+        v = max(max_exp_avg_sq[i], v)
+        max_exp_avg_sq[i] = v
+    param[i] = p + m * neg_step_size / (math.sqrt(v) / bc2_sqrt + eps)
+
+
+@njit(**_options)
+def adam_serial(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, decay, weight_decay, keep1,
+                beta2, one_minus_beta1, one_minus_beta2, bc2_sqrt, eps, neg_step_size, amsgrad):
+    for i in range(param.size):
+        _adam(i, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, decay, weight_decay, keep1,
+              beta2, one_minus_beta1, one_minus_beta2, bc2_sqrt, eps, neg_step_size, amsgrad)
+
+
+@njit(parallel=True, **_options)
+def adam_parallel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, decay, weight_decay, keep1,
+                  beta2, one_minus_beta1, one_minus_beta2, bc2_sqrt, eps, neg_step_size,
+                  amsgrad):
+    for i in prange(param.size):
+        _adam(i, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, decay, weight_decay, keep1,
+              beta2, one_minus_beta1, one_minus_beta2, bc2_sqrt, eps, neg_step_size, amsgrad)
+
+
+@njit(inline="always")
+def _sgd(i, param, grad, buf, neg_lr, weight_decay, momentum, damp, first, nesterov):
+    # the operations of minigrad.optim.updates.sgd_update, in the same order
+    g = grad[i] + weight_decay * param[i]
+    if momentum != 0:
+        if first:
+            b = g
+        else:
+            b = buf[i] * momentum + g * damp
+        buf[i] = b
+        g = g + b * momentum if nesterov else b
+    param[i] = param[i] + g * neg_lr
+
+
+@njit(**_options)
+def sgd_serial(param, grad, buf, neg_lr, weight_decay, momentum, damp, first, nesterov):
+    for i in range(param.size):
+        _sgd(i, param, grad, buf, neg_lr, weight_decay, momentum, damp, first, nesterov)
+
+
+@njit(parallel=True, **_options)
+def sgd_parallel(param, grad, buf, neg_lr, weight_decay, momentum, damp, first, nesterov):
+    for i in prange(param.size):
+        _sgd(i, param, grad, buf, neg_lr, weight_decay, momentum, damp, first, nesterov)
+
+
+@njit(inline="always")
+def _rmsprop(i, param, grad, square_avg, grad_avg, buf, neg_lr, alpha, one_minus_alpha, eps,
+             weight_decay, momentum, centered):
+    # the operations of minigrad.optim.updates.rmsprop_update, in the same order
+    g = grad[i] + weight_decay * param[i]
+    s = square_avg[i] * alpha + g * one_minus_alpha * g
+    square_avg[i] = s
+    if centered:
+        a = grad_avg[i]
+        if one_minus_alpha < 0.5:
+            a = a + (g - a) * one_minus_alpha
+        else:
+            a = g - (g - a) * alpha
+        grad_avg[i] = a
+        s = s - a * a
+    avg = math.sqrt(s) + eps
+    if momentum > 0:
+        b = buf[i] * momentum + g / avg
+        buf[i] = b
+        param[i] = param[i] + b * neg_lr
+    else:
+        param[i] = param[i] + g * neg_lr / avg
+
+
+@njit(**_options)
+def rmsprop_serial(param, grad, square_avg, grad_avg, buf, neg_lr, alpha, one_minus_alpha, eps,
+                   weight_decay, momentum, centered):
+    for i in range(param.size):
+        _rmsprop(i, param, grad, square_avg, grad_avg, buf, neg_lr, alpha, one_minus_alpha, eps,
+                 weight_decay, momentum, centered)
+
+
+@njit(parallel=True, **_options)
+def rmsprop_parallel(param, grad, square_avg, grad_avg, buf, neg_lr, alpha, one_minus_alpha,
+                     eps, weight_decay, momentum, centered):
+    for i in prange(param.size):
+        _rmsprop(i, param, grad, square_avg, grad_avg, buf, neg_lr, alpha, one_minus_alpha, eps,
+                 weight_decay, momentum, centered)
+
+
 class Kernels:
     """Runs kernels on flat arrays, choosing the serial or parallel build by size, and
     keeps the time spent in first calls (compiling, or loading from the cache)."""

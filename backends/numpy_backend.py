@@ -109,6 +109,9 @@ class NumPyBackend(Backend):
             out = x[(*index, Ellipsis) if isinstance(index, tuple) else (index, Ellipsis)]
         return out
 
+    def owns_memory(self, x: Any) -> bool:
+        return type(x) is np.ndarray and x.base is None and x.flags.writeable
+
     def writable(self, x: Any) -> np.ndarray:
         # ufuncs on 0-d arrays give NumPy scalars, which cannot be written
         return np.array(x) if isinstance(x, np.generic) else x

@@ -230,22 +230,30 @@ def run_backward(
         else:
             ctx._saved = ctx.saved_tensors = ctx.inputs = ctx._args = None
 
+    given = {id(grad) for grad in root_grads}  # arrays that are not a leaf's alone
     for leaf in leaves:
         grad = pending[leaf]
         if capture is not None:
             if leaf in capture:
                 capture[leaf] = grad
             continue
-        _accumulate(leaf, grad, create_graph)
+        _accumulate(leaf, grad, create_graph, given)
 
 
-def _accumulate(leaf: Tensor, grad: Any, create_graph: bool) -> None:
-    """Add ``grad`` into ``leaf.grad``, which the leaf owns (gradients of one pass may
-    share memory, so the first one is copied), as PyTorch's AccumulateGrad does."""
+def _accumulate(leaf: Tensor, grad: Any, create_graph: bool, given: set) -> None:
+    """Add ``grad`` into ``leaf.grad``, which the leaf owns, as PyTorch's AccumulateGrad.
+
+    Gradients of one pass may share memory (an addition hands the same array to both of
+    its inputs), so a leaf keeps its first gradient as it is only when that array is a
+    whole array of its own, not a view and not given to another leaf; else it keeps a copy.
+    """
     if create_graph:  # .grad keeps its history, so it is a new tensor each time
         leaf.grad = grad if leaf.grad is None else leaf.grad + grad
     elif leaf.grad is None:
-        leaf.grad = Tensor._make(leaf.backend.copy(grad), leaf.backend)
+        if id(grad) in given or not leaf.backend.owns_memory(grad):
+            grad = leaf.backend.copy(grad)
+        given.add(id(grad))
+        leaf.grad = Tensor._make(grad, leaf.backend)
     elif leaf.grad.requires_grad:  # a gradient with history (from create_graph) keeps it
         leaf.grad = leaf.grad + Tensor._make(grad, leaf.backend)
     else:

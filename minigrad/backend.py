@@ -75,6 +75,10 @@ class Backend:
     def copy(self, x: Any) -> Any:
         raise NotImplementedError
 
+    def owns_memory(self, x: Any) -> bool:
+        """Whether ``x`` is a whole, writable array rather than a view of another one."""
+        return False
+
     def writable(self, x: Any) -> Any:
         """``x``, or an array that can be written in place holding its values."""
         return x

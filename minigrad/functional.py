@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from . import ops
 from .autograd import no_grad
 from .creation import arange, tensor
 from .function import Function
@@ -24,6 +25,7 @@ from .tensor import Tensor
 from .tensor_functions import maximum, where
 
 __all__ = [
+    "linear",
     "relu",
     "leaky_relu",
     "sigmoid",
@@ -47,6 +49,18 @@ REDUCTIONS = ("mean", "sum", "none")
 # gradient by max(p (1 - p), 1e-12), that 1e-12 rounded to float32 in every dtype.
 _LOG_FLOOR = -100.0
 _BCE_EPS = float(np.float32(1e-12))
+
+
+# layers
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weight.T + bias, with ``weight`` of shape (out_features, in_features)."""
+    x = _tensor(x)
+    if weight.ndim != 2 or x.shape[-1:] != weight.shape[1:]:
+        raise ValueError(f"linear: input of shape {x.shape} does not fit a weight of shape "
+                         f"{weight.shape} (out_features, in_features)")
+    return ops.Linear.apply(x, weight, bias)
 
 
 # activations
