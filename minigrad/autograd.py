@@ -72,9 +72,9 @@ class Context:
     else it needs as attributes.
     """
 
-    __slots__ = ("op", "inputs", "seq", "shape", "dtype", "backend", "_args", "_output_version",
-                 "saved_tensors", "xp", "__dict__")
-    _saved: Any = ()  # what the backward pass will need; None once freed
+    __slots__ = ("op", "inputs", "seq", "shape", "dtype", "backend", "_saved", "_args",
+                 "_output_version", "saved_tensors", "xp", "__dict__")
+    # _saved: what the backward pass will need (set when recorded); None once freed
 
     def save_for_backward(self, *tensors: Any) -> None:
         """Keep tensors for the backward pass (checked there for in-place changes)."""

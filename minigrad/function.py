@@ -45,6 +45,7 @@ class Function:
                 record = record or a.requires_grad
         ctx = Context()
         ctx.backend = backend
+        ctx._saved = ()
         ctx.inputs = tuple(
             (a._node or a) if isinstance(a, Tensor) and a.requires_grad else None for a in args
         )
@@ -117,16 +118,17 @@ class Op(Function):
             result._version = [0, False]
         if record and cls.differentiable and autograd.grad_enabled:
             ctx.op = cls
-            ctx.inputs = tuple(entries)
+            ctx.inputs = entries
             ctx.seq = next(_sequence)
             ctx.shape = out.shape
             ctx.dtype = out.dtype
-            if cls.saves_inputs:
-                ctx._args = args
-                ctx._saved = arrays
             if cls.saves_output:
                 ctx._output_version = result._version
                 ctx._saved = arrays + [out] if cls.saves_inputs else (out,)
+            else:
+                ctx._saved = arrays if cls.saves_inputs else ()
+            if cls.saves_inputs:
+                ctx._args = args
             result.requires_grad = True
             result._node = ctx
         else:
