@@ -1,4 +1,5 @@
-"""The ``minigrad`` command: ``train`` a model, show ``info`` about this machine."""
+"""The ``minigrad`` command: ``train`` a model, ``bench`` the backends, show ``info`` about
+this machine."""
 
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ def _train(args: argparse.Namespace) -> int:
     config = TrainConfig.from_args(args)
     train(config)
     return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import run_from_args
+
+    return run_from_args(args)
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -55,6 +62,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_train_arguments(train)
     train.set_defaults(run=_train)
+
+    bench = commands.add_parser(
+        "bench",
+        help="time minigrad's backends, hand-written NumPy and PyTorch on the same workloads",
+        description="Time per-op dispatch, single kernels and MLP training steps on every "
+        "minigrad backend, a hand-written NumPy program and PyTorch; print a table, and "
+        "write JSON and a plot if asked.",
+    )
+    from .bench import add_bench_arguments
+
+    add_bench_arguments(bench)
+    bench.set_defaults(run=_bench)
 
     info = commands.add_parser("info", help="versions, and the backends usable here")
     info.set_defaults(run=_info)

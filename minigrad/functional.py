@@ -60,6 +60,9 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if weight.ndim != 2 or x.shape[-1:] != weight.shape[1:]:
         raise ValueError(f"linear: input of shape {x.shape} does not fit a weight of shape "
                          f"{weight.shape} (out_features, in_features)")
+    if x.dtype != weight.dtype:
+        raise TypeError(f"linear: the input is {x.dtype} but the weight is {weight.dtype}; "
+                        f"convert one (e.g. x.astype({str(weight.dtype)!r}) or model.double())")
     return ops.Linear.apply(x, weight, bias)
 
 

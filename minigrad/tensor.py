@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -394,6 +395,10 @@ class Tensor:
     # movement
     def reshape(self, *shape: Any) -> Tensor:
         shape = _shape_args(shape)
+        if -1 in shape and shape.count(-1) == 1:  # the one free size is what is left over
+            known = -math.prod(shape)
+            if known and self.data.size % known == 0:
+                shape = tuple(self.data.size // known if n == -1 else n for n in shape)
         return self if shape == self.shape else _ops.Reshape.apply(self, shape=shape)
 
     view = reshape

@@ -52,3 +52,8 @@ def test_linear_weight_gradient_is_owned(device):
 def test_linear_shape_error_names_both_shapes():
     with pytest.raises(ValueError, match=r"\(5, 3\).*\(4, 2\)"):
         F.linear(mg.zeros(5, 3), mg.zeros(4, 2))
+
+
+def test_linear_refuses_mixed_dtypes_as_pytorch():
+    with pytest.raises(TypeError, match="float64.*float32"):
+        F.linear(mg.zeros(2, 3, dtype=mg.float64), mg.zeros(4, 3))

@@ -510,7 +510,7 @@ def test_loss_modules_default_to_mean_and_validate_reduction():
 def test_a_small_model_learns():
     mg.manual_seed(0)
     rng = np.random.default_rng(0)
-    x = mg.tensor(rng.standard_normal((64, 2)))
+    x = mg.tensor(rng.standard_normal((64, 2)), dtype=mg.float32)
     y = mg.tensor((x.numpy()[:, 0] * x.numpy()[:, 1] > 0).astype(np.int64))
     model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 2))
     loss_fn = nn.CrossEntropyLoss()

@@ -1,0 +1,275 @@
+"""Honest clocks: warm-up apart, first call apart, synchronised reads, medians and spreads;
+the thread counts and the machine the numbers came from.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import importlib.util
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+#: environment variables that change how fast the numbers come out; recorded, never set
+ENV_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+            "NUMBA_NUM_THREADS", "NUMBA_THREADING_LAYER", "NUMBA_DISABLE_JIT",
+            "CUDA_VISIBLE_DEVICES", "MINIGRAD_DEVICE")
+
+
+@dataclass
+class Measurement:
+    """The first call, and ``repeats`` samples of ``calls_per_sample`` calls each."""
+
+    first_call_s: float  # the whole first call, compile or first launch included
+    samples_s: list[float]  # seconds per item, one number per sample
+    calls_per_sample: int
+    warmup_calls: int
+
+    def stats(self) -> dict[str, float]:
+        """median_s and the spread: min, max, quartiles, IQR, mean, standard deviation."""
+        s = np.asarray(self.samples_s, dtype=np.float64)
+        q1, median, q3 = np.percentile(s, [25, 50, 75])
+        return {
+            "median_s": float(median),
+            "spread": {
+                "min_s": float(s.min()),
+                "max_s": float(s.max()),
+                "q1_s": float(q1),
+                "q3_s": float(q3),
+                "iqr_s": float(q3 - q1),
+                "mean_s": float(s.mean()),
+                "stdev_s": float(statistics.stdev(s)) if s.size > 1 else 0.0,
+            },
+        }
+
+
+def measure(fn: Callable[[], Any], synchronize: Callable[[], None], *, repeats: int,
+            warmup: int, min_time: float, items: int = 1,
+            max_time: float | None = None) -> Measurement:
+    """Time ``fn``: the first call alone, then warm-up calls (excluded), then ``repeats``
+    samples, each of as many calls as take at least ``min_time`` seconds.
+
+    ``synchronize`` runs before every clock read, so a GPU's queued work is counted where
+    it was queued. The warm-up is at least ``warmup`` calls, continued while working out
+    the calls per sample. After ``max_time`` seconds of samples, and three samples at
+    least, the rest are left out (``len(samples_s)`` says how many ran).
+    """
+    clock = time.perf_counter
+    synchronize()
+    start = clock()
+    fn()
+    synchronize()
+    first = clock() - start
+
+    warmed = 0
+    for _ in range(warmup):
+        fn()
+        warmed += 1
+    number = 1
+    while True:  # calibrate, timeit.autorange-style; these calls are warm-up too
+        synchronize()
+        start = clock()
+        for _ in range(number):
+            fn()
+        synchronize()
+        elapsed = clock() - start
+        warmed += number
+        if elapsed >= min_time or number >= 1 << 20:
+            break
+        guess = int(number * min_time / max(elapsed, 1e-9) * 1.1) + 1
+        number = min(max(guess, number * 2), number * 100)
+
+    gc.collect()
+    samples: list[float] = []
+    spent = 0.0
+    for r in range(repeats):
+        synchronize()
+        start = clock()
+        for _ in range(number):
+            fn()
+        synchronize()
+        elapsed = clock() - start
+        samples.append(elapsed / (number * items))
+        spent += elapsed
+        if max_time is not None and spent > max_time and r + 1 >= min(3, repeats):
+            break
+    return Measurement(first, samples, number, warmed)
+
+
+# threads
+
+
+@contextmanager
+def thread_limits(threads: int | None, use_torch: bool) -> Iterator[list[str]]:
+    """Run the block with ``threads`` threads in PyTorch, Numba and the BLAS libraries
+    (through threadpoolctl), restoring the counts after; ``None`` changes nothing.
+
+    Yields a list of notes about what could not be set.
+    """
+    notes: list[str] = []
+    undo: list[Callable[[], None]] = []
+    try:
+        if threads is not None:
+            if threads < 1:
+                raise ValueError(f"threads must be at least 1, got {threads}")
+            if use_torch and importlib.util.find_spec("torch") is not None:
+                import torch
+
+                old = torch.get_num_threads()
+                torch.set_num_threads(threads)
+                undo.append(lambda: torch.set_num_threads(old))
+            if importlib.util.find_spec("numba") is not None:
+                import numba
+
+                most = numba.config.NUMBA_NUM_THREADS
+                old_numba = numba.get_num_threads()
+                if threads > most:
+                    notes.append(f"numba runs at most NUMBA_NUM_THREADS={most} threads; "
+                                 f"set to {most}")
+                numba.set_num_threads(min(threads, most))
+                undo.append(lambda: numba.set_num_threads(old_numba))
+            try:
+                from threadpoolctl import threadpool_limits
+            except ImportError:
+                notes.append("threadpoolctl is not installed: BLAS threads left as they are "
+                             "(pip install threadpoolctl)")
+            else:
+                limiter = threadpool_limits(limits=threads, user_api="blas")
+                undo.append(limiter.restore_original_limits)
+        yield notes
+    finally:
+        for restore in reversed(undo):
+            restore()
+
+
+def thread_counts() -> dict[str, Any]:
+    """The thread counts in force now, for each library that is loaded."""
+    counts: dict[str, Any] = {}
+    torch = _loaded("torch")
+    if torch is not None:
+        counts["torch"] = torch.get_num_threads()
+        counts["torch_interop"] = torch.get_num_interop_threads()
+    if importlib.util.find_spec("numba") is not None:
+        import numba
+
+        counts["numba"] = numba.get_num_threads()
+        counts["numba_max"] = numba.config.NUMBA_NUM_THREADS
+        try:
+            counts["numba_layer"] = numba.threading_layer()
+        except ValueError:  # no parallel kernel has run yet
+            counts["numba_layer"] = None
+    counts["blas"] = [
+        {k: lib.get(k) for k in ("internal_api", "num_threads", "prefix")}
+        for lib in blas_info() if isinstance(lib, dict) and "internal_api" in lib
+    ]
+    return counts
+
+
+def blas_info() -> list[dict[str, Any]]:
+    """threadpoolctl's view of the loaded BLAS and OpenMP libraries, or why there is none."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return [{"error": "threadpoolctl is not installed (pip install threadpoolctl)"}]
+    keep = ("user_api", "internal_api", "num_threads", "version", "prefix",
+            "threading_layer", "architecture", "filepath")
+    return [{k: lib.get(k) for k in keep if k in lib} for lib in threadpool_info()]
+
+
+# the machine
+
+
+def finish_environment(env: dict[str, Any]) -> None:
+    """Update ``env`` at the end of a run: the libraries loaded meanwhile (a JIT backend's
+    thread pool), their thread counts, and the load average over the run."""
+    env["blas"] = blas_info()
+    env["threads"] = thread_counts()
+    env["load_average_end"] = _load_average()
+
+
+def environment(extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The machine, the versions, the BLAS and thread counts, and the relevant variables."""
+    from .. import __version__
+
+    env: dict[str, Any] = {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or None,
+        "cpu_model": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+        else None,
+        "python": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "minigrad": __version__,
+        "numpy": np.__version__,
+        "numba": _version("numba"),
+        "torch": _version("torch"),
+        "threadpoolctl": _version("threadpoolctl"),
+        "env": {name: os.environ.get(name) for name in ENV_VARS},
+        "load_average": _load_average(),
+        "blas": blas_info(),
+        "threads": thread_counts(),
+    }
+    torch = _loaded("torch")
+    if torch is not None:
+        env["torch_config"] = {
+            "blas": _torch_blas(torch),
+            "mkl": bool(torch.backends.mkl.is_available()),
+            "cuda_available": bool(torch.cuda.is_available()),
+            "cuda_device": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+        }
+    env.update(extra or {})
+    return env
+
+
+def _load_average() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages: other work on the machine skews the numbers."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
+
+
+def _version(module: str) -> str | None:
+    if importlib.util.find_spec(module) is None:
+        return None
+    try:
+        from importlib.metadata import version
+
+        return version(module)
+    except Exception:  # an odd install: fall back to the module's own attribute
+        return getattr(importlib.import_module(module), "__version__", None)
+
+
+def _loaded(module: str) -> Any:
+    """The module if something already imported it (the bench never imports torch for this)."""
+    import sys
+
+    return sys.modules.get(module)
+
+
+def _torch_blas(torch: Any) -> str | None:
+    for part in torch.__config__.show().replace(",", "\n").splitlines():
+        if "BLAS_INFO=" in part:
+            return part.split("BLAS_INFO=", 1)[1].strip()
+    return None
+
+
+def _cpu_model() -> str | None:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None

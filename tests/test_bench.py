@@ -1,0 +1,328 @@
+"""``minigrad bench``: the JSON it writes, its contenders, its ratios, its correctness guard
+and its command line, all at tiny sizes (the numbers are not looked at, only their form)."""
+
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.functional as F
+from minigrad import bench, nn, optim
+from minigrad.bench import handwritten, report, timing
+from minigrad.cli import main
+
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+TINY = dict(chain_length=6, matmul_size=8, elementwise_size=64, softmax_shape=(4, 5),
+            update_sizes=(100,), models=(((4, 8, 1), 4), ((4, 8, 3), 4)), repeats=3,
+            warmup=0, min_time=0.0, progress=False)
+ROW_KEYS = {"workload", "group", "size", "unit", "items_per_call", "params", "contender",
+            "status", "skip_reason", "median_s", "spread", "first_call_s", "samples_s",
+            "calls_per_sample", "warmup_calls", "compile_s", "notes", "baseline", "ratio"}
+SPREAD_KEYS = {"min_s", "max_s", "q1_s", "q3_s", "iqr_s", "mean_s", "stdev_s"}
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    """One tiny run of every workload, shared by the tests that only read it."""
+    result = bench.run_bench(**TINY)
+    return json.loads(json.dumps(result, allow_nan=False))  # exactly what the JSON holds
+
+
+def _rows(result, **match):
+    return [r for r in result["results"] if all(r[k] == v for k, v in match.items())]
+
+
+def test_json_schema(tiny):
+    assert tiny["schema"] == bench.SCHEMA
+    assert {"schema", "created", "seconds", "environment", "settings", "contenders",
+            "results"} <= set(tiny)
+    env = tiny["environment"]
+    for key in ("platform", "cpu_count", "python", "numpy", "numba", "torch", "blas",
+                "threads", "env", "load_average"):
+        assert key in env
+    assert "OPENBLAS_CORETYPE" in env["env"]
+    assert env["cpu_count"] >= 1 and env["numpy"] == np.__version__
+    settings = tiny["settings"]
+    assert settings["repeats"] == 3 and settings["optimizer"] == "adam"
+    assert settings["baselines"] == {"mlp": "numpy-handwritten", "other": "minigrad[numpy]"}
+    assert {tuple(m["layers"]) for m in settings["models"]} == {(4, 8, 1), (4, 8, 3)}
+    for row in tiny["results"]:
+        assert set(row) == ROW_KEYS
+        assert row["status"] in ("ok", "skipped", "failed")
+        if row["status"] == "ok":
+            assert row["skip_reason"] is None
+            s = row["spread"]
+            assert set(s) == SPREAD_KEYS
+            assert 0 < s["min_s"] <= s["q1_s"] <= row["median_s"] <= s["q3_s"] <= s["max_s"]
+            assert s["iqr_s"] == pytest.approx(s["q3_s"] - s["q1_s"])
+            assert row["median_s"] == pytest.approx(float(np.median(row["samples_s"])))
+            assert len(row["samples_s"]) == 3 and row["first_call_s"] > 0
+            assert row["calls_per_sample"] >= 1
+        else:
+            assert isinstance(row["skip_reason"], str) and row["skip_reason"]
+            assert row["median_s"] is None and row["ratio"] is None
+    assert not _rows(tiny, status="failed"), _rows(tiny, status="failed")
+
+
+def test_every_workload_and_size(tiny):
+    seen = {(r["workload"], r["size"]) for r in tiny["results"]}
+    names = {w for w, _ in seen}
+    assert names == {"dispatch_fwd", "dispatch_fwd_bwd", "matmul", "elementwise",
+                     "softmax_xent", "optimizer_update", "mlp_step"}
+    assert {r["size"] for r in _rows(tiny, workload="mlp_step")} == {
+        "4-8-1 batch 4", "4-8-3 batch 4"}
+    assert {r["params"]["loss"] for r in _rows(tiny, workload="mlp_step")} == {
+        "mse", "cross_entropy"}
+    chain = _rows(tiny, workload="dispatch_fwd_bwd")[0]
+    assert chain["unit"] == "op" and chain["items_per_call"] == 6
+
+
+def test_every_contender_measured_or_skipped_with_a_reason(tiny):
+    names = [c["name"] for c in tiny["contenders"]]
+    expected = [f"minigrad[{d}]" for d in mg.backend.known_devices()]
+    expected += ["numpy-handwritten", "torch[cpu]", "torch[cuda]"]
+    assert names == expected
+    for key in {(r["workload"], r["size"]) for r in tiny["results"]}:
+        rows = _rows(tiny, workload=key[0], size=key[1])
+        assert [r["contender"] for r in rows] == names
+    usable = [f"minigrad[{d}]" for d in mg.devices()] + ["numpy-handwritten"]
+    if HAS_TORCH:
+        usable.append("torch[cpu]")
+    for row in tiny["results"]:
+        if row["contender"] in usable:
+            assert row["status"] == "ok", row
+        else:
+            assert row["status"] == "skipped" and row["skip_reason"]
+    contenders = {c["name"]: c for c in tiny["contenders"]}
+    if not HAS_TORCH:
+        assert "not installed" in contenders["torch[cpu]"]["skip_reason"]
+    if "cupy" not in mg.devices():
+        assert "cupy" in contenders["minigrad[cupy]"]["skip_reason"]
+
+
+def test_ratios_against_the_right_baseline(tiny):
+    checked = 0
+    for row in tiny["results"]:
+        base = "numpy-handwritten" if row["group"] == "mlp" else "minigrad[numpy]"
+        assert row["baseline"] == base
+        if row["status"] != "ok":
+            continue
+        (ref,) = _rows(tiny, workload=row["workload"], size=row["size"], contender=base)
+        assert row["ratio"] == pytest.approx(row["median_s"] / ref["median_s"], rel=1e-12)
+        if row["contender"] == base:
+            assert row["ratio"] == 1.0
+        checked += 1
+    assert checked >= 2 * len({(r["workload"], r["size"]) for r in tiny["results"]})
+
+
+def test_table_shows_every_measured_row_and_the_skipped_contenders(tiny):
+    text = bench.format_table(tiny)
+    assert "ratio" in text and "first call" in text
+    for row in _rows(tiny, status="ok"):
+        assert row["contender"] in text
+    for c in tiny["contenders"]:
+        if c["skip_reason"]:
+            assert f"skipped {c['name']}: {c['skip_reason']}" in text
+    assert bench.format_time(2.5e-6) == "2.5 µs" and bench.format_time(0.0123) == "12.3 ms"
+    assert bench.format_time(6e-7, "µs") == "0.60 µs" and bench.format_time(3e-10) == "0.3 ns"
+    assert "µs/op" in text
+
+
+def _minigrad_step(problem, optimizer):
+    """minigrad's gradients and updated parameters, from the problem's weights."""
+    layers = []
+    for i, (w, b) in enumerate(problem.weights):
+        if i:
+            layers.append(nn.ReLU())
+        linear = nn.Linear(w.shape[1], w.shape[0])
+        linear.load_state_dict({"weight": w, "bias": b})
+        layers.append(linear)
+    model = nn.Sequential(*layers)
+    hyper = handwritten.hyperparameters(optimizer)
+    opt = (optim.Adam(model.parameters(), lr=hyper.lr) if optimizer == "adam"
+           else optim.SGD(model.parameters(), lr=hyper.lr))
+    loss_fn = F.mse_loss if problem.loss == "mse" else F.cross_entropy
+    loss = loss_fn(model(mg.tensor(problem.x)), mg.tensor(problem.target))
+    opt.zero_grad()
+    loss.backward()
+    grads = [p.grad.numpy().copy() for p in model.parameters()]
+    opt.step()
+    return loss.item(), grads, [p.numpy() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+@pytest.mark.parametrize("layers", [(2, 16, 16, 1), (64, 128, 10)])
+def test_handwritten_step_equals_minigrad(layers, optimizer):
+    problem = bench.make_mlp_problem(layers, 32, optimizer=optimizer, seed=3)
+    loss, grads, params = _minigrad_step(problem, optimizer)
+    hand = bench.HandwrittenMLP(problem.weights, problem.batch, problem.loss, optimizer)
+    value = hand.step(problem.x, problem.target)
+    assert value == pytest.approx(loss, rel=1e-5)
+    for got, want in zip(hand.gradients(), grads):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+    for got, want in zip(hand.parameters(), params):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("optimizer", handwritten.OPTIMIZERS)
+@pytest.mark.parametrize("loss", ["auto", "l1", "huber"])
+def test_guard_passes_for_every_optimizer(optimizer, loss):
+    problem = bench.make_mlp_problem((5, 7, 3), 6, loss=loss, optimizer=optimizer)
+    report_ = bench.check_handwritten_gradients(problem, steps=3)
+    assert report_["ok"] and max(report_["worst_error_in_tolerances"].values()) <= 1
+
+
+@pytest.mark.parametrize("loss", ["hinge", "bce_with_logits"])
+def test_guard_passes_for_binary_losses(loss):
+    problem = bench.make_mlp_problem((5, 7, 1), 6, loss=loss)
+    assert bench.check_handwritten_gradients(problem)["ok"]
+
+
+def test_guard_catches_a_wrong_gradient(monkeypatch):
+    problem = bench.make_mlp_problem((5, 7, 3), 6)
+    real = handwritten.HandwrittenMLP.forward_backward
+
+    def wrong(self, x, target):
+        value = real(self, x, target)
+        self.gW[0] *= 1.0001  # off by 1e-4: ten times the tolerance
+        return value
+
+    monkeypatch.setattr(handwritten.HandwrittenMLP, "forward_backward", wrong)
+    with pytest.raises(bench.GradientMismatch, match="gradient of 0.weight"):
+        bench.check_handwritten_gradients(problem)
+
+
+def test_guard_catches_a_wrong_update(monkeypatch):
+    problem = bench.make_mlp_problem((5, 7, 3), 6, optimizer="adam")
+
+    def no_bias_correction(self, i, p, g, decoupled=False):
+        m = self.buffers[0][i]
+        m *= 0.9
+        m += 0.1 * g
+        p -= self.hyper.lr * m
+
+    monkeypatch.setattr(handwritten.HandwrittenOptimizer, "_adam", no_bias_correction)
+    with pytest.raises(bench.GradientMismatch, match="after the adam update"):
+        bench.check_handwritten_gradients(problem)
+
+
+def test_bench_fails_the_row_when_the_guard_fails(monkeypatch):
+    real = handwritten.HandwrittenMLP.forward_backward
+
+    def wrong(self, x, target):
+        value = real(self, x, target)
+        self.gb[-1] += 1e-3
+        return value
+
+    monkeypatch.setattr(handwritten.HandwrittenMLP, "forward_backward", wrong)
+    result = bench.run_bench(**{**TINY, "only": ("mlp",), "torch": False})
+    rows = _rows(result, contender="numpy-handwritten")
+    assert rows and all(r["status"] == "failed" for r in rows)
+    assert all("GradientMismatch" in r["skip_reason"] for r in rows)
+    assert all(r["ratio"] is None for r in _rows(result, contender="minigrad[numpy]"))
+
+
+def test_a_loss_that_does_not_fit_skips_with_the_reason():
+    result = bench.run_bench(**{**TINY, "only": ("mlp",), "torch": False,
+                                "loss": "multi_margin"})
+    usable = {c["name"] for c in result["contenders"] if c["skip_reason"] is None}
+    one_output = [r for r in _rows(result, size="4-8-1 batch 4") if r["contender"] in usable]
+    assert one_output and all(r["status"] == "skipped" and "two or more outputs" in r["skip_reason"]
+               for r in one_output)
+    (hand,) = _rows(result, size="4-8-3 batch 4", contender="numpy-handwritten")
+    assert hand["status"] == "skipped" and "multi_margin" in hand["skip_reason"]
+    assert _rows(result, size="4-8-3 batch 4", contender="minigrad[numpy]")[0]["status"] == "ok"
+
+
+def test_threads_are_set_and_restored():
+    before = timing.thread_counts()
+    result = bench.run_bench(**{**TINY, "only": ("matmul",), "threads": 1})
+    during = result["environment"]["threads"]
+    assert all(lib["num_threads"] == 1 for lib in during["blas"]
+               if lib["internal_api"] in ("openblas", "mkl", "blis"))
+    if HAS_TORCH:
+        assert during["torch"] == 1
+    if "numba" in during:
+        assert during["numba"] == 1
+    after = timing.thread_counts()
+    for key in ("torch", "numba"):
+        assert after.get(key) == before.get(key)
+    assert [b["num_threads"] for b in after["blas"][:len(before["blas"])]] == [
+        b["num_threads"] for b in before["blas"]]
+
+
+def test_measure_keeps_the_first_call_and_warmup_apart():
+    calls, syncs = [], []
+    clock = iter(range(1000))
+
+    def fn():
+        calls.append(next(clock))
+
+    m = timing.measure(fn, lambda: syncs.append(len(calls)), repeats=4, warmup=2,
+                       min_time=0.0, items=5)
+    assert len(m.samples_s) == 4 and m.calls_per_sample == 1
+    assert m.warmup_calls == 3  # two warm-up calls and one calibration call
+    assert len(calls) == 1 + 3 + 4
+    assert len(syncs) == 2 * (1 + 1 + 4)  # before and after each timed stretch
+    stats = m.stats()
+    assert stats["median_s"] == pytest.approx(float(np.median(m.samples_s)))
+
+
+def test_quick_and_option_checks():
+    quick = bench.BenchConfig(quick=True)
+    assert quick.repeats == 5 and quick.update_sizes == (1_000_000,)
+    assert ((784, 2048, 2048, 10), 512) not in quick.models and len(quick.models) == 3
+    full = bench.BenchConfig()
+    assert full.models == bench.PROJECT_MODELS and 10_000_000 in full.update_sizes
+    assert bench.BenchConfig(baseline="torch").baseline_for("mlp") == "torch[cpu]"
+    assert bench.BenchConfig(only="mlp").selected_workloads() == ("mlp_step",)
+    assert bench.parse_model("64-128-10") == ((64, 128, 10), 64)
+    assert bench.parse_model("3-5-2@7") == ((3, 5, 2), 7)
+    with pytest.raises(ValueError, match="unknown workload"):
+        bench.BenchConfig(only=("nope",))
+    with pytest.raises(ValueError, match="unknown loss"):
+        bench.BenchConfig(loss="nope")
+    with pytest.raises(ValueError):
+        bench.parse_model("784")
+    with pytest.raises(ValueError, match="unknown baseline"):
+        bench.run_bench(only=("matmul",), baseline="nobody")
+
+
+def test_cli_writes_json_and_plot(tmp_path, capsys):
+    out, plot = tmp_path / "bench.json", tmp_path / "bench.png"
+    code = main(["bench", "--quick", "--only", "mlp,matmul", "--models", "4-8-1@4,4-16-3@8",
+                 "--matmul-size", "8", "--repeats", "2", "--min-time", "0", "--no-progress",
+                 "--baseline", "minigrad[numpy]", "--json", str(out), "--plot", str(plot)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "MLP train step" in printed and "4-16-3 batch 8" in printed
+    result = json.loads(out.read_text())
+    assert result["settings"]["quick"] and result["settings"]["repeats"] == 2
+    assert {r["workload"] for r in result["results"]} == {"matmul", "mlp_step"}
+    for row in result["results"]:
+        assert row["baseline"] == "minigrad[numpy]"
+        if row["status"] == "ok":
+            (ref,) = _rows(result, workload=row["workload"], size=row["size"],
+                           contender="minigrad[numpy]")
+            assert row["ratio"] == pytest.approx(row["median_s"] / ref["median_s"])
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_progress_without_tqdm_prints_plain_lines(monkeypatch, capsys):
+    monkeypatch.setitem(__import__("sys").modules, "tqdm.auto", None)
+    bench.run_bench(**{**TINY, "only": ("matmul",), "progress": True, "torch": False})
+    err = capsys.readouterr().err
+    assert "[1/" in err and "matmul" in err and "minigrad[numpy]" in err
+
+
+def test_add_ratios_arithmetic():
+    rows = [{"workload": "w", "size": "s", "group": "kernels", "contender": c,
+             "status": "ok", "median_s": t} for c, t in (("a", 2.0), ("b", 3.0))]
+    rows.append({"workload": "w", "size": "s", "group": "kernels", "contender": "c",
+                 "status": "skipped", "median_s": None})
+    report.add_ratios(rows, lambda group: "a")
+    assert [r["ratio"] for r in rows] == [1.0, 1.5, None]
+    report.add_ratios(rows, lambda group: "missing")
+    assert all(r["ratio"] is None for r in rows)
