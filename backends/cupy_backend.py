@@ -172,9 +172,37 @@ class CuPyBackend(Backend):
             "minigrad_sigmoid"))
         return kernel(x)
 
+    def adam_update(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr,
+                    beta1, beta2, eps, weight_decay, decoupled, amsgrad) -> None:
+        """Adam/AdamW in one kernel launch (formulas: minigrad.optim.updates.adam_update)."""
+        name = "adam_amsgrad" if amsgrad else "adam"
+        kernel = self._kernel(name, lambda xp: xp.ElementwiseKernel(
+            "T g, T decay, T wd, T keep1, T beta2, T omb1, T omb2, T bc2_sqrt, T eps, T neg_step",
+            "T p, T m, T v" + (", T vmax" if amsgrad else ""),
+            _ADAM.replace("AMSGRAD", "v2 = max(vmax, v2); vmax = v2;" if amsgrad else ""),
+            f"minigrad_{name}"))
+        t = param.dtype.type
+        decay = 1 - lr * weight_decay if decoupled else 1.0
+        states = (exp_avg, exp_avg_sq) + ((max_exp_avg_sq,) if amsgrad else ())
+        kernel(grad, t(decay), t(0 if decoupled else weight_decay), t(1 - (1 - beta1)),
+               t(beta2), t(1 - beta1), t(1 - beta2), t((1 - beta2**step) ** 0.5), t(eps),
+               t(-lr / (1 - beta1**step)), param, *states)
+
     def _kernel(self, name: str, build: Any) -> Any:
         kernel = self._kernels.get(name)
         if kernel is None:
             kernel = self._kernels[name] = build(self.xp)
         return kernel
 
+
+# the operations of minigrad.optim.updates.adam_update, in the same order
+_ADAM = """
+T p1 = p * decay;
+T g1 = g + wd * p1;
+T m1 = omb1 < T(0.5) ? m + (g1 - m) * omb1 : g1 - (g1 - m) * keep1;
+m = m1;
+T v2 = v * beta2 + g1 * omb2 * g1;
+v = v2;
+AMSGRAD
+p = p1 + m1 * neg_step / (sqrt(v2) / bc2_sqrt + eps);
+"""

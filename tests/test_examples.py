@@ -17,13 +17,15 @@ RUNS = {
                              "cross over"),
     "optimizer_paths.py": (["--steps", "15"], "Rosenbrock"),
     "loss_shapes.py": (["--steps", "30"], "the outlier moves the MSE line"),
+    "gpu_check.py": (["--epochs", "1", "--skip-suite", "--skip-bench"], "GPU"),
 }
+WITHOUT_PLOT = {"dispatch_overhead.py", "gpu_check.py"}
 
 
 @pytest.mark.parametrize("script", sorted(RUNS))
 def test_example_runs(script, tmp_path):
     args, expected = RUNS[script]
-    if script != "dispatch_overhead.py":
+    if script not in WITHOUT_PLOT:
         args = [*args, "--out", str(tmp_path / "plot.png")]
     done = subprocess.run([sys.executable, str(EXAMPLES / script), *args], capture_output=True,
                           text=True, timeout=300)
