@@ -3,6 +3,8 @@ and its command line, all at tiny sizes (the numbers are not looked at, only the
 
 import importlib.util
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -253,6 +255,20 @@ def test_threads_are_set_and_restored():
         b["num_threads"] for b in before["blas"]]
 
 
+def test_threads_in_a_fresh_process():
+    """Starting Numba's OpenMP pool resets the count PyTorch reads: set in the right order."""
+    code = ("import json; from minigrad.bench import run_bench; "
+            "r = run_bench(only=('matmul',), matmul_size=8, repeats=2, warmup=0, min_time=0, "
+            "progress=False, threads=1); print(json.dumps(r['environment']['threads']))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    threads = json.loads(done.stdout.strip().splitlines()[-1])
+    assert threads.get("torch", 1) == 1 and threads.get("numba", 1) == 1
+    assert all(lib["num_threads"] == 1 for lib in threads["blas"]
+               if lib["internal_api"] in ("openblas", "mkl", "blis"))
+
+
 def test_measure_keeps_the_first_call_and_warmup_apart():
     calls, syncs = [], []
     clock = iter(range(1000))
@@ -311,7 +327,7 @@ def test_cli_writes_json_and_plot(tmp_path, capsys):
 
 
 def test_progress_without_tqdm_prints_plain_lines(monkeypatch, capsys):
-    monkeypatch.setitem(__import__("sys").modules, "tqdm.auto", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
     bench.run_bench(**{**TINY, "only": ("matmul",), "progress": True, "torch": False})
     err = capsys.readouterr().err
     assert "[1/" in err and "matmul" in err and "minigrad[numpy]" in err

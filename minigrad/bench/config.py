@@ -145,30 +145,33 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"timed samples per measurement (default {FULL['repeats']}, "
                              f"{QUICK['repeats']} with --quick)")
     parser.add_argument("--warmup", type=int,
-                        help=f"warm-up calls at least (default {FULL['warmup']})")
+                        help=f"warm-up calls at least (default {FULL['warmup']}, "
+                             f"{QUICK['warmup']} with --quick)")
     parser.add_argument("--min-time", type=float,
                         help=f"seconds one sample lasts at least (default {FULL['min_time']}, "
                              f"{QUICK['min_time']} with --quick)")
     parser.add_argument("--max-time", type=float, default=d.max_time,
                         help="seconds of samples per measurement before the remaining "
-                             "repeats are left out (3 samples at least)")
+                             "repeats are left out (3 samples at least; default %(default)s)")
     parser.add_argument("--threads", type=int,
                         help="threads for PyTorch, Numba and BLAS (restored afterwards); "
                              "default: leave them as they are")
     parser.add_argument("--chain-length", type=int, default=d.chain_length,
-                        help="ops in the dispatch chain")
+                        help="ops in the dispatch chain (default %(default)s)")
     parser.add_argument("--matmul-size", type=int, default=d.matmul_size,
-                        help="N of the N x N matmul")
+                        help="N of the N x N matmul (default %(default)s)")
     parser.add_argument("--elementwise-size", type=int, default=d.elementwise_size,
-                        help="floats in the elementwise chain")
+                        help="floats in the elementwise chain (default %(default)s)")
     parser.add_argument("--softmax-shape", type=_shape, default=d.softmax_shape,
-                        metavar="ROWSxCLASSES", help="logits of the softmax cross-entropy")
+                        metavar="ROWSxCLASSES",
+                        help="logits of the softmax cross-entropy (default 512x1000)")
     parser.add_argument("--update-sizes", type=_counts, default=None, metavar="N,N",
                         help="parameters of the optimizer update workload (default 1e6,1e7; "
                              "1e6 with --quick)")
     parser.add_argument("--no-check", dest="check", action="store_false",
                         help="skip checking the hand-written MLP step against minigrad")
-    parser.add_argument("--seed", type=int, default=d.seed)
+    parser.add_argument("--seed", type=int, default=d.seed,
+                        help="seed of the weights and data (default %(default)s)")
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
     parser.add_argument("--plot", metavar="PATH",
                         help="plot time per training step by model size (needs matplotlib)")

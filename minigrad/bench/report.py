@@ -158,6 +158,10 @@ def plot_mlp(result: dict[str, Any], path: str | Path) -> str | None:
     right.set_ylabel(f"time / time of {settings['baselines']['mlp']}")
     right.set_title("ratio to the baseline (below 1: faster)")
     right.axhline(1.0, color="grey", lw=0.8)
+    from matplotlib.ticker import FormatStrFormatter
+
+    right.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    right.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
     left.legend(fontsize=8)
     if right.lines:
         right.legend(fontsize=8)

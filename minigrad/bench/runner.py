@@ -14,7 +14,7 @@ from . import report
 from .config import BenchConfig
 from .contenders import Contender, discover
 from .handwritten import Unsupported
-from .timing import environment, finish_environment, measure, thread_limits
+from .timing import ThreadLimits, environment, finish_environment, measure
 from .workloads import Workload, select
 
 
@@ -46,13 +46,14 @@ def run_bench(config: BenchConfig | None = None, **options: Any) -> dict[str, An
     # collections, so the collection before each measurement takes milliseconds, not 0.1 s.
     gc.collect()
     gc.freeze()
-    with thread_limits(config.threads, uses_torch) as notes:
-        env = environment({"notes": notes})
+    with ThreadLimits(config.threads, uses_torch) as limits:
+        env = environment({"notes": limits.notes})
         total = sum(1 for w in workloads if w.skip_reason is None) * len(usable)
         progress = _Progress(total, config.progress)
         try:
             for workload in workloads:
                 for contender in contenders:
+                    limits.refresh()
                     rows.append(_run_one(workload, contender, config, progress))
                 workload.release()
         finally:

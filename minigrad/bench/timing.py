@@ -11,17 +11,16 @@ import os
 import platform
 import statistics
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 #: environment variables that change how fast the numbers come out; recorded, never set
-ENV_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-            "NUMBA_NUM_THREADS", "NUMBA_THREADING_LAYER", "NUMBA_DISABLE_JIT",
-            "CUDA_VISIBLE_DEVICES", "MINIGRAD_DEVICE")
+ENV_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OMP_WAIT_POLICY",
+            "GOMP_SPINCOUNT", "MKL_NUM_THREADS", "KMP_BLOCKTIME", "NUMBA_NUM_THREADS",
+            "NUMBA_THREADING_LAYER", "NUMBA_DISABLE_JIT", "CUDA_VISIBLE_DEVICES")
 
 
 @dataclass
@@ -107,47 +106,84 @@ def measure(fn: Callable[[], Any], synchronize: Callable[[], None], *, repeats: 
 # threads
 
 
-@contextmanager
-def thread_limits(threads: int | None, use_torch: bool) -> Iterator[list[str]]:
-    """Run the block with ``threads`` threads in PyTorch, Numba and the BLAS libraries
-    (through threadpoolctl), restoring the counts after; ``None`` changes nothing.
+class ThreadLimits:
+    """Run with ``threads`` threads in PyTorch, Numba and the BLAS libraries (through
+    threadpoolctl), restoring every count on exit; ``None`` changes nothing.
 
-    Yields a list of notes about what could not be set.
+    ``notes`` lists what could not be set. :meth:`refresh` sets the count again where it
+    has drifted: a BLAS library loaded since (SciPy's, say), or PyTorch's count after
+    Numba's OpenMP pool started (starting it resets the count of the OpenMP runtime that
+    PyTorch reads too).
     """
-    notes: list[str] = []
-    undo: list[Callable[[], None]] = []
-    try:
-        if threads is not None:
-            if threads < 1:
-                raise ValueError(f"threads must be at least 1, got {threads}")
-            if use_torch and importlib.util.find_spec("torch") is not None:
-                import torch
 
-                old = torch.get_num_threads()
-                torch.set_num_threads(threads)
-                undo.append(lambda: torch.set_num_threads(old))
+    def __init__(self, threads: int | None, use_torch: bool) -> None:
+        if threads is not None and threads < 1:
+            raise ValueError(f"threads must be at least 1, got {threads}")
+        self.threads = threads
+        self.use_torch = use_torch and importlib.util.find_spec("torch") is not None
+        self.notes: list[str] = []
+        self._undo: list[Callable[[], None]] = []
+
+    def __enter__(self) -> ThreadLimits:
+        n = self.threads
+        if n is None:
+            return self
+        try:
             if importlib.util.find_spec("numba") is not None:
+                # first: starting Numba's thread pool resets the OpenMP thread count
                 import numba
 
                 most = numba.config.NUMBA_NUM_THREADS
                 old_numba = numba.get_num_threads()
-                if threads > most:
-                    notes.append(f"numba runs at most NUMBA_NUM_THREADS={most} threads; "
-                                 f"set to {most}")
-                numba.set_num_threads(min(threads, most))
-                undo.append(lambda: numba.set_num_threads(old_numba))
-            try:
-                from threadpoolctl import threadpool_limits
-            except ImportError:
-                notes.append("threadpoolctl is not installed: BLAS threads left as they are "
-                             "(pip install threadpoolctl)")
-            else:
-                limiter = threadpool_limits(limits=threads, user_api="blas")
-                undo.append(limiter.restore_original_limits)
-        yield notes
-    finally:
-        for restore in reversed(undo):
-            restore()
+                if n > most:
+                    self.notes.append(f"numba runs at most NUMBA_NUM_THREADS={most} threads; "
+                                      f"set to {most}")
+                numba.set_num_threads(min(n, most))
+                self._undo.append(lambda: numba.set_num_threads(old_numba))
+            if self.use_torch:
+                import torch
+
+                old = torch.get_num_threads()
+                torch.set_num_threads(n)
+                self._undo.append(lambda: torch.set_num_threads(old))
+            self._limit_blas()
+        except BaseException:
+            self._restore()
+            raise
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._restore()
+
+    def refresh(self) -> None:
+        """Set the count again wherever it is no longer ``threads``."""
+        n = self.threads
+        if n is None:
+            return
+        torch = _loaded("torch") if self.use_torch else None
+        if torch is not None and torch.get_num_threads() != n:
+            self.notes.append(f"torch's thread count had changed to "
+                              f"{torch.get_num_threads()}; set to {n} again")
+            torch.set_num_threads(n)
+        blas = [lib for lib in blas_info() if lib.get("user_api") == "blas"]
+        if any(lib.get("num_threads") != n for lib in blas):
+            self._limit_blas()
+
+    def _limit_blas(self) -> None:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            note = ("threadpoolctl is not installed: BLAS threads left as they are "
+                    "(pip install threadpoolctl)")
+            if note not in self.notes:
+                self.notes.append(note)
+            return
+        limiter = threadpool_limits(limits=self.threads, user_api="blas")
+        self._undo.append(limiter.restore_original_limits)
+
+    def _restore(self) -> None:
+        while self._undo:
+            self._undo.pop()()
 
 
 def thread_counts() -> dict[str, Any]:
