@@ -87,29 +87,27 @@ class Pow(Op):
 class Maximum(Op):
     """Ties share the gradient equally, as in PyTorch."""
 
+    saves_inputs = True
+    compare = "gt"
+
     @staticmethod
     def forward(ctx, a, b):
-        xp = ctx.backend
-        out = xp.maximum(a, b)
-        ctx.share_a = (xp.gt(a, b) + 0.5 * xp.eq(a, b)).astype(out.dtype)
-        return out
+        return ctx.backend.maximum(a, b)
 
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * ctx.share_a, grad * (1 - ctx.share_a)
+    @classmethod
+    def backward(cls, ctx, grad):
+        a, b = ctx.saved_tensors
+        wins = a > b if cls.compare == "gt" else a < b
+        share_a = (wins + 0.5 * (a == b)).astype(grad.dtype)  # 1 where a wins, 1/2 on a tie
+        return grad * share_a, grad * (1 - share_a)
 
 
-class Minimum(Op):
+class Minimum(Maximum):
+    compare = "lt"
+
     @staticmethod
     def forward(ctx, a, b):
-        xp = ctx.backend
-        out = xp.minimum(a, b)
-        ctx.share_a = (xp.lt(a, b) + 0.5 * xp.eq(a, b)).astype(out.dtype)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * ctx.share_a, grad * (1 - ctx.share_a)
+        return ctx.backend.minimum(a, b)
 
 
 # elementwise, unary
@@ -311,20 +309,22 @@ class Sum(Op):
 class Max(Op):
     """The gradient is shared equally among tied maxima (as ``torch.amax``)."""
 
+    saves_inputs = True
     reduce = "max"
 
     @classmethod
     def forward(cls, ctx, x, axis=None, keepdims=False):
         xp = ctx.backend
         best = getattr(xp, cls.reduce)(x, axis=axis, keepdims=True)
-        hit = xp.eq(x, best)
-        ctx.share = hit / xp.sum(hit, axis=axis, keepdims=True).astype(x.dtype)
-        ctx.kept_shape = best.shape
+        ctx.best, ctx.axis = best, axis
         return best if keepdims else xp.reshape(best, _reduced_shape(x.shape, axis))
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.reshape(ctx.kept_shape) * ctx.share
+        x = ctx.saved_tensors[0]
+        hit = x == ctx.best
+        share = hit / hit.sum(axis=ctx.axis, keepdims=True).astype(grad.dtype)
+        return grad.reshape(ctx.best.shape) * share
 
 
 class Min(Max):
