@@ -375,11 +375,10 @@ def discover(devices: tuple[str, ...] | None = None, torch: bool = True,
     """
     from .. import backend
 
+    torches = [TorchContender("cpu", selected=torch), TorchContender("cuda", selected=torch)]
     known = backend.known_devices()
     wanted = known if devices is None else [DEVICE_ALIASES.get(d, d) for d in devices]
     names = list(dict.fromkeys([*known, *wanted]))
     out: list[Contender] = [MinigradContender(name, selected=name in wanted) for name in names]
     out.append(HandwrittenContender(selected=handwritten, check=check))
-    out.append(TorchContender("cpu", selected=torch))
-    out.append(TorchContender("cuda", selected=torch))
-    return out
+    return out + torches
