@@ -157,10 +157,10 @@ class Kernels:
         return self._timed(kernel, *args)
 
     def _timed(self, kernel: Callable, *args: Any) -> Any:
-        known = len(kernel.signatures)
+        known = len(kernel.overloads)
         start = time.perf_counter()
         result = kernel(*args)
-        if len(kernel.signatures) != known:
+        if len(kernel.overloads) != known:
             self.compile_seconds += time.perf_counter() - start
         return result
 
