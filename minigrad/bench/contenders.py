@@ -319,9 +319,11 @@ class TorchContender(Contender):
                              nesterov=name == "nesterov")
         if name == "rmsprop":
             return optim.RMSprop(params, lr=h.lr, weight_decay=h.weight_decay)
-        if name == "adamw":
-            return optim.AdamW(params, lr=h.lr, weight_decay=h.weight_decay)
-        return optim.Adam(params, lr=h.lr, weight_decay=h.weight_decay)
+        adam = optim.AdamW if name == "adamw" else optim.Adam
+        try:  # PyTorch's fastest Adam: one fused kernel over all parameters
+            return adam(params, lr=h.lr, weight_decay=h.weight_decay, fused=True)
+        except (RuntimeError, TypeError):
+            return adam(params, lr=h.lr, weight_decay=h.weight_decay)
 
     def _optimizer_update(self, workload: Workload) -> Prepared:
         p0, g0 = workload.data()
