@@ -12,14 +12,13 @@ RUNS = {
     "regression_outliers.py": (["--steps", "150"], "Huber"),
     "classification_losses.py": (["--epochs", "30"], "test accuracy"),
     "optimizers.py": (["--epochs", "2"], "Adam"),
-    "dispatch_overhead.py": (["--length", "60", "--repeats", "2"], "fwd+bwd"),
     "backend_crossover.py": (["--quick", "--repeats", "2", "--models", "2-16-16-1,8-16-4@16"],
                              "cross over"),
     "optimizer_paths.py": (["--steps", "15"], "Rosenbrock"),
     "loss_shapes.py": (["--steps", "30"], "the outlier moves the MSE line"),
     "gpu_check.py": (["--epochs", "1", "--skip-suite", "--skip-bench"], "GPU"),
 }
-WITHOUT_PLOT = {"dispatch_overhead.py", "gpu_check.py"}
+WITHOUT_PLOT = {"gpu_check.py"}
 
 
 @pytest.mark.parametrize("script", sorted(RUNS))
