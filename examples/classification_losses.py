@@ -52,7 +52,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--out", default="runs/classification_losses.png")
+    parser.add_argument("--device", default="numpy", help="numpy, numba or cupy")
     args = parser.parse_args()
+    mg.set_default_device(args.device)
 
     problems = {
         "moons": (make_moons(n_samples=400, noise=0.2, seed=0), 1,

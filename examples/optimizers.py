@@ -51,7 +51,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--out", default="runs/optimizers.png")
+    parser.add_argument("--device", default="numpy", help="numpy, numba or cupy")
     args = parser.parse_args()
+    mg.set_default_device(args.device)
     data = train_test_split(*load_digits(), test_size=0.2, seed=0)
     curves = {}
     for name, (make_optimizer, batch_size) in RUNS.items():

@@ -38,7 +38,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=500)
     parser.add_argument("--outliers", type=float, default=0.1, help="fraction of outliers")
     parser.add_argument("--out", default="runs/regression_outliers.png")
+    parser.add_argument("--device", default="numpy", help="numpy, numba or cupy")
     args = parser.parse_args()
+    mg.set_default_device(args.device)
 
     X, y = make_regression(n_samples=200, noise=0.3, outliers=args.outliers, seed=1)
     X_clean, y_clean = make_regression(n_samples=200, noise=0.3, seed=1)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+import minigrad as mg
+
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
 RUNS = {
@@ -36,3 +38,18 @@ def test_example_runs(script, tmp_path):
 
 def test_every_example_is_run():
     assert {p.name for p in EXAMPLES.glob("*.py")} == set(RUNS)
+
+
+ON_EVERY_DEVICE = ("regression_outliers.py", "classification_losses.py", "optimizers.py")
+OTHER_DEVICES = [d for d in mg.devices() if d != "numpy"]
+
+
+@pytest.mark.parametrize("device", OTHER_DEVICES)
+@pytest.mark.parametrize("script", ON_EVERY_DEVICE)
+def test_toolbox_examples_run_on_every_device(script, device, tmp_path):
+    args, expected = RUNS[script]
+    done = subprocess.run([sys.executable, str(EXAMPLES / script), *args, "--device", device,
+                           "--out", str(tmp_path / "plot.png")], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert expected in done.stdout
