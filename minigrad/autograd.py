@@ -103,23 +103,25 @@ def check_saved(ctx: Context) -> None:
     A version counter holds the sequence number of the last in-place op on its tensor,
     so a saved tensor is stale exactly when that number is newer than the op's own.
     """
-    op = ctx.op
-    if not op.array_level:
-        tensors = ctx._saved
+    seq, op = ctx.seq, ctx.op
+    if op.array_level:
+        if op.saves_output and ctx._output_version[0] > seq:
+            _stale(ctx, "its output", ctx._output_version[0])
+        if not op.saves_inputs:
+            return
+        tensors = ctx._args
     else:
-        tensors = ctx._args if op.saves_inputs else ()
-        if op.saves_output and ctx._output_version[0] > ctx.seq:
-            _stale(ctx, len(tensors), ctx._output_version[0])
-    for i, t in enumerate(tensors):
-        if isinstance(t, Tensor) and t._version[0] > ctx.seq:
-            _stale(ctx, i, t._version[0])
+        tensors = ctx._saved
+    for t in tensors:
+        if isinstance(t, Tensor) and t._version[0] > seq:
+            _stale(ctx, f"saved tensor {[id(u) for u in tensors].index(id(t))}", t._version[0])
 
 
-def _stale(ctx: Context, index: int, changed_at: int) -> None:
+def _stale(ctx: Context, which: str, changed_at: int) -> None:
     raise RuntimeError(
         f"one of the tensors needed for gradient computation has been modified by an "
-        f"in-place operation: saved tensor {index} of {ctx.op.__name__} (node #{ctx.seq}) was "
-        f"changed by op #{changed_at}, recorded after it. Compute without the in-place op "
+        f"in-place operation: {which} of {ctx.op.__name__} (node #{ctx.seq}) was changed by "
+        f"op #{changed_at}, recorded after it. Compute without the in-place op "
         f"(e.g. `x = x + y` instead of `x += y`), or clone before it."
     )
 
