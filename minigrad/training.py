@@ -234,8 +234,14 @@ def train(config: TrainConfig) -> dict[str, Any]:
     from .data import DataLoader, TensorDataset
 
     mg.manual_seed(config.seed)
+    # Data parallel (mpiexec -n N): rank 0 alone prints and writes; see _distributed().
+    dist = _distributed()
+    lead = dist is None or dist.rank() == 0
+    if not lead:
+        config = dataclasses.replace(config, quiet=True, progress=False, plot=False)
     out_dir = Path(config.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if lead:
+        out_dir.mkdir(parents=True, exist_ok=True)
     say = (lambda *a: None) if config.quiet else print
     X_train, X_test, y_train, y_test = load_data(config)
     start_epoch = 0
@@ -257,9 +263,19 @@ def train(config: TrainConfig) -> dict[str, Any]:
         history = {k: list(v) for k, v in checkpoint["history"].items()}
         say(f"resumed from {config.resume} after epoch {start_epoch}")
     dataset = TensorDataset(X_train, y_train)
+    sampler = None
+    if dist is not None:
+        dist.broadcast_parameters(model)
+        optimizer = dist.DistributedOptimizer(optimizer)
+        sampler = dist.DistributedSampler(dataset, shuffle=config.batch_size is not None,
+                                          seed=config.seed)
 
     def loader(epoch: int) -> DataLoader:
         """Epoch ``epoch``'s batches, in an order fixed by (seed, epoch) so resuming repeats it."""
+        if sampler is not None:  # this rank's share; --batch-size is the global batch
+            sampler.set_epoch(epoch)
+            share = None if config.batch_size is None else max(1, config.batch_size // dist.size())
+            return DataLoader(dataset, batch_size=share, sampler=sampler, device=config.device)
         return DataLoader(dataset, batch_size=config.batch_size,
                           shuffle=config.batch_size is not None,
                           seed=config.seed * 1_000_003 + epoch, device=config.device)
@@ -267,6 +283,8 @@ def train(config: TrainConfig) -> dict[str, Any]:
     loss_fn = _loss_fn(config)
     say(f"training {model!r}\non {config.data} ({len(X_train)} train, {len(X_test)} test) "
         f"with {config.loss} and {config.optimizer} (lr={config.lr}) on {config.device}")
+    if dist is not None:
+        say(f"data parallel over {dist.size()} MPI processes")
     bar = _progress(config, (config.epochs - start_epoch) * len(loader(0)))
     started = time.perf_counter()
     for epoch in range(start_epoch, config.epochs):
@@ -282,6 +300,8 @@ def train(config: TrainConfig) -> dict[str, Any]:
                 bar.set_postfix(epoch=epoch + 1, loss=f"{running:.4f}")
         train_metrics = evaluate(config, model, X_train, y_train, loss_fn)
         test_metrics = evaluate(config, model, X_test, y_test, loss_fn)
+        if dist is not None:  # every rank records rank 0's figures
+            train_metrics, test_metrics = dist.broadcast_object((train_metrics, test_metrics))
         for prefix, metrics in (("train", train_metrics), ("test", test_metrics)):
             for name, value in metrics.items():
                 history.setdefault(f"{prefix}_{name}", []).append(value)
@@ -289,21 +309,35 @@ def train(config: TrainConfig) -> dict[str, Any]:
             f"{k} {v[-1]:.4f}" for k, v in history.items())
         if not config.quiet:
             (bar.write if bar is not None else print)(line)
-        mg.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                 "epoch": epoch + 1, "config": _config_json(config), "history": history},
-                out_dir / "checkpoint.npz")
+        if lead:
+            mg.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                     "epoch": epoch + 1, "config": _config_json(config), "history": history},
+                    out_dir / "checkpoint.npz")
     if bar is not None:
         bar.close()
     seconds = time.perf_counter() - started
     final = {k: v[-1] for k, v in history.items()}
     result = {"final": final, "history": history, "seconds": seconds,
               "checkpoint": str(out_dir / "checkpoint.npz")}
-    (out_dir / "metrics.json").write_text(json.dumps(result, indent=2))
+    if lead:
+        (out_dir / "metrics.json").write_text(json.dumps(result, indent=2))
     if config.plot:
         result["plot"] = _plot(history, out_dir / "curves.png")
     summary = "  ".join(f"{k} {v:.4f}" for k, v in final.items() if k.startswith("test"))
-    print(f"done in {seconds:.1f} s: {summary}; checkpoint {result['checkpoint']}")
+    if lead:
+        print(f"done in {seconds:.1f} s: {summary}; checkpoint {result['checkpoint']}")
     return result
+
+
+def _distributed() -> Any:
+    """``minigrad.distributed``, joined, when launched as one of several MPI processes
+    (``mpiexec -n N minigrad train``); None otherwise, without importing MPI."""
+    from . import distributed
+
+    if distributed.launched_size() <= 1:
+        return None
+    distributed.init()
+    return distributed if distributed.size() > 1 else None
 
 
 def _config_json(config: TrainConfig) -> str:

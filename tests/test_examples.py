@@ -19,8 +19,10 @@ RUNS = {
     "optimizer_paths.py": (["--steps", "15"], "Rosenbrock"),
     "loss_shapes.py": (["--steps", "30"], "the outlier moves the MSE line"),
     "gpu_check.py": (["--epochs", "1", "--skip-suite", "--skip-bench"], "GPU"),
+    "distributed_scaling.py": (["--steps", "2", "--warmup", "1", "--repeats", "1"],
+                               "distributed scaling"),
 }
-WITHOUT_PLOT = {"gpu_check.py"}
+WITHOUT_PLOT = {"gpu_check.py", "distributed_scaling.py"}
 
 
 @pytest.mark.parametrize("script", sorted(RUNS))
