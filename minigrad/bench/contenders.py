@@ -71,7 +71,39 @@ def _chain(x: Any, a: Any, m: Any, length: int) -> Any:
     return y
 
 
-class MinigradContender(Contender):
+class TensorLibrary(Contender):
+    """The workloads that read the same in minigrad and in PyTorch (their tensors share the
+    operator API); a subclass says how to make a tensor."""
+
+    def _tensor(self, array: np.ndarray, requires_grad: bool = False) -> Any:
+        raise NotImplementedError
+
+    def _dispatch(self, workload: Workload) -> Prepared:
+        x0, a0, m0 = workload.data()
+        x, a = self._tensor(x0, True), self._tensor(a0, True)
+        m = self._tensor(m0)
+        length = workload.params["length"]
+        if not workload.params["backward"]:
+            return (lambda: _chain(x, a, m, length)), {}
+
+        def run() -> None:
+            x.grad = a.grad = None
+            _chain(x, a, m, length).sum().backward()
+
+        return run, {}
+
+    _dispatch_fwd = _dispatch_fwd_bwd = _dispatch
+
+    def _matmul(self, workload: Workload) -> Prepared:
+        a, b = (self._tensor(v) for v in workload.data())
+        return (lambda: a @ b), {}
+
+    def _elementwise(self, workload: Workload) -> Prepared:
+        x, a, m = (self._tensor(v) for v in workload.data())
+        return (lambda: ((x + a) * m).tanh()), {}
+
+
+class MinigradContender(TensorLibrary):
     """minigrad on one backend, through its public API (``nn``, ``optim``, ``functional``)."""
 
     kind = "minigrad"
@@ -105,30 +137,6 @@ class MinigradContender(Contender):
         import minigrad as mg
 
         return mg.tensor(array, device=self.device, requires_grad=requires_grad)
-
-    def _dispatch(self, workload: Workload) -> Prepared:
-        x0, a0, m0 = workload.data()
-        x, a = self._tensor(x0, True), self._tensor(a0, True)
-        m = self._tensor(m0)
-        length = workload.params["length"]
-        if not workload.params["backward"]:
-            return (lambda: _chain(x, a, m, length)), {}
-
-        def run() -> None:
-            x.grad = a.grad = None
-            _chain(x, a, m, length).sum().backward()
-
-        return run, {}
-
-    _dispatch_fwd = _dispatch_fwd_bwd = _dispatch
-
-    def _matmul(self, workload: Workload) -> Prepared:
-        a, b = (self._tensor(v) for v in workload.data())
-        return (lambda: a @ b), {}
-
-    def _elementwise(self, workload: Workload) -> Prepared:
-        x, a, m = (self._tensor(v) for v in workload.data())
-        return (lambda: ((x + a) * m).tanh()), {}
 
     def _softmax_xent(self, workload: Workload) -> Prepared:
         from .. import functional as F
@@ -234,7 +242,7 @@ class HandwrittenContender(Contender):
         return (lambda: mlp.step(x, target)), notes
 
 
-class TorchContender(Contender):
+class TorchContender(TensorLibrary):
     """PyTorch on one device, eager mode, its default settings (threads, optimizer paths)."""
 
     kind = "torch"
@@ -273,30 +281,6 @@ class TorchContender(Contender):
     def _tensor(self, array: np.ndarray, requires_grad: bool = False) -> Any:
         t = self.torch.from_numpy(np.array(array)).to(self.device)
         return t.requires_grad_(requires_grad)
-
-    def _dispatch(self, workload: Workload) -> Prepared:
-        x0, a0, m0 = workload.data()
-        x, a = self._tensor(x0, True), self._tensor(a0, True)
-        m = self._tensor(m0)
-        length = workload.params["length"]
-        if not workload.params["backward"]:
-            return (lambda: _chain(x, a, m, length)), {}
-
-        def run() -> None:
-            x.grad = a.grad = None
-            _chain(x, a, m, length).sum().backward()
-
-        return run, {}
-
-    _dispatch_fwd = _dispatch_fwd_bwd = _dispatch
-
-    def _matmul(self, workload: Workload) -> Prepared:
-        a, b = (self._tensor(v) for v in workload.data())
-        return (lambda: a @ b), {}
-
-    def _elementwise(self, workload: Workload) -> Prepared:
-        x, a, m = (self._tensor(v) for v in workload.data())
-        return (lambda: ((x + a) * m).tanh()), {}
 
     def _softmax_xent(self, workload: Workload) -> Prepared:
         F = self.torch.nn.functional
