@@ -36,8 +36,3 @@ def as_dtype(dtype: Any) -> np.dtype:
         names = ", ".join(str(d) for d in SUPPORTED)
         raise TypeError(f"unsupported dtype {dtype!r}; minigrad supports {names}")
     return dt
-
-
-def is_floating(dtype: np.dtype) -> bool:
-    return dtype.kind == "f"
-
