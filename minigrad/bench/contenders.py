@@ -170,15 +170,8 @@ class MinigradContender(TensorLibrary):
         model.load_state_dict(problem.state_dict())
         opt = build_optimizer(config, model.parameters())
         loss_fn = minigrad_loss(problem.loss)
-        x, target = self._tensor(problem.x), self._tensor(problem.target)
-
-        def step() -> None:
-            loss = loss_fn(model(x), target)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-
-        return step, {}
+        return _training_step(model, opt, loss_fn, self._tensor(problem.x),
+                              self._tensor(problem.target)), {}
 
 
 class HandwrittenContender(Contender):
@@ -341,15 +334,20 @@ class TorchContender(TensorLibrary):
                                for k, v in problem.state_dict().items()})
         opt = self._optimizer(problem.optimizer, list(model.parameters()))
         loss_fn = self._loss(problem.loss)
-        x, target = self._tensor(problem.x), self._tensor(problem.target)
+        return _training_step(model, opt, loss_fn, self._tensor(problem.x),
+                              self._tensor(problem.target)), {}
 
-        def step() -> None:
-            loss = loss_fn(model(x), target)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
 
-        return step, {}
+def _training_step(model: Any, opt: Any, loss_fn: Callable, x: Any, target: Any) -> Callable:
+    """One step (forward, loss, backward, update) written the same for minigrad and PyTorch."""
+
+    def step() -> None:
+        loss = loss_fn(model(x), target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    return step
 
 
 def discover(devices: tuple[str, ...] | None = None, torch: bool = True,
