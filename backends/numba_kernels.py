@@ -43,31 +43,30 @@ def sigmoid_parallel(x, out):
 
 
 @njit(inline="always")
-def _adam(i, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, decay, weight_decay, keep1,
-          beta2, one_minus_beta1, one_minus_beta2, bc2_sqrt, eps, neg_step_size, amsgrad):
+def _adam(p, g, m, v, decay, weight_decay, keep1, beta2, one_minus_beta1, one_minus_beta2):
     # the operations of minigrad.optim.updates.adam_update, in the same order
-    p = param[i] * decay
-    g = grad[i] + weight_decay * p
-    m = exp_avg[i]
+    p = p * decay
+    g = g + weight_decay * p
     if one_minus_beta1 < 0.5:
         m = m + (g - m) * one_minus_beta1
     else:
         m = g - (g - m) * keep1
-    exp_avg[i] = m
-    v = exp_avg_sq[i] * beta2 + g * one_minus_beta2 * g
-    exp_avg_sq[i] = v
-    if amsgrad:
-        v = max(max_exp_avg_sq[i], v)
-        max_exp_avg_sq[i] = v
-    param[i] = p + m * neg_step_size / (math.sqrt(v) / bc2_sqrt + eps)
+    v = v * beta2 + g * one_minus_beta2 * g
+    return p, m, v
 
 
 @njit(**_options)
 def adam_serial(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, decay, weight_decay, keep1,
                 beta2, one_minus_beta1, one_minus_beta2, bc2_sqrt, eps, neg_step_size, amsgrad):
     for i in range(param.size):
-        _adam(i, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, decay, weight_decay, keep1,
-              beta2, one_minus_beta1, one_minus_beta2, bc2_sqrt, eps, neg_step_size, amsgrad)
+        p, m, v = _adam(param[i], grad[i], exp_avg[i], exp_avg_sq[i], decay, weight_decay,
+                        keep1, beta2, one_minus_beta1, one_minus_beta2)
+        exp_avg[i] = m
+        exp_avg_sq[i] = v
+        if amsgrad:
+            v = max(max_exp_avg_sq[i], v)
+            max_exp_avg_sq[i] = v
+        param[i] = p + m * neg_step_size / (math.sqrt(v) / bc2_sqrt + eps)
 
 
 @njit(parallel=True, **_options)
@@ -75,74 +74,94 @@ def adam_parallel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, decay, weigh
                   beta2, one_minus_beta1, one_minus_beta2, bc2_sqrt, eps, neg_step_size,
                   amsgrad):
     for i in prange(param.size):
-        _adam(i, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, decay, weight_decay, keep1,
-              beta2, one_minus_beta1, one_minus_beta2, bc2_sqrt, eps, neg_step_size, amsgrad)
+        p, m, v = _adam(param[i], grad[i], exp_avg[i], exp_avg_sq[i], decay, weight_decay,
+                        keep1, beta2, one_minus_beta1, one_minus_beta2)
+        exp_avg[i] = m
+        exp_avg_sq[i] = v
+        if amsgrad:
+            v = max(max_exp_avg_sq[i], v)
+            max_exp_avg_sq[i] = v
+        param[i] = p + m * neg_step_size / (math.sqrt(v) / bc2_sqrt + eps)
 
 
 @njit(inline="always")
-def _sgd(i, param, grad, buf, neg_lr, weight_decay, momentum, damp, first, nesterov):
+def _sgd(p, g, b, neg_lr, weight_decay, momentum, damp, first, nesterov):
     # the operations of minigrad.optim.updates.sgd_update, in the same order
-    g = grad[i] + weight_decay * param[i]
+    g = g + weight_decay * p
     if momentum != 0:
-        if first:
-            b = g
-        else:
-            b = buf[i] * momentum + g * damp
-        buf[i] = b
+        b = g if first else b * momentum + g * damp
         g = g + b * momentum if nesterov else b
-    param[i] = param[i] + g * neg_lr
+    return p + g * neg_lr, b
 
 
 @njit(**_options)
 def sgd_serial(param, grad, buf, neg_lr, weight_decay, momentum, damp, first, nesterov):
     for i in range(param.size):
-        _sgd(i, param, grad, buf, neg_lr, weight_decay, momentum, damp, first, nesterov)
+        p, b = _sgd(param[i], grad[i], buf[i], neg_lr, weight_decay, momentum, damp, first,
+                    nesterov)
+        if momentum != 0:
+            buf[i] = b
+        param[i] = p
 
 
 @njit(parallel=True, **_options)
 def sgd_parallel(param, grad, buf, neg_lr, weight_decay, momentum, damp, first, nesterov):
     for i in prange(param.size):
-        _sgd(i, param, grad, buf, neg_lr, weight_decay, momentum, damp, first, nesterov)
+        p, b = _sgd(param[i], grad[i], buf[i], neg_lr, weight_decay, momentum, damp, first,
+                    nesterov)
+        if momentum != 0:
+            buf[i] = b
+        param[i] = p
 
 
 @njit(inline="always")
-def _rmsprop(i, param, grad, square_avg, grad_avg, buf, neg_lr, alpha, one_minus_alpha, eps,
-             weight_decay, momentum, centered):
+def _rmsprop(p, g, s, a, b, neg_lr, alpha, one_minus_alpha, eps, weight_decay, momentum,
+             centered):
     # the operations of minigrad.optim.updates.rmsprop_update, in the same order
-    g = grad[i] + weight_decay * param[i]
-    s = square_avg[i] * alpha + g * one_minus_alpha * g
-    square_avg[i] = s
+    g = g + weight_decay * p
+    s = s * alpha + g * one_minus_alpha * g
+    mean_sq = s
     if centered:
-        a = grad_avg[i]
         if one_minus_alpha < 0.5:
             a = a + (g - a) * one_minus_alpha
         else:
             a = g - (g - a) * alpha
-        grad_avg[i] = a
-        s = s - a * a
-    avg = math.sqrt(s) + eps
+        mean_sq = s - a * a
+    avg = math.sqrt(mean_sq) + eps
     if momentum > 0:
-        b = buf[i] * momentum + g / avg
-        buf[i] = b
-        param[i] = param[i] + b * neg_lr
+        b = b * momentum + g / avg
+        p = p + b * neg_lr
     else:
-        param[i] = param[i] + g * neg_lr / avg
+        p = p + g * neg_lr / avg
+    return p, s, a, b
 
 
 @njit(**_options)
 def rmsprop_serial(param, grad, square_avg, grad_avg, buf, neg_lr, alpha, one_minus_alpha, eps,
                    weight_decay, momentum, centered):
     for i in range(param.size):
-        _rmsprop(i, param, grad, square_avg, grad_avg, buf, neg_lr, alpha, one_minus_alpha, eps,
-                 weight_decay, momentum, centered)
+        p, s, a, b = _rmsprop(param[i], grad[i], square_avg[i], grad_avg[i], buf[i], neg_lr,
+                              alpha, one_minus_alpha, eps, weight_decay, momentum, centered)
+        square_avg[i] = s
+        if centered:
+            grad_avg[i] = a
+        if momentum > 0:
+            buf[i] = b
+        param[i] = p
 
 
 @njit(parallel=True, **_options)
 def rmsprop_parallel(param, grad, square_avg, grad_avg, buf, neg_lr, alpha, one_minus_alpha,
                      eps, weight_decay, momentum, centered):
     for i in prange(param.size):
-        _rmsprop(i, param, grad, square_avg, grad_avg, buf, neg_lr, alpha, one_minus_alpha, eps,
-                 weight_decay, momentum, centered)
+        p, s, a, b = _rmsprop(param[i], grad[i], square_avg[i], grad_avg[i], buf[i], neg_lr,
+                              alpha, one_minus_alpha, eps, weight_decay, momentum, centered)
+        square_avg[i] = s
+        if centered:
+            grad_avg[i] = a
+        if momentum > 0:
+            buf[i] = b
+        param[i] = p
 
 
 class Kernels:
