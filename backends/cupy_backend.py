@@ -19,6 +19,7 @@ class CuPyBackend(Backend):
     """Arrays are ``cupy.ndarray`` on the current CUDA device."""
 
     name = "cupy"
+    host_memory = False
 
     @classmethod
     def unavailable_reason(cls) -> str | None:

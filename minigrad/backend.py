@@ -33,6 +33,7 @@ class Backend:
 
     name: str = "?"
     install_hint: str = ""  # how to get what unavailable_reason() says is missing
+    host_memory: bool = True  # arrays live in host memory (False: on an accelerator)
 
     @classmethod
     def unavailable_reason(cls) -> str | None:

@@ -21,10 +21,18 @@ Faults: with more than one rank, ``init()`` installs a ``sys.excepthook`` that p
 uncaught exception with the rank that raised it and calls ``MPI.COMM_WORLD.Abort(1)``, so
 one failing rank ends the whole job instead of leaving the others waiting forever in a
 collective call. Exceptions caught by the program itself are not affected.
+
+GPUs (``cupy``): ``select_gpu()`` gives each rank of a node its own GPU. Gradients on the
+GPU go to MPI as device buffers when the MPI library is CUDA-aware (``cuda_aware()``
+asks it: ``MPIX_Query_cuda_support``, which Open MPI and MPICH both answer), and are
+otherwise staged through host memory, one copy per bucket each way. ``gradient_path()``
+says which path a device takes; set ``MINIGRAD_MPI_CUDA_AWARE=0`` or ``1`` to override the
+detection.
 """
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 import sys
@@ -35,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from . import autograd
+from .backend import get_backend
 from .tensor import Tensor
 
 __all__ = [
@@ -43,10 +52,14 @@ __all__ = [
     "all_reduce",
     "broadcast_object",
     "broadcast_parameters",
+    "cuda_aware",
+    "gradient_path",
     "init",
     "is_initialized",
     "launched_size",
+    "local_rank",
     "rank",
+    "select_gpu",
     "size",
 ]
 
@@ -59,6 +72,8 @@ _comm: Any = None  # MPI.COMM_WORLD, or None in a job of one without mpi4py
 _mpi: Any = None  # the mpi4py.MPI module
 _rank = 0
 _size = 1
+_local_rank = 0
+_cuda_aware: bool | None = None  # asked of the MPI library once, on first use
 _initialized = False
 
 
@@ -81,7 +96,7 @@ def init() -> None:
     A process started without mpiexec is a job of one: rank 0 of size 1. Without mpi4py
     such a process still works; a process launched as one of several raises ImportError.
     """
-    global _comm, _mpi, _rank, _size, _initialized
+    global _comm, _mpi, _rank, _size, _local_rank, _initialized
     if _initialized:
         return
     try:
@@ -97,8 +112,12 @@ def init() -> None:
         _mpi = MPI
         _comm = MPI.COMM_WORLD
         _rank, _size = _comm.Get_rank(), _comm.Get_size()
+        _local_rank = _rank
         if _size > 1:
             sys.excepthook = _abort_on_exception
+            node = _comm.Split_type(MPI.COMM_TYPE_SHARED, key=_rank)
+            _local_rank = node.Get_rank()
+            node.Free()
     _initialized = True
 
 
@@ -116,6 +135,12 @@ def size() -> int:
     """The number of processes in the job."""
     _require_init("size")
     return _size
+
+
+def local_rank() -> int:
+    """This process's rank among the processes of its own machine (node)."""
+    _require_init("local_rank")
+    return _local_rank
 
 
 _this_rank = rank  # for DistributedSampler, whose argument ``rank`` hides the function
@@ -137,10 +162,66 @@ def _abort_on_exception(exc_type: Any, exc: BaseException, tb: Any) -> None:
 
 def _reset() -> None:
     """Forget the job (for tests); MPI itself stays initialized."""
-    global _comm, _mpi, _rank, _size, _initialized
+    global _comm, _mpi, _rank, _size, _local_rank, _cuda_aware, _initialized
     if sys.excepthook is _abort_on_exception:
         sys.excepthook = sys.__excepthook__
-    _comm, _mpi, _rank, _size, _initialized = None, None, 0, 1, False
+    _comm, _mpi, _rank, _size, _local_rank, _initialized = None, None, 0, 1, 0, False
+    _cuda_aware = None
+
+
+def select_gpu() -> int | None:
+    """Make GPU ``local_rank() % count`` this process's current CUDA device (CuPy), so the
+    ranks of one machine share its GPUs out; returns the index, or None without a GPU.
+
+    Call it after ``init()`` and before any tensor is put on ``cupy``.
+    """
+    _require_init("select_gpu")
+    try:
+        import cupy
+
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception:  # no CuPy, or no driver: nothing to select
+        return None
+    if count == 0:
+        return None
+    index = _local_rank % count
+    cupy.cuda.Device(index).use()
+    return index
+
+
+def cuda_aware() -> bool:
+    """Whether the MPI library takes CUDA device memory in its calls (a CUDA-aware MPI).
+
+    ``MINIGRAD_MPI_CUDA_AWARE=1`` or ``0`` decides; otherwise the library is asked
+    (``MPIX_Query_cuda_support``, which Open MPI and MPICH export); a library that
+    cannot answer counts as not CUDA-aware. A job of one without mpi4py is not.
+    """
+    global _cuda_aware
+    _require_init("cuda_aware")
+    override = os.environ.get("MINIGRAD_MPI_CUDA_AWARE", "").strip()
+    if override in ("0", "1"):
+        return override == "1"
+    if _cuda_aware is None:
+        _cuda_aware = _mpi is not None and _query_cuda_support(_mpi.__file__)
+    return _cuda_aware
+
+
+def _query_cuda_support(library: str) -> bool:
+    """Ask the MPI library that ``library`` (mpi4py's extension) is linked to."""
+    try:
+        query = getattr(ctypes.CDLL(library), "MPIX_Query_cuda_support", None)
+    except OSError:
+        return False
+    return query is not None and query() == 1
+
+
+def gradient_path(device: str) -> str:
+    """How collectives move tensors of ``device``: "host memory" on the CPU backends;
+    on a GPU backend "device buffers" with a CUDA-aware MPI, else "staged through host
+    memory"."""
+    if get_backend(device).host_memory:
+        return "host memory"
+    return "device buffers" if cuda_aware() else "staged through host memory"
 
 
 def _job() -> Any:
@@ -153,35 +234,46 @@ def _job() -> Any:
 _OPS = ("sum", "mean", "max")
 
 
-def _host(t: Any) -> np.ndarray:
-    """A contiguous host copy of a tensor or array (staged through host memory off the CPU)."""
-    array = t.numpy() if isinstance(t, Tensor) else np.asarray(t)
-    return np.array(array, copy=True, order="C")
+def _to_mpi(backend: Any, array: Any, fresh: bool = False) -> Any:
+    """A contiguous 1-D ``array`` in memory MPI can use: in host memory, or on the GPU when
+    MPI is CUDA-aware (synchronized first: MPI does not wait for queued GPU work).
+    ``fresh``: ``array`` is already a private contiguous copy, which MPI may overwrite."""
+    if not backend.host_memory and cuda_aware():
+        buf = array if fresh else backend.copy(array)
+        backend.synchronize()
+        return buf
+    host = backend.to_numpy(array)
+    return host if fresh else np.array(host, copy=True, order="C")
 
 
-def _like(t: Any, host: np.ndarray) -> Any:
-    """``host`` as a tensor on ``t``'s device (an array when ``t`` is one)."""
-    if not isinstance(t, Tensor):
-        return host
-    return Tensor._make(t.backend.asarray(host, host.dtype), t.backend)
+def _from_mpi(backend: Any, buf: Any) -> Any:
+    """What ``_to_mpi`` gave, filled in by MPI, as an array of ``backend``."""
+    if backend.host_memory or cuda_aware():
+        return buf
+    return backend.asarray(buf, buf.dtype)
 
 
 def all_reduce(tensor: Any, op: str = "mean") -> Any:
     """The element-wise ``op`` ("sum", "mean" or "max") of ``tensor`` over all ranks.
 
-    Returns a new tensor on the same device (the input is not changed); every rank gets
-    the same result. The mean of an integer tensor is floating point.
+    Returns a new tensor on the same device (the input is not changed; a NumPy array
+    gives an array); every rank gets the same result. The mean of an integer tensor is
+    floating point.
     """
     if op not in _OPS:
         raise ValueError(f"all_reduce: op must be one of {', '.join(_OPS)}, got {op!r}")
     comm = _job()
-    buf = _host(tensor)
+    if isinstance(tensor, Tensor):
+        backend, array = tensor.backend, tensor.data
+    else:
+        backend, array = get_backend("numpy"), np.asarray(tensor)
+    buf = _to_mpi(backend, array.reshape(-1))
     if comm is not None:
-        mpi_op = _mpi.MAX if op == "max" else _mpi.SUM
-        comm.Allreduce(_mpi.IN_PLACE, buf, op=mpi_op)
+        comm.Allreduce(_mpi.IN_PLACE, buf, op=_mpi.MAX if op == "max" else _mpi.SUM)
+    result = _from_mpi(backend, buf).reshape(array.shape)
     if op == "mean":
-        buf = buf / (buf.dtype.type(_size) if buf.dtype.kind == "f" else _size)
-    return _like(tensor, buf)
+        result = result / (result.dtype.type(_size) if result.dtype.kind == "f" else _size)
+    return Tensor._make(result, backend) if isinstance(tensor, Tensor) else result
 
 
 def broadcast_object(obj: Any, root: int = 0) -> Any:
@@ -220,10 +312,10 @@ def broadcast_parameters(model: Any, root: int = 0) -> None:
         )
     with autograd.no_grad():
         for _, t in named:
-            buf = _host(t)
+            buf = _to_mpi(t.backend, t.data.reshape(-1))
             comm.Bcast(buf, root=root)
             if _rank != root:
-                t.data[...] = t.backend.asarray(buf, t.dtype)
+                t.data[...] = _from_mpi(t.backend, buf).reshape(t.shape)
                 t._bump_version()
 
 
@@ -315,13 +407,14 @@ class DistributedOptimizer:
             self._reduce_bucket(comm, bucket)
 
     def _buckets(self, params: list[Tensor]) -> Iterator[list[Tensor]]:
-        """Consecutive runs of parameters of one dtype, each at most ``bucket_bytes``
-        (a single larger parameter gets a bucket of its own)."""
+        """Consecutive runs of parameters of one dtype and device, each at most
+        ``bucket_bytes`` (a single larger parameter gets a bucket of its own)."""
         bucket: list[Tensor] = []
         nbytes = 0
         for p in params:
             size = int(np.prod(p.shape, dtype=np.int64)) * np.dtype(p.dtype).itemsize
-            if bucket and (p.dtype != bucket[0].dtype or nbytes + size > self.bucket_bytes):
+            if bucket and (p.dtype != bucket[0].dtype or p.backend is not bucket[0].backend
+                           or nbytes + size > self.bucket_bytes):
                 yield bucket
                 bucket, nbytes = [], 0
             bucket.append(p)
@@ -330,23 +423,20 @@ class DistributedOptimizer:
             yield bucket
 
     def _reduce_bucket(self, comm: Any, bucket: list[Tensor]) -> None:
-        dtype = np.dtype(bucket[0].dtype)
+        backend, dtype = bucket[0].backend, np.dtype(bucket[0].dtype)
         counts = [int(np.prod(p.shape, dtype=np.int64)) for p in bucket]
-        flat = np.empty(sum(counts), dtype=dtype)
-        offset = 0
-        for p, n in zip(bucket, counts):
-            if p.grad is None:
-                flat[offset:offset + n] = 0
-            else:
-                flat[offset:offset + n] = p.grad.numpy().reshape(-1)
-            offset += n
-        self._timed(comm.Allreduce, _mpi.IN_PLACE, flat, op=_mpi.SUM)
+        flat = backend.concatenate(
+            [backend.zeros((n,), dtype) if p.grad is None else p.grad.data.reshape(-1)
+             for p, n in zip(bucket, counts)], 0)
+        buf = _to_mpi(backend, flat, fresh=True)
+        self._timed(comm.Allreduce, _mpi.IN_PLACE, buf, op=_mpi.SUM)
+        flat = _from_mpi(backend, buf)
         flat *= dtype.type(1.0 / _size)
         offset = 0
         for p, n in zip(bucket, counts):
-            # A new gradient tensor (gradients are never written in place).
-            piece = flat[offset:offset + n].reshape(p.shape)
-            p.grad = Tensor._make(p.backend.asarray(piece, p.dtype), p.backend)
+            # New gradient tensors, views of the reduced bucket (gradients are never
+            # written in place: accumulation copies a view first).
+            p.grad = Tensor._make(flat[offset:offset + n].reshape(p.shape), backend)
             offset += n
 
 

@@ -236,6 +236,8 @@ def train(config: TrainConfig) -> dict[str, Any]:
     mg.manual_seed(config.seed)
     # Data parallel (mpiexec -n N): rank 0 alone prints and writes; see _distributed().
     dist = _distributed()
+    if dist is not None and config.device in ("cupy", "cuda"):
+        dist.select_gpu()  # each rank of a machine on its own GPU, where it has several
     lead = dist is None or dist.rank() == 0
     if not lead:
         config = dataclasses.replace(config, quiet=True, progress=False, plot=False)
@@ -284,7 +286,8 @@ def train(config: TrainConfig) -> dict[str, Any]:
     say(f"training {model!r}\non {config.data} ({len(X_train)} train, {len(X_test)} test) "
         f"with {config.loss} and {config.optimizer} (lr={config.lr}) on {config.device}")
     if dist is not None:
-        say(f"data parallel over {dist.size()} MPI processes")
+        say(f"data parallel over {dist.size()} MPI processes; gradients go through "
+            f"{dist.gradient_path(config.device)}")
     bar = _progress(config, (config.epochs - start_epoch) * len(loader(0)))
     started = time.perf_counter()
     for epoch in range(start_epoch, config.epochs):

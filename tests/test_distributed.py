@@ -36,10 +36,12 @@ def _run(args, tmp_path, timeout=TIMEOUT):
                           cwd=tmp_path)
 
 
-def _mpirun(tmp_path, source, n=2, timeout=TIMEOUT):
+def _mpirun(tmp_path, source, n=2, timeout=TIMEOUT, **env):
     script = tmp_path / "job.py"
     script.write_text(textwrap.dedent(source))
-    return _run(["mpiexec", "-n", str(n), sys.executable, str(script)], tmp_path, timeout)
+    return subprocess.run(["mpiexec", "-n", str(n), sys.executable, str(script)],
+                          capture_output=True, text=True, timeout=timeout, env=_env(**env),
+                          cwd=tmp_path)
 
 
 # The model, data and steps of the equivalence test, shared by the ranks and this process.
@@ -57,18 +59,42 @@ def setup():
     y = rng.integers(0, 3, size=32)
     return model, X, y
 
-def train(model, opt, X, y, steps=10):
+def train(model, opt, X, y, steps=10, device="numpy"):
     for _ in range(steps):
-        loss = F.cross_entropy(model(mg.tensor(X)), mg.tensor(y))
+        loss = F.cross_entropy(model(mg.tensor(X, device=device)), mg.tensor(y, device=device))
         opt.zero_grad()
         loss.backward()
         opt.step()
 """
 
 
-def test_two_ranks_on_halves_match_one_process_on_the_whole_batch(tmp_path):
+# A stand-in for a GPU backend on the CPU: arrays MPI may take only when it is CUDA-aware.
+_STAGED = """
+import minigrad as mg
+from minigrad.backends.numpy_backend import NumPyBackend
+
+class Staged(NumPyBackend):
+    host_memory = False
+    synchronized = 0
+
+    def synchronize(self):
+        Staged.synchronized += 1
+
+mg.register_backend("staged", Staged)
+"""
+
+# (device, MINIGRAD_MPI_CUDA_AWARE, the path gradient_path names)
+_PATHS = [(d, "", "staged through host memory" if d == "cupy" else "host memory")
+          for d in mg.devices()]
+_PATHS += [("staged", "0", "staged through host memory"), ("staged", "1", "device buffers")]
+
+
+@pytest.mark.parametrize("device, cuda_aware, path", _PATHS)
+def test_two_ranks_on_halves_match_one_process_on_the_whole_batch(tmp_path, device,
+                                                                  cuda_aware, path):
     (tmp_path / "common.py").write_text(_SETUP)
-    done = _mpirun(tmp_path, """
+    (tmp_path / "staged.py").write_text(_STAGED)
+    done = _mpirun(tmp_path, f"""
         import sys
         sys.path.insert(0, ".")
         import numpy as np
@@ -76,20 +102,29 @@ def test_two_ranks_on_halves_match_one_process_on_the_whole_batch(tmp_path):
         import minigrad.distributed as dist
         from minigrad import optim
         from common import setup, train
+        from staged import Staged
 
         dist.init()
+        device = {device!r}
+        if device != "cupy" or not dist.cuda_aware():  # a CUDA-aware MPI may say either
+            assert dist.gradient_path(device) == {path!r}, dist.gradient_path(device)
         model, X, y = setup()
         if dist.rank() == 1:  # a different start, which broadcast_parameters must undo
             for p in model.parameters():
                 p.data[...] = 0.5
+        model.to(device)
         dist.broadcast_parameters(model)
         opt = dist.DistributedOptimizer(optim.Adam(model.parameters(), lr=0.05), bucket_bytes=256)
         half = slice(dist.rank() * 16, dist.rank() * 16 + 16)
-        train(model, opt, X[half], y[half])
+        train(model, opt, X[half], y[half], device=device)
         assert opt.allreduce_calls > 10  # several buckets per step with 256-byte buckets
-        np.savez(f"rank{dist.rank()}.npz", *[p.numpy() for p in model.parameters()])
+        assert all(p.device == mg.get_backend(device).name for p in model.parameters())
+        assert all(p.grad.device == p.device for p in model.parameters())
+        if device == "staged":  # a device-buffer path waits for the device before each call
+            assert (Staged.synchronized > 0) == dist.cuda_aware()
+        np.savez(f"rank{{dist.rank()}}.npz", *[p.numpy() for p in model.parameters()])
         assert dist.size() == 2
-    """)
+    """, MINIGRAD_MPI_CUDA_AWARE=cuda_aware)
     assert done.returncode == 0, done.stdout + done.stderr
     sys.path.insert(0, str(tmp_path))
     try:
@@ -126,6 +161,9 @@ def test_all_reduce_sum_mean_max(tmp_path):
         np.testing.assert_allclose(mean.numpy(), [1.5, 3.0, -4.5])
         np.testing.assert_allclose(most.numpy(), [2.0, 4.0, -3.0])
         np.testing.assert_allclose(x.numpy(), np.array([1.0, 2.0, -3.0]) * (r + 1))
+        plain = dist.all_reduce(np.arange(3.0) * (r + 1), op="sum")  # arrays give arrays
+        assert isinstance(plain, np.ndarray) and plain.tolist() == [0.0, 3.0, 6.0]
+        assert dist.local_rank() == r  # both ranks on this machine
         counts = dist.all_reduce(mg.tensor(np.array([r + 1, 10]), dtype=mg.int64), op="sum")
         assert counts.numpy().tolist() == [3, 20]
         try:
@@ -206,7 +244,7 @@ def test_minigrad_train_on_two_ranks(tmp_path):
     lines = done.stdout.splitlines()
     assert sum(line.startswith("epoch") for line in lines) == 3  # rank 0 alone prints
     assert sum(line.startswith("done in") for line in lines) == 1
-    assert "data parallel over 2 MPI processes" in done.stdout
+    assert "data parallel over 2 MPI processes; gradients go through host memory" in done.stdout
     assert (out / "checkpoint.npz").exists() and (out / "metrics.json").exists()
     checkpoint = mg.load(out / "checkpoint.npz")
     assert int(checkpoint["epoch"]) == 3
@@ -275,3 +313,31 @@ def _check_pass_through(dist):
     assert opt.state_dict() == inner.state_dict()
     with pytest.raises(ValueError, match="bucket_bytes"):
         dist.DistributedOptimizer(inner, bucket_bytes=0)
+
+
+def test_cuda_awareness_is_asked_of_the_mpi_library(tmp_path, monkeypatch):
+    import ctypes
+
+    from mpi4py import MPI
+
+    import minigrad.distributed as dist
+
+    query = getattr(ctypes.CDLL(MPI.__file__), "MPIX_Query_cuda_support", None)
+    expected = query is not None and query() == 1
+    for name in _LAUNCH_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("MINIGRAD_MPI_CUDA_AWARE", raising=False)
+    dist._reset()
+    try:
+        dist.init()
+        assert dist.cuda_aware() is expected
+        assert dist.gradient_path("numpy") == "host memory"
+        monkeypatch.setenv("MINIGRAD_MPI_CUDA_AWARE", "1")
+        assert dist.cuda_aware() is True
+        monkeypatch.setenv("MINIGRAD_MPI_CUDA_AWARE", "0")
+        assert dist.cuda_aware() is False
+        assert dist._query_cuda_support(str(tmp_path / "no-such-library.so")) is False
+        if "cupy" not in mg.devices():
+            assert dist.select_gpu() is None
+    finally:
+        dist._reset()
