@@ -573,6 +573,8 @@ def _to_array(data: Any, dtype: Any, backend: Backend) -> Any:
             arr = np.array(data)
         except ValueError as err:
             raise ValueError(f"cannot make a tensor from a ragged nested sequence: {err}") from None
+        except TypeError:  # a device array (CuPy's refuse to become host arrays implicitly)
+            return backend.asarray(data, dt)
         if dt is None and arr.dtype == np.float64:
             dt = default_float
     if arr.dtype == object:

@@ -163,6 +163,9 @@ def plot_mlp(result: dict[str, Any], path: str | Path) -> str | None:
     right.yaxis.set_major_formatter(FormatStrFormatter("%g"))
     right.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
     left.legend(fontsize=8)
-    if right.lines:
+    if right.get_legend_handles_labels()[0]:
         right.legend(fontsize=8)
+    else:
+        right.text(0.5, 0.5, f"{settings['baselines']['mlp']} not in this run", ha="center",
+                   transform=right.transAxes)
     return plotting.save(fig, path)
