@@ -568,13 +568,13 @@ def _to_array(data: Any, dtype: Any, backend: Backend) -> Any:
         return backend.asarray(host, dt)
     if isinstance(data, np.ndarray | np.generic):
         arr = np.asarray(data)
+    elif hasattr(data, "__cuda_array_interface__"):  # a GPU array: no round trip through host
+        return backend.asarray(data, dt)
     else:
         try:
             arr = np.array(data)
         except ValueError as err:
             raise ValueError(f"cannot make a tensor from a ragged nested sequence: {err}") from None
-        except TypeError:  # a device array (CuPy's refuse to become host arrays implicitly)
-            return backend.asarray(data, dt)
         if dt is None and arr.dtype == np.float64:
             dt = default_float
     if arr.dtype == object:
