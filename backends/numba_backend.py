@@ -20,6 +20,8 @@ from minigrad.optim import updates
 
 from .numpy_backend import NumPyBackend
 
+SOFTMAX_MAX_CLASSES = 32  # the serial softmax kernel beats NumPy's up to about this many
+
 
 class NumbaBackend(NumPyBackend):
     """NumPy arrays and functions, with Numba kernels where one pass beats several."""
@@ -46,6 +48,7 @@ class NumbaBackend(NumPyBackend):
         from . import numba_kernels
 
         self.kernels = numba_kernels.Kernels()
+        self.parallel_min = numba_kernels.PARALLEL_MIN
 
     def describe(self) -> str:
         import numba
@@ -65,6 +68,29 @@ class NumbaBackend(NumPyBackend):
 
     def sigmoid(self, x: np.ndarray) -> np.ndarray:
         return self.kernels.elementwise("sigmoid", x)
+
+    def _softmax_kernel_pays(self, x: np.ndarray) -> bool:
+        # Numba's exp is scalar where NumPy's is SIMD: the kernel wins on few classes (3-6x
+        # at 10) and, run in parallel, on large batches; in between NumPy is as fast or
+        # faster (examples/kernel_thresholds.py measures it).
+        return (x.dtype.kind == "f" and x.flags.c_contiguous
+                and (x.shape[1] <= SOFTMAX_MAX_CLASSES or x.size >= self.parallel_min))
+
+    def softmax_cross_entropy(self, logits, target):
+        if not self._softmax_kernel_pays(logits):
+            return super().softmax_cross_entropy(logits, target)
+        losses = np.empty(logits.shape[0], logits.dtype)
+        probs = np.empty_like(logits)
+        self.kernels.call("softmax_xent", logits.size, logits, target, losses, probs)
+        return losses, probs
+
+    def softmax_cross_entropy_backward(self, probs, target, grad):
+        if not self._softmax_kernel_pays(probs):
+            return super().softmax_cross_entropy_backward(probs, target, grad)
+        out = np.empty_like(probs)
+        self.kernels.call("softmax_xent_backward", probs.size, probs, target,
+                          np.ascontiguousarray(grad, probs.dtype), out)
+        return out
 
     # fused optimizer updates: one pass over parameter, gradient and state, in place
     # (signatures and formulas: minigrad.optim.updates)

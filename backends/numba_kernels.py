@@ -164,6 +164,58 @@ def rmsprop_parallel(param, grad, square_avg, grad_avg, buf, neg_lr, alpha, one_
         param[i] = p
 
 
+@njit(**_options)
+def softmax_xent_serial(x, target, losses, probs):
+    for i in range(x.shape[0]):
+        row, out = x[i], probs[i]
+        top = row[0]
+        for j in range(1, row.size):
+            top = max(top, row[j])
+        total = row.dtype.type(0)
+        for j in range(row.size):
+            e = math.exp(row[j] - top)
+            out[j] = e
+            total += e
+        for j in range(row.size):
+            out[j] /= total
+        losses[i] = math.log(total) - (row[target[i]] - top)
+
+
+@njit(parallel=True, **_options)
+def softmax_xent_parallel(x, target, losses, probs):
+    for i in prange(x.shape[0]):
+        row, out = x[i], probs[i]
+        top = row[0]
+        for j in range(1, row.size):
+            top = max(top, row[j])
+        total = row.dtype.type(0)
+        for j in range(row.size):
+            e = math.exp(row[j] - top)
+            out[j] = e
+            total += e
+        for j in range(row.size):
+            out[j] /= total
+        losses[i] = math.log(total) - (row[target[i]] - top)
+
+
+@njit(**_options)
+def softmax_xent_backward_serial(probs, target, grad, out):
+    for i in range(probs.shape[0]):
+        g = grad[i]
+        for j in range(probs.shape[1]):
+            out[i, j] = probs[i, j] * g
+        out[i, target[i]] -= g
+
+
+@njit(parallel=True, **_options)
+def softmax_xent_backward_parallel(probs, target, grad, out):
+    for i in prange(probs.shape[0]):
+        g = grad[i]
+        for j in range(probs.shape[1]):
+            out[i, j] = probs[i, j] * g
+        out[i, target[i]] -= g
+
+
 class Kernels:
     """Runs kernels on flat arrays, choosing the serial or parallel build by size, and
     keeps the time spent in first calls (compiling, or loading from the cache)."""

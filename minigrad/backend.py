@@ -155,6 +155,24 @@ class Backend:
         e = self.exp(-self.abs(x))
         return self.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
+    def softmax_cross_entropy(self, logits: Any, target: Any) -> tuple[Any, Any]:
+        """Per row of (N, C) ``logits`` with class indices ``target`` (N,): the loss
+        -log softmax(logits)[target], computed as log sum exp(x - max) - (x[target] - max),
+        and the softmax itself (for the gradient)."""
+        shifted = self.sub(logits, self.max(logits, axis=1, keepdims=True))
+        e = self.exp(shifted)
+        total = self.sum(e, axis=1, keepdims=True)
+        rows = self.arange(0, logits.shape[0], 1, np.int64)
+        losses = self.sub(self.log(total).reshape(-1), self.getitem(shifted, (rows, target)))
+        return losses, self.div(e, total, out=e)
+
+    def softmax_cross_entropy_backward(self, probs: Any, target: Any, grad: Any) -> Any:
+        """(softmax - onehot(target)) * grad per row: the gradient of those losses."""
+        out = self.mul(probs, grad.reshape(-1, 1))
+        rows = self.arange(0, probs.shape[0], 1, np.int64)
+        self.setitem(out, (rows, target), self.sub(self.getitem(out, (rows, target)), grad))
+        return out
+
     def sum_to(self, x: Any, shape: tuple[int, ...]) -> Any:
         """Sum ``x`` down to ``shape`` (the reverse of broadcasting)."""
         if x.shape == shape:

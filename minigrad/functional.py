@@ -182,9 +182,9 @@ def cross_entropy(
     classes = logits.shape[axis]
     target = _tensor(target, logits, "target")
     weight = _class_weight(name, weight, logits, classes)
-    log_probs = log_softmax(logits, axis=axis)
 
     if target.dtype.kind == "f" and target.shape == logits.shape:
+        log_probs = log_softmax(logits, axis=axis)
         target = target.astype(logits.dtype)
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / classes
@@ -199,6 +199,10 @@ def cross_entropy(
             f"and must be floating point, got {target.dtype}"
         )
     _check_class_indices(name, target, logits, axis, probabilities=True)
+    if logits.ndim == 2 and weight is None and label_smoothing == 0:
+        # the common case, fused: softmax and the picked log-probability in one op
+        return _reduce(ops.SoftmaxCrossEntropy.apply(logits, target=target.data), reduction)
+    log_probs = log_softmax(logits, axis=axis)
     nll, picked_weight = _pick(log_probs, target, weight, axis)
     loss = nll
     if label_smoothing > 0:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from .function import Op
 from .tensor import Tensor
 
@@ -543,6 +545,32 @@ class Linear(Op):
             rows = grad.reshape((-1, grad.shape[-1]))
             grad_w = ctx.xp.matmul(rows.swapaxes(-1, -2), x.reshape((-1, x.shape[-1])))
         return grad_x, grad_w, grad if need_b else None  # dL/db = G, summed by the tape
+
+
+class SoftmaxCrossEntropy(Op):
+    """-log softmax(x)[y] for each row of (N, C) logits ``x`` and class indices ``y``, as
+    one op: the forward keeps the softmax, so the gradient is (softmax - onehot(y)) * grad
+    with no log-softmax graph to walk back through."""
+
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, target=None):
+        ctx.target = target
+        losses, ctx.probs = ctx.backend.softmax_cross_entropy(x, target)
+        return losses
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx.xp is ctx.backend:
+            return ctx.backend.softmax_cross_entropy_backward(ctx.probs, ctx.target, grad)
+        # create_graph: the same gradient, from ops that record their own history
+        (x,) = ctx.saved_tensors
+        e = (x - x.detach().max(axis=1, keepdims=True)).exp()
+        probs = e / e.sum(axis=1, keepdims=True)
+        onehot = ctx.backend.scatter_add(x.shape, (ctx.backend.arange(
+            0, x.shape[0], 1, np.int64), ctx.target), ctx.backend.ones((x.shape[0],), x.dtype))
+        return (probs - onehot) * grad.reshape((-1, 1))
 
 
 # dtype and device

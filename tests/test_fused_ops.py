@@ -57,3 +57,52 @@ def test_linear_shape_error_names_both_shapes():
 def test_linear_refuses_mixed_dtypes_as_pytorch():
     with pytest.raises(TypeError, match="float64.*float32"):
         F.linear(mg.zeros(2, 3, dtype=mg.float64), mg.zeros(4, 3))
+
+
+def _composed_cross_entropy(logits, target):
+    """-log_softmax(logits)[rows, target], built from separate ops."""
+    rows = mg.arange(logits.shape[0], device=logits.device)
+    return -F.log_softmax(logits, axis=1)[rows, target]
+
+
+@pytest.mark.parametrize("classes", [3, 10, 100])  # kernel and NumPy paths on numba
+@pytest.mark.parametrize("dtype", [mg.float32, mg.float64])
+def test_softmax_cross_entropy_equals_its_definition(device, classes, dtype):
+    rng = np.random.default_rng(classes)
+    data = rng.standard_normal((7, classes)) * 5
+    data[0, 0], data[1, :] = 1e4, -1e4  # a dominant logit, a row of very negative ones
+    target = mg.tensor(rng.integers(0, classes, 7), device=device)
+    fused_x = mg.tensor(data, dtype=dtype, device=device, requires_grad=True)
+    plain_x = mg.tensor(data, dtype=dtype, device=device, requires_grad=True)
+    fused = F.cross_entropy(fused_x, target, reduction="none")
+    plain = _composed_cross_entropy(plain_x, target)
+    assert fused.dtype == dtype and fused.shape == (7,)
+    assert np.isfinite(fused.numpy()).all()
+    tol = 1e-6 if dtype == mg.float32 else 1e-13
+    np.testing.assert_allclose(fused.numpy(), plain.numpy(), rtol=tol, atol=tol)
+    upstream = mg.tensor(rng.standard_normal(7), dtype=dtype, device=device)
+    (fused * upstream).sum().backward()
+    (plain * upstream).sum().backward()
+    np.testing.assert_allclose(fused_x.grad.numpy(), plain_x.grad.numpy(), rtol=tol, atol=tol)
+
+
+def test_softmax_cross_entropy_gradchecks_and_second_order(device):
+    x = _leaf((5, 4), 8, device)
+    target = mg.tensor([0, 3, 1, 1, 2], device=device)
+    assert mg.gradcheck(lambda t: F.cross_entropy(t, target, reduction="sum"), (x,))
+    (g,) = mg.grad(F.cross_entropy(x, target), [x], create_graph=True)
+    (gg,) = mg.grad((g * g).sum(), [x])
+    xc = _leaf((5, 4), 8, device)
+    (gc,) = mg.grad(_composed_cross_entropy(xc, target).mean(), [xc], create_graph=True)
+    (ggc,) = mg.grad((gc * gc).sum(), [xc])
+    np.testing.assert_allclose(g.numpy(), gc.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(gg.numpy(), ggc.numpy(), rtol=1e-10)
+
+
+def test_softmax_cross_entropy_backward_twice_with_retain_graph(device):
+    x = _leaf((4, 3), 9, device)
+    loss = F.cross_entropy(x, mg.tensor([2, 0, 1, 2], device=device))
+    loss.backward(retain_graph=True)
+    first = x.grad.numpy().copy()
+    loss.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * first, rtol=1e-12)
