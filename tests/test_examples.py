@@ -21,12 +21,16 @@ RUNS = {
     "gpu_check.py": (["--epochs", "1", "--skip-suite", "--skip-bench"], "GPU"),
     "distributed_scaling.py": (["--steps", "2", "--warmup", "1", "--repeats", "1"],
                                "distributed scaling"),
+    "numba_tuning.py": (["--quick"], "threading layers"),
 }
-WITHOUT_PLOT = {"gpu_check.py", "distributed_scaling.py"}
+WITHOUT_PLOT = {"gpu_check.py", "distributed_scaling.py", "numba_tuning.py"}
+NEEDS = {"numba_tuning.py": "numba"}
 
 
 @pytest.mark.parametrize("script", sorted(RUNS))
 def test_example_runs(script, tmp_path):
+    if NEEDS.get(script, "numpy") not in mg.devices():
+        pytest.skip(f"{script} needs the {NEEDS[script]} backend")
     args, expected = RUNS[script]
     if script not in WITHOUT_PLOT:
         args = [*args, "--out", str(tmp_path / "plot.png")]
