@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import sys
 from typing import Any
 
 import numpy as np
@@ -21,7 +20,6 @@ from minigrad.optim import updates
 
 from .numpy_backend import NumPyBackend
 
-OPENMP_SPINCOUNT = 1000  # spins before an idle OpenMP worker sleeps (see _threading_layer)
 SOFTMAX_MAX_CLASSES = 32  # the serial softmax kernel beats NumPy's up to about this many
 
 
@@ -40,8 +38,15 @@ class NumbaBackend(NumPyBackend):
         super().__init__()
         import numba
 
-        if "NUMBA_THREADING_LAYER" not in os.environ:  # a layer the user chose is kept
-            numba.config.THREADING_LAYER = _threading_layer()
+        # Parallel kernels run on the workqueue layer, whose idle workers sleep. OpenMP's
+        # workers spin after a kernel and take both cores from the BLAS threads of the next
+        # matmul: a 784-512-256-10 step took 16-24 ms instead of 6.5 on the omp layer. With
+        # a short spin (GOMP_SPINCOUNT=1000) the step was level with workqueue and Adam on
+        # 1M parameters twice as fast, but in a process where PyTorch's own OpenMP threads
+        # spin as well the step took 23 ms (examples/numba_tuning.py measures the layers).
+        # A layer the user chose (NUMBA_THREADING_LAYER) is kept.
+        if "NUMBA_THREADING_LAYER" not in os.environ:
+            numba.config.THREADING_LAYER = "workqueue"
         from . import numba_kernels
 
         self.kernels = numba_kernels.Kernels()
@@ -136,25 +141,6 @@ class NumbaBackend(NumPyBackend):
         self.kernels.call("rmsprop", param.size, *_flat(param, grad, *states), t(-lr),
                           t(alpha), t(1 - alpha),
                           t(eps), t(weight_decay), t(momentum), bool(centered))
-
-
-def _threading_layer() -> str:
-    """OpenMP workers that spin only briefly, or else the workqueue layer.
-
-    After a parallel kernel, GNU OpenMP's workers spin (GOMP_SPINCOUNT, 300,000 by
-    default) and take both cores from the BLAS threads of the next matmul: a 784-512-256-10
-    training step took 16 ms instead of 6.5. With a short spin they stay awake between
-    back-to-back kernels and sleep through the matmuls: Adam on 1M parameters took 0.4-0.5
-    ms, against 0.7-1.5 ms on the workqueue layer, whose workers always sleep
-    (examples/kernel_thresholds.py). The spin count is read when Numba loads the OpenMP
-    runtime, so OpenMP settings of the user's own (GOMP_SPINCOUNT, OMP_WAIT_POLICY) are
-    left alone, and off Linux (another OpenMP runtime) the workqueue layer is used.
-    """
-    if sys.platform != "linux":
-        return "workqueue"
-    if "GOMP_SPINCOUNT" not in os.environ and "OMP_WAIT_POLICY" not in os.environ:
-        os.environ["GOMP_SPINCOUNT"] = str(OPENMP_SPINCOUNT)
-    return "omp"
 
 
 def _contiguous(*arrays: np.ndarray) -> bool:

@@ -216,12 +216,12 @@ def _query_cuda_support(library: str) -> bool:
 
 
 def gradient_path(device: str) -> str:
-    """How collectives move tensors of ``device``: "host memory" on the CPU backends;
-    on a GPU backend "device buffers" with a CUDA-aware MPI, else "staged through host
-    memory"."""
+    """Where collectives hand tensors of ``device`` to MPI: "host memory" on the CPU
+    backends; on a GPU backend "GPU memory (CUDA-aware MPI)", or else "host memory
+    (copied from the GPU)"."""
     if get_backend(device).host_memory:
         return "host memory"
-    return "device buffers" if cuda_aware() else "staged through host memory"
+    return "GPU memory (CUDA-aware MPI)" if cuda_aware() else "host memory (copied from the GPU)"
 
 
 def _job() -> Any:

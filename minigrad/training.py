@@ -286,7 +286,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
     say(f"training {model!r}\non {config.data} ({len(X_train)} train, {len(X_test)} test) "
         f"with {config.loss} and {config.optimizer} (lr={config.lr}) on {config.device}")
     if dist is not None:
-        say(f"data parallel over {dist.size()} MPI processes; gradients go through "
+        say(f"data parallel over {dist.size()} MPI processes; gradients averaged in "
             f"{dist.gradient_path(config.device)}")
     bar = _progress(config, (config.epochs - start_epoch) * len(loader(0)))
     started = time.perf_counter()

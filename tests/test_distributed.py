@@ -84,9 +84,9 @@ mg.register_backend("staged", Staged)
 """
 
 # (device, MINIGRAD_MPI_CUDA_AWARE, the path gradient_path names)
-_PATHS = [(d, "", "staged through host memory" if d == "cupy" else "host memory")
-          for d in mg.devices()]
-_PATHS += [("staged", "0", "staged through host memory"), ("staged", "1", "device buffers")]
+_COPIED = "host memory (copied from the GPU)"
+_PATHS = [(d, "", _COPIED if d == "cupy" else "host memory") for d in mg.devices()]
+_PATHS += [("staged", "0", _COPIED), ("staged", "1", "GPU memory (CUDA-aware MPI)")]
 
 
 @pytest.mark.parametrize("device, cuda_aware, path", _PATHS)
@@ -244,7 +244,8 @@ def test_minigrad_train_on_two_ranks(tmp_path):
     lines = done.stdout.splitlines()
     assert sum(line.startswith("epoch") for line in lines) == 3  # rank 0 alone prints
     assert sum(line.startswith("done in") for line in lines) == 1
-    assert "data parallel over 2 MPI processes; gradients go through host memory" in done.stdout
+    assert ("data parallel over 2 MPI processes; gradients averaged in host memory"
+            in done.stdout)
     assert (out / "checkpoint.npz").exists() and (out / "metrics.json").exists()
     checkpoint = mg.load(out / "checkpoint.npz")
     assert int(checkpoint["epoch"]) == 3
