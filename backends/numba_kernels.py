@@ -3,7 +3,8 @@
 ``njit`` without a signature compiles on the first call, so importing this module costs
 little and each kernel is compiled when first used (``cache=True``: a second process
 loads it from disk). Every kernel comes twice: serial, and parallel over ``prange`` for
-arrays large enough to pay for waking the worker threads (``PARALLEL_MIN`` elements).
+arrays large enough to pay for waking the worker threads (``PARALLEL_MIN`` elements, or
+the kernel's own entry in ``PARALLEL_MIN_BY_KERNEL``).
 Loops write each element once and never accumulate into shared state, so both give the
 same result. ``error_model="numpy"`` lets the loops vectorise.
 """
@@ -18,7 +19,12 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
+# Elements from which the parallel build runs (examples/numba_tuning.py measures them).
+# The optimizer updates are bound by memory bandwidth, which a second thread barely adds
+# to: on 2 cores their parallel build lost to the serial one up to 1M elements (0.9-1.2
+# against 0.55-0.67 ms) and won by about 15% at 10M. Kernels heavy in exp pay sooner.
 PARALLEL_MIN = 1 << 17
+PARALLEL_MIN_BY_KERNEL = {"adam": 1 << 22, "sgd": 1 << 22, "rmsprop": 1 << 22}
 _options = {"cache": True, "error_model": "numpy"}
 
 
@@ -224,7 +230,8 @@ class Kernels:
         self.compile_seconds = 0.0
 
     def call(self, name: str, size: int, *args: Any) -> Any:
-        kernel = globals()[f"{name}_{'parallel' if size >= PARALLEL_MIN else 'serial'}"]
+        parallel = size >= PARALLEL_MIN_BY_KERNEL.get(name, PARALLEL_MIN)
+        kernel = globals()[f"{name}_{'parallel' if parallel else 'serial'}"]
         return self._timed(kernel, *args)
 
     def _timed(self, kernel: Callable, *args: Any) -> Any:

@@ -1,6 +1,6 @@
 """The measurements behind the numba backend's settings: thresholds, threads, start-up.
 
-1. Serial against parallel kernels by array size (Adam update): ``PARALLEL_MIN``.
+1. Serial against parallel kernels by array size (Adam update): ``PARALLEL_MIN_BY_KERNEL``.
 2. The softmax cross-entropy kernel against NumPy by batch and class count:
    ``SOFTMAX_MAX_CLASSES``.
 3. Threading layers, each in a fresh process: workqueue (the default), OpenMP with its
@@ -56,10 +56,11 @@ def serial_vs_parallel(repeats: int) -> None:
     from minigrad.backends import numba_kernels as k
 
     mg.get_backend("numba")  # sets the threading layer
-    print(f"1. Adam kernel, serial vs parallel (PARALLEL_MIN = {k.PARALLEL_MIN:,}); "
+    print(f"1. Adam kernel, serial vs parallel (parallel from "
+          f"{k.PARALLEL_MIN_BY_KERNEL['adam']:,} elements); "
           "parallel calls back to back, and after 2 ms idle (workers asleep)")
     print(f"   {'elements':>10} {'serial µs':>10} {'parallel µs':>12} {'after idle µs':>14}")
-    for n in (1 << 12, 1 << 14, 1 << 16, 1 << 17, 1 << 18, 1 << 20):
+    for n in (1 << 12, 1 << 14, 1 << 16, 1 << 18, 1 << 20, 1 << 22, 10_000_000):
         args = adam_args(n)
         serial = median_us(partial(k.adam_serial, *args), repeats)
         parallel = median_us(partial(k.adam_parallel, *args), repeats)

@@ -12,7 +12,16 @@ from minigrad.optim import updates
 numba = pytest.importorskip("numba")
 from minigrad.backends import numba_kernels  # noqa: E402
 
-SIZES = [7, numba_kernels.PARALLEL_MIN + 3]  # the serial and the parallel build
+SIZES = [7, 1003]
+
+
+@pytest.fixture(params=["serial", "parallel"])
+def build(request, monkeypatch):
+    """Run every kernel as its serial or as its parallel build, whatever the size."""
+    threshold = 0 if request.param == "parallel" else 1 << 62
+    monkeypatch.setattr(numba_kernels, "PARALLEL_MIN", threshold)
+    monkeypatch.setattr(numba_kernels, "PARALLEL_MIN_BY_KERNEL", {})
+    return request.param
 
 
 def _arrays(n, dtype, seed=0):
@@ -25,7 +34,7 @@ def _arrays(n, dtype, seed=0):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("decoupled, amsgrad, weight_decay",
                          [(False, False, 0.0), (False, True, 0.1), (True, False, 0.01)])
-def test_adam_kernel_matches_the_default(n, dtype, decoupled, amsgrad, weight_decay):
+def test_adam_kernel_matches_the_default(build, n, dtype, decoupled, amsgrad, weight_decay):
     options = dict(lr=1e-2, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=weight_decay,
                    decoupled=decoupled, amsgrad=amsgrad)
     nb, ref = mg.get_backend("numba"), mg.get_backend("numpy")
@@ -44,7 +53,7 @@ def test_adam_kernel_matches_the_default(n, dtype, decoupled, amsgrad, weight_de
 @pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("momentum, dampening, nesterov, weight_decay",
                          [(0.0, 0.0, False, 0.0), (0.9, 0.0, True, 0.01), (0.9, 0.2, False, 0.0)])
-def test_sgd_kernel_matches_the_default(n, momentum, dampening, nesterov, weight_decay):
+def test_sgd_kernel_matches_the_default(build, n, momentum, dampening, nesterov, weight_decay):
     nb, ref = mg.get_backend("numba"), mg.get_backend("numpy")
     param, grad, *_ = _arrays(n, np.float32)
     a, b = param.copy(), param.copy()
@@ -61,7 +70,7 @@ def test_sgd_kernel_matches_the_default(n, momentum, dampening, nesterov, weight
 @pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("momentum, centered, weight_decay",
                          [(0.0, False, 0.0), (0.5, True, 0.01), (0.0, True, 0.0)])
-def test_rmsprop_kernel_matches_the_default(n, momentum, centered, weight_decay):
+def test_rmsprop_kernel_matches_the_default(build, n, momentum, centered, weight_decay):
     nb, ref = mg.get_backend("numba"), mg.get_backend("numpy")
     param, grad, *_ = _arrays(n, np.float32)
     states = [[param.copy(), np.zeros(n, np.float32),
@@ -92,7 +101,7 @@ def test_non_contiguous_parameters_fall_back_to_the_default():
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_sigmoid_kernel(n):
+def test_sigmoid_kernel(build, n):
     x = np.linspace(-100, 100, n).astype(np.float32).reshape(-1, 1)
     out = mg.get_backend("numba").sigmoid(x)
     np.testing.assert_allclose(out, mg.get_backend("numpy").sigmoid(x), rtol=1e-6, atol=1e-30)
@@ -127,3 +136,22 @@ def test_missing_numba_is_reported(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "numba" else real(name, *a))
     assert NumbaBackend.unavailable_reason() == "numba is not installed"
+
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_cross_entropy_kernels(build, dtype):
+    rng = np.random.default_rng(2)
+    logits = (rng.standard_normal((33, 10)) * 30).astype(dtype)
+    target = rng.integers(0, 10, 33)
+    grad = rng.standard_normal(33).astype(dtype)
+    nb, ref = mg.get_backend("numba"), mg.get_backend("numpy")
+    (losses, probs), (ref_losses, ref_probs) = (
+        b.softmax_cross_entropy(logits, target) for b in (nb, ref))
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(losses, ref_losses, rtol=tol, atol=tol)
+    np.testing.assert_allclose(probs, ref_probs, rtol=tol, atol=tol)
+    np.testing.assert_allclose(nb.softmax_cross_entropy_backward(probs, target, grad),
+                               ref.softmax_cross_entropy_backward(ref_probs, target, grad),
+                               rtol=tol, atol=tol)
+    assert losses.dtype == dtype
