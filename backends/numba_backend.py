@@ -20,7 +20,8 @@ from minigrad.optim import updates
 
 from .numpy_backend import NumPyBackend
 
-SOFTMAX_MAX_CLASSES = 32  # the serial softmax kernel beats NumPy's up to about this many
+SOFTMAX_MAX_CLASSES = 32  # the softmax kernel beats NumPy's up to about this many classes,
+SOFTMAX_MIN_LOGITS = 1 << 22  # and, with more, from about this many logits
 
 
 class NumbaBackend(NumPyBackend):
@@ -50,7 +51,6 @@ class NumbaBackend(NumPyBackend):
         from . import numba_kernels
 
         self.kernels = numba_kernels.Kernels()
-        self.parallel_min = numba_kernels.PARALLEL_MIN
 
     def describe(self) -> str:
         import numba
@@ -72,11 +72,11 @@ class NumbaBackend(NumPyBackend):
         return self.kernels.elementwise("sigmoid", x)
 
     def _softmax_kernel_pays(self, x: np.ndarray) -> bool:
-        # Numba's exp is scalar where NumPy's is SIMD: the kernel wins on few classes (3-6x
-        # at 10) and, run in parallel, on large batches; in between NumPy is as fast or
-        # faster (examples/kernel_thresholds.py measures it).
+        # Numba's exp is scalar where NumPy's is SIMD: the kernel wins on few classes (2-5x
+        # at 10), and on many only for millions of logits, in parallel; in between NumPy
+        # is as fast or faster (examples/numba_tuning.py measures it).
         return (x.dtype.kind == "f" and x.flags.c_contiguous
-                and (x.shape[1] <= SOFTMAX_MAX_CLASSES or x.size >= self.parallel_min))
+                and (x.shape[1] <= SOFTMAX_MAX_CLASSES or x.size >= SOFTMAX_MIN_LOGITS))
 
     def softmax_cross_entropy(self, logits, target):
         if not self._softmax_kernel_pays(logits):
