@@ -39,18 +39,19 @@ class NumbaBackend(NumPyBackend):
         super().__init__()
         import numba
 
-        # Parallel kernels run on the workqueue layer, whose idle workers sleep. OpenMP's
-        # workers spin after a kernel and take both cores from the BLAS threads of the next
-        # matmul: a 784-512-256-10 step took 16-24 ms instead of 6.5 on the omp layer. With
-        # a short spin (GOMP_SPINCOUNT=1000) the step was level with workqueue and Adam on
-        # 1M parameters twice as fast, but in a process where PyTorch's own OpenMP threads
-        # spin as well the step took 23 ms (examples/numba_tuning.py measures the layers).
+        # Parallel kernels run on the TBB layer where the tbb package is installed (the
+        # numba extra brings it), else on the workqueue layer: the workers of both sleep
+        # when idle. OpenMP's workers spin after a kernel and take both cores from the BLAS
+        # threads of the next matmul (a 784-512-256-10 step took 16-24 ms instead of 6.5);
+        # TBB wakes its workers several times faster than workqueue, which makes parallel
+        # optimizer updates pay from 256K elements instead of 4M
+        # (examples/numba_tuning.py measures the layers).
         # A layer the user chose (NUMBA_THREADING_LAYER) is kept.
         if "NUMBA_THREADING_LAYER" not in os.environ:
-            numba.config.THREADING_LAYER = "workqueue"
+            numba.config.THREADING_LAYER = "tbb" if tbb_available() else "workqueue"
         from . import numba_kernels
 
-        self.kernels = numba_kernels.Kernels()
+        self.kernels = numba_kernels.Kernels(numba.config.THREADING_LAYER)
 
     def describe(self) -> str:
         import numba
@@ -141,6 +142,18 @@ class NumbaBackend(NumPyBackend):
         self.kernels.call("rmsprop", param.size, *_flat(param, grad, *states), t(-lr),
                           t(alpha), t(1 - alpha),
                           t(eps), t(weight_decay), t(momentum), bool(centered))
+
+
+def tbb_available() -> bool:
+    """Whether Numba can load its TBB threading layer (the tbb package, recent enough)."""
+    try:
+        from numba.np.ufunc import parallel
+
+        parallel._check_tbb_version_compatible()
+        from numba.np.ufunc import tbbpool  # noqa: F401
+    except Exception:  # no tbb, an old one, or a Numba without these internals
+        return False
+    return True
 
 
 def _contiguous(*arrays: np.ndarray) -> bool:

@@ -3,8 +3,8 @@
 ``njit`` without a signature compiles on the first call, so importing this module costs
 little and each kernel is compiled when first used (``cache=True``: a second process
 loads it from disk). Every kernel comes twice: serial, and parallel over ``prange`` for
-arrays large enough to pay for waking the worker threads (``PARALLEL_MIN`` elements, or
-the kernel's own entry in ``PARALLEL_MIN_BY_KERNEL``).
+arrays large enough to pay for waking the worker threads (``PARALLEL_MIN`` elements; the
+memory-bound optimizer updates from a size that depends on the threading layer).
 Loops write each element once and never accumulate into shared state, so both give the
 same result. ``error_model="numpy"`` lets the loops vectorise.
 """
@@ -20,11 +20,13 @@ import numpy as np
 from numba import njit, prange
 
 # Elements from which the parallel build runs (examples/numba_tuning.py measures them).
-# The optimizer updates are bound by memory bandwidth, which a second thread barely adds
-# to: on 2 cores their parallel build lost to the serial one up to 1M elements (0.9-1.2
-# against 0.55-0.67 ms) and won by about 15% at 10M. Kernels heavy in exp pay sooner.
 PARALLEL_MIN = 1 << 17
-PARALLEL_MIN_BY_KERNEL = {"adam": 1 << 22, "sgd": 1 << 22, "rmsprop": 1 << 22}
+# The optimizer updates are bound by memory bandwidth, so a second thread pays for waking
+# only where waking is cheap. On 2 cores, Adam on 1M elements took 0.33 ms in parallel on
+# the TBB layer against 0.55 ms serially; on the workqueue layer the parallel build lost
+# up to 1M elements (0.9-1.2 ms) and won by about 15% at 10M.
+MEMORY_BOUND = ("adam", "sgd", "rmsprop")
+MEMORY_BOUND_PARALLEL_MIN = {"tbb": 1 << 18, "workqueue": 1 << 22}
 _options = {"cache": True, "error_model": "numpy"}
 
 
@@ -226,11 +228,13 @@ class Kernels:
     """Runs kernels on flat arrays, choosing the serial or parallel build by size, and
     keeps the time spent in first calls (compiling, or loading from the cache)."""
 
-    def __init__(self) -> None:
+    def __init__(self, threading_layer: str) -> None:
         self.compile_seconds = 0.0
+        bound_min = MEMORY_BOUND_PARALLEL_MIN.get(threading_layer, 1 << 22)
+        self.parallel_min = {name: bound_min for name in MEMORY_BOUND}  # by kernel
 
     def call(self, name: str, size: int, *args: Any) -> Any:
-        parallel = size >= PARALLEL_MIN_BY_KERNEL.get(name, PARALLEL_MIN)
+        parallel = size >= self.parallel_min.get(name, PARALLEL_MIN)
         kernel = globals()[f"{name}_{'parallel' if parallel else 'serial'}"]
         return self._timed(kernel, *args)
 

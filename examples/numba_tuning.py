@@ -1,10 +1,11 @@
 """The measurements behind the numba backend's settings: thresholds, threads, start-up.
 
-1. Serial against parallel kernels by array size (Adam update): ``PARALLEL_MIN_BY_KERNEL``.
+1. Serial against parallel kernels by array size (Adam update): where the optimizer
+   updates go parallel on the threading layer in use.
 2. The softmax cross-entropy kernel against NumPy by batch and class count:
    ``SOFTMAX_MAX_CLASSES``.
-3. Threading layers, each in a fresh process: workqueue (the default), OpenMP with its
-   default spin, and OpenMP with a short spin, on a 10M-parameter Adam update and on a
+3. Threading layers, each in a fresh process: TBB (the default where the tbb package is
+   installed), workqueue and OpenMP, on a 1M-parameter Adam update and on a
    784-512-256-10 training step (where spinning workers starve the BLAS threads).
 4. Start-up: the first training step of a fresh process, with an empty kernel cache
    (everything compiled) and again with the cache the first process wrote.
@@ -27,6 +28,7 @@ from functools import partial
 import numpy as np
 
 import minigrad as mg
+from minigrad.backends.numba_backend import tbb_available
 
 
 def median_us(fn, repeats: int, warmup: int = 3, pause: float = 0.0) -> float:
@@ -53,12 +55,14 @@ def adam_args(n: int) -> tuple:
 
 
 def serial_vs_parallel(repeats: int) -> None:
+    import numba
+
     from minigrad.backends import numba_kernels as k
 
-    mg.get_backend("numba")  # sets the threading layer
-    print(f"1. Adam kernel, serial vs parallel (parallel from "
-          f"{k.PARALLEL_MIN_BY_KERNEL['adam']:,} elements); "
-          "parallel calls back to back, and after 2 ms idle (workers asleep)")
+    backend = mg.get_backend("numba")  # sets the threading layer
+    print(f"1. Adam kernel, serial vs parallel on the {numba.config.THREADING_LAYER} layer "
+          f"(parallel from {backend.kernels.parallel_min['adam']:,} elements); parallel "
+          "calls back to back, and after 2 ms idle (workers asleep)")
     print(f"   {'elements':>10} {'serial µs':>10} {'parallel µs':>12} {'after idle µs':>14}")
     for n in (1 << 12, 1 << 14, 1 << 16, 1 << 18, 1 << 20, 1 << 22, 10_000_000):
         args = adam_args(n)
@@ -109,7 +113,7 @@ sys.path.insert(0, {here!r})
 from numba_tuning import median_us
 
 numba = mg.get_backend("numba")
-p, g, m, v = (np.random.default_rng(i).random(10**7, dtype=np.float32) for i in range(4))
+p, g, m, v = (np.random.default_rng(i).random(1 << 20, dtype=np.float32) for i in range(4))
 step = [0]
 
 def adam():
@@ -138,24 +142,26 @@ print(json.dumps(dict(adam_us=adam_us, step_us=step_us)))
 
 
 def threading_layers(repeats: int) -> None:
-    print("\n3. threading layers, each in a fresh process (Adam 10M parameters, parallel; "
+    print("\n3. threading layers, each in a fresh process (Adam 1M parameters; "
           "784-512-256-10 step, batch 256)")
     here = os.path.dirname(os.path.abspath(__file__))
     settings = {
-        "workqueue (the default)": {},
+        "tbb (the default)": {"NUMBA_THREADING_LAYER": "tbb"},
+        "workqueue (without tbb)": {"NUMBA_THREADING_LAYER": "workqueue"},
         "omp, OpenMP's default spin": {"NUMBA_THREADING_LAYER": "omp"},
-        "omp, GOMP_SPINCOUNT=1000": {"NUMBA_THREADING_LAYER": "omp",
-                                     "GOMP_SPINCOUNT": "1000"},
     }
     base = {k: v for k, v in os.environ.items()
             if k not in ("NUMBA_THREADING_LAYER", "GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
-    print(f"   {'setting':<28} {'Adam 10M ms':>12} {'step ms':>8}")
+    print(f"   {'setting':<28} {'Adam 1M µs':>11} {'step ms':>8}")
     for label, extra in settings.items():
+        if extra["NUMBA_THREADING_LAYER"] == "tbb" and not tbb_available():
+            print(f"   {label:<28} (tbb is not installed)")
+            continue
         child = subprocess.run(
             [sys.executable, "-c", _CHILD.format(here=here, repeats=repeats)],
             env={**base, **extra}, capture_output=True, text=True, check=True)
         got = json.loads(child.stdout.strip().splitlines()[-1])
-        print(f"   {label:<28} {got['adam_us'] / 1e3:>12.2f} {got['step_us'] / 1e3:>8.2f}")
+        print(f"   {label:<28} {got['adam_us']:>11.0f} {got['step_us'] / 1e3:>8.2f}")
 
 
 _STARTUP = """

@@ -20,7 +20,7 @@ def build(request, monkeypatch):
     """Run every kernel as its serial or as its parallel build, whatever the size."""
     threshold = 0 if request.param == "parallel" else 1 << 62
     monkeypatch.setattr(numba_kernels, "PARALLEL_MIN", threshold)
-    monkeypatch.setattr(numba_kernels, "PARALLEL_MIN_BY_KERNEL", {})
+    monkeypatch.setattr(mg.get_backend("numba").kernels, "parallel_min", {})
     return request.param
 
 
@@ -118,7 +118,7 @@ def test_moving_between_numpy_and_numba_copies_nothing():
 
 
 def test_first_calls_are_timed():
-    kernels = numba_kernels.Kernels()
+    kernels = numba_kernels.Kernels("workqueue")
     x = np.linspace(-3, 3, 20, dtype=np.float32)
     out = np.empty_like(x)
     kernels.call("sigmoid", 10, x[::2], out[::2])  # a strided layout: a new signature
