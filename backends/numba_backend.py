@@ -44,7 +44,7 @@ class NumbaBackend(NumPyBackend):
         # when idle. OpenMP's workers spin after a kernel and take both cores from the BLAS
         # threads of the next matmul (a 784-512-256-10 step took 16-24 ms instead of 6.5);
         # TBB wakes its workers several times faster than workqueue, which makes parallel
-        # optimizer updates pay from 1M elements instead of 4M
+        # optimizer updates pay from 256K elements instead of 4M
         # (examples/numba_tuning.py measures the layers).
         # A layer the user chose (NUMBA_THREADING_LAYER) is kept.
         if "NUMBA_THREADING_LAYER" not in os.environ:
