@@ -72,6 +72,18 @@ class NumbaBackend(NumPyBackend):
     def sigmoid(self, x: np.ndarray) -> np.ndarray:
         return self.kernels.elementwise("sigmoid", x)
 
+    def relu(self, x: np.ndarray) -> np.ndarray:
+        if x.dtype.kind != "f":
+            return super().relu(x)
+        return self.kernels.elementwise("relu", x)
+
+    def relu_backward(self, out: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        if out.dtype != grad.dtype or out.dtype.kind != "f" or grad.shape != out.shape:
+            return super().relu_backward(out, grad)
+        grad_in = np.empty(out.shape, out.dtype)
+        self.kernels.call("relu_backward", out.size, *_flat(out, grad, grad_in))
+        return grad_in.reshape(out.shape)
+
     def _softmax_kernel_pays(self, x: np.ndarray) -> bool:
         # Numba's exp is scalar where NumPy's is SIMD: the kernel wins on few classes (2-5x
         # at 10), and on many only for millions of logits, in parallel; in between NumPy

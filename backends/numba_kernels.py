@@ -51,6 +51,32 @@ def sigmoid_parallel(x, out):
         out[i] = _sigmoid(x[i])
 
 
+@njit(**_options)
+def relu_serial(x, out):
+    for i in range(x.size):
+        v = x[i]
+        out[i] = 0 if v <= 0 else v  # NaN stays NaN
+
+
+@njit(parallel=True, **_options)
+def relu_parallel(x, out):
+    for i in prange(x.size):
+        v = x[i]
+        out[i] = 0 if v <= 0 else v
+
+
+@njit(**_options)
+def relu_backward_serial(out, grad, grad_in):
+    for i in range(out.size):
+        grad_in[i] = 0 if out[i] <= 0 else grad[i]
+
+
+@njit(parallel=True, **_options)
+def relu_backward_parallel(out, grad, grad_in):
+    for i in prange(out.size):
+        grad_in[i] = 0 if out[i] <= 0 else grad[i]
+
+
 @njit(inline="always")
 def _adam(p, g, m, v, decay, weight_decay, keep1, beta2, one_minus_beta1, one_minus_beta2):
     # the operations of minigrad.optim.updates.adam_update, in the same order

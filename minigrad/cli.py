@@ -42,6 +42,9 @@ def _info(args: argparse.Namespace) -> int:
             print(f"  {name:7s} unavailable: {err}")
             continue
         print(f"  {name:7s} usable    {b.describe()}")
+    from .host_memory import malloc_settings
+
+    print(f"malloc   {malloc_settings()}")
     return 0
 
 

@@ -206,12 +206,14 @@ class Relu(Op):
 
     @staticmethod
     def forward(ctx, x):
-        return ctx.backend.maximum(x, 0)
+        return ctx.backend.relu(x)
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * (out > 0)  # d/dx max(x, 0) = 1 where x > 0, else 0
+        if ctx.xp is ctx.backend:  # d/dx max(x, 0) = 1 where x > 0, else 0
+            return ctx.backend.relu_backward(out, grad)
+        return ctx.xp.where(out <= 0, 0, grad)  # create_graph: the same, recorded
 
 
 class Clip(Op):

@@ -22,8 +22,9 @@ RUNS = {
     "distributed_scaling.py": (["--steps", "2", "--warmup", "1", "--repeats", "1"],
                                "distributed scaling"),
     "numba_tuning.py": (["--quick"], "threading layers"),
+    "host_memory.py": (["--quick"], "tuned by minigrad"),
 }
-WITHOUT_PLOT = {"gpu_check.py", "distributed_scaling.py", "numba_tuning.py"}
+WITHOUT_PLOT = {"gpu_check.py", "distributed_scaling.py", "numba_tuning.py", "host_memory.py"}
 NEEDS = {"numba_tuning.py": "numba"}
 
 

@@ -106,3 +106,33 @@ def test_softmax_cross_entropy_backward_twice_with_retain_graph(device):
     first = x.grad.numpy().copy()
     loss.backward()
     np.testing.assert_allclose(x.grad.numpy(), 2 * first, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [mg.float32, mg.float64])
+@pytest.mark.parametrize("shape", [(7,), (33, 65), (300, 500)])  # the last in parallel on numba
+def test_relu_and_its_gradient_match_the_numpy_reference(device, dtype, shape):
+    data = np.random.default_rng(1).standard_normal(shape)
+    upstream = np.random.default_rng(2).standard_normal(shape)
+    x = mg.tensor(data, dtype=dtype, device=device, requires_grad=True)
+    y = x.relu()
+    y.backward(mg.tensor(upstream, dtype=dtype, device=device))
+    ref = data.astype(dtype)
+    np.testing.assert_array_equal(y.numpy(), np.maximum(ref, 0))
+    np.testing.assert_array_equal(x.grad.numpy(), np.where(ref > 0, upstream.astype(dtype), 0))
+
+
+def test_relu_nan_rules_are_pytorchs(device):
+    # relu(NaN) is NaN and passes its gradient; a NaN or infinite gradient reaching a unit
+    # whose output is 0 gives 0 (PyTorch's threshold_backward)
+    x = mg.tensor([np.nan, -1.0, 0.0, 2.0, -3.0], device=device, requires_grad=True)
+    y = x.relu()
+    y.backward(mg.tensor([1.0, np.nan, np.inf, 3.0, -np.inf], device=device))
+    np.testing.assert_array_equal(y.numpy(), [np.nan, 0, 0, 2, 0])
+    np.testing.assert_array_equal(x.grad.numpy(), [1, 0, 0, 3, 0])
+
+
+def test_relu_second_order(device):
+    x = _leaf((4, 3), 8, device)
+    (gx,) = mg.grad((x.relu() * x).sum(), [x], create_graph=True)  # 2x where x > 0
+    (gg,) = mg.grad(gx.sum(), [x])
+    np.testing.assert_array_equal(gg.numpy(), 2.0 * (x.numpy() > 0))

@@ -106,7 +106,7 @@ def format_table(result: dict[str, Any], groups: tuple[str, ...] | None = None) 
         f"{env['python']}, numpy {env['numpy']}, numba {env['numba']}, torch {env['torch']}; "
         f"threads: torch {threads.get('torch', '-')}, numba {threads.get('numba', '-')}, "
         f"BLAS/OpenMP [{blas or 'unknown'}]; OPENBLAS_CORETYPE="
-        f"{env['env'].get('OPENBLAS_CORETYPE')}")
+        f"{env['env'].get('OPENBLAS_CORETYPE')}; malloc: {env.get('malloc', 'unknown')}")
     load = env.get("load_average"), env.get("load_average_end")
     load_text = ""
     if all(load):

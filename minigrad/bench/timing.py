@@ -20,7 +20,9 @@ import numpy as np
 #: environment variables that change how fast the numbers come out; recorded, never set
 ENV_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OMP_WAIT_POLICY",
             "GOMP_SPINCOUNT", "MKL_NUM_THREADS", "KMP_BLOCKTIME", "NUMBA_NUM_THREADS",
-            "NUMBA_THREADING_LAYER", "NUMBA_DISABLE_JIT", "CUDA_VISIBLE_DEVICES")
+            "NUMBA_THREADING_LAYER", "NUMBA_DISABLE_JIT", "CUDA_VISIBLE_DEVICES",
+            "MINIGRAD_TUNE_MALLOC", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_",
+            "MALLOC_TOP_PAD_", "GLIBC_TUNABLES", "LD_PRELOAD")
 
 
 @dataclass
@@ -225,15 +227,20 @@ def blas_info() -> list[dict[str, Any]]:
 
 def finish_environment(env: dict[str, Any]) -> None:
     """Update ``env`` at the end of a run: the libraries loaded meanwhile (a JIT backend's
-    thread pool), their thread counts, and the load average over the run."""
+    thread pool), their thread counts, the load average over the run, and malloc's
+    setting (made when the first host backend was created)."""
+    from ..host_memory import malloc_settings
+
     env["blas"] = blas_info()
     env["threads"] = thread_counts()
     env["load_average_end"] = _load_average()
+    env["malloc"] = malloc_settings()
 
 
 def environment(extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The machine, the versions, the BLAS and thread counts, and the relevant variables."""
     from .. import __version__
+    from ..host_memory import malloc_settings
 
     env: dict[str, Any] = {
         "platform": platform.platform(),
@@ -254,6 +261,7 @@ def environment(extra: dict[str, Any] | None = None) -> dict[str, Any]:
         "load_average": _load_average(),
         "blas": blas_info(),
         "threads": thread_counts(),
+        "malloc": malloc_settings(),
     }
     torch = _loaded("torch")
     if torch is not None:
