@@ -21,13 +21,15 @@ from numba import njit, prange
 
 # Elements from which the parallel build runs (examples/numba_tuning.py measures them).
 PARALLEL_MIN = 1 << 17
-# The optimizer updates are bound by memory bandwidth, so a second thread pays for waking
-# only where waking is cheap. On 2 cores, on the TBB layer, Adam broke even at 256K
-# elements with the workers awake (the parameters of one optimizer step follow each
-# other) and took 0.34 ms on 1M elements against 0.60 ms serially; on the workqueue layer
-# the parallel build lost up to 1M elements (0.9-1.2 ms) and won by about 15% at 10M.
-MEMORY_BOUND = ("adam", "sgd", "rmsprop")
-MEMORY_BOUND_PARALLEL_MIN = {"tbb": 1 << 18, "workqueue": 1 << 22}
+# The optimizer updates and relu are bound by memory bandwidth, so a second thread pays
+# only where waking it is cheap and the data is large. On 2 cores, on the TBB layer, a
+# lone Adam update of 1M elements took 0.32 ms in parallel against 0.63 ms serially; inside
+# a training step, where the BLAS threads of the last matmul still hold the other core,
+# parallel Adam gained nothing (within 8%, 131K to 4.2M elements) and parallel relu lost
+# (by 20% at 1M elements, 2x at 131K). On the workqueue layer the parallel build lost up
+# to 1M elements even alone and won by 15% at 10M.
+MEMORY_BOUND = ("adam", "sgd", "rmsprop", "relu", "relu_backward")
+MEMORY_BOUND_PARALLEL_MIN = {"tbb": 1 << 20, "workqueue": 1 << 22}
 _options = {"cache": True, "error_model": "numpy"}
 
 

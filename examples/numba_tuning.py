@@ -1,7 +1,8 @@
 """The measurements behind the numba backend's settings: thresholds, threads, start-up.
 
 1. Serial against parallel kernels by array size (Adam update): where the optimizer
-   updates go parallel on the threading layer in use.
+   updates go parallel on the threading layer in use. 1b: the memory-bound kernels (Adam,
+   relu and its gradient) timed call by call inside training steps, serial and parallel.
 2. The softmax cross-entropy kernel against NumPy by batch and class count:
    ``SOFTMAX_MAX_CLASSES``.
 3. Threading layers, each in a fresh process: TBB (the default where the tbb package is
@@ -28,6 +29,7 @@ from functools import partial
 import numpy as np
 
 import minigrad as mg
+import minigrad.functional as F
 from minigrad.backends.numba_backend import tbb_available
 
 
@@ -70,6 +72,66 @@ def serial_vs_parallel(repeats: int) -> None:
         parallel = median_us(partial(k.adam_parallel, *args), repeats)
         idle = median_us(partial(k.adam_parallel, *args), repeats, pause=0.002)
         print(f"   {n:>10,} {serial:>10.1f} {parallel:>12.1f} {idle:>14.1f}")
+
+
+def train_step(net, opt, x, y) -> None:
+    loss = F.cross_entropy(net(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
+def inside_a_step(rounds: int, models: tuple[tuple[int, ...], ...]) -> None:
+    """The memory-bound kernels timed call by call inside Adam training steps, with every
+    one of them serial, then parallel, alternately (a few steps each, ``rounds`` times)."""
+    from minigrad.backends import numba_kernels as k
+    from minigrad.training import TrainConfig, build_model, build_optimizer
+
+    backend = mg.get_backend("numba")
+    kernels, chosen = backend.kernels, dict(backend.kernels.parallel_min)
+    print("\n1b. the same kernels inside training steps (Adam, cross-entropy), each call "
+          "timed; where BLAS threads have just run, a second thread rarely pays")
+    print(f"   {'model':<24} {'kernel':<14} {'elements':>10} {'serial µs':>10} "
+          f"{'parallel µs':>12}")
+    times: dict[tuple, list[float]] = {}
+    mode = ["serial"]
+    call = kernels.call
+
+    def timed_call(name, size, *args):
+        start = time.perf_counter()
+        result = call(name, size, *args)
+        if size >= k.PARALLEL_MIN // 2:
+            times.setdefault((name, size, mode[0]), []).append(time.perf_counter() - start)
+        return result
+
+    kernels.call = timed_call
+    try:
+        for layers in models:
+            batch = 256 if layers[1] <= 512 else 512
+            rng = np.random.default_rng(0)
+            x = mg.tensor(rng.standard_normal((batch, layers[0]), dtype=np.float32),
+                          device="numba")
+            y = mg.tensor(rng.integers(0, layers[-1], batch), device="numba")
+            config = TrainConfig(hidden=layers[1:-1], optimizer="adam", device="numba")
+            net = build_model(config, layers[0], layers[-1])
+            step = partial(train_step, net, build_optimizer(config, net.parameters()), x, y)
+            step()
+            times.clear()
+            for _ in range(rounds):
+                for mode[0] in ("serial", "parallel"):
+                    for name in k.MEMORY_BOUND:
+                        kernels.parallel_min[name] = 0 if mode[0] == "parallel" else 1 << 62
+                    for _ in range(3):
+                        step()
+            model = "-".join(map(str, layers)) + f" batch {batch}"
+            for name, size in sorted({(n, s) for n, s, _ in times}):
+                serial, parallel = (float(np.median(times[name, size, m])) * 1e6
+                                    for m in ("serial", "parallel"))
+                print(f"   {model:<24} {name:<14} {size:>10,} {serial:>10.1f} {parallel:>12.1f}")
+                model = ""
+    finally:
+        kernels.call = call
+        kernels.parallel_min.update(chosen)
 
 
 def numpy_pass(backend, x, y, g) -> None:
@@ -222,6 +284,9 @@ def main() -> int:
         return 1
     repeats = 10 if args.quick else 40
     serial_vs_parallel(repeats)
+    models = ((784, 512, 256, 10),) if args.quick else ((784, 512, 256, 10),
+                                                         (784, 2048, 2048, 10))
+    inside_a_step(3 if args.quick else 10, models)
     softmax_table(repeats)
     threading_layers(repeats)
     startup()
