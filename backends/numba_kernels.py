@@ -4,7 +4,8 @@
 little and each kernel is compiled when first used (``cache=True``: a second process
 loads it from disk). Every kernel comes twice: serial, and parallel over ``prange`` for
 arrays large enough to pay for waking the worker threads (``PARALLEL_MIN`` elements; the
-memory-bound optimizer updates from a size that depends on the threading layer).
+memory-bound optimizer updates from a size that depends on the threading layer, relu
+from ``RELU_PARALLEL_MIN``).
 Loops write each element once and never accumulate into shared state, so both give the
 same result. ``error_model="numpy"`` lets the loops vectorise.
 """
@@ -21,15 +22,19 @@ from numba import njit, prange
 
 # Elements from which the parallel build runs (examples/numba_tuning.py measures them).
 PARALLEL_MIN = 1 << 17
-# The optimizer updates and relu are bound by memory bandwidth, so a second thread pays
-# only where waking it is cheap and the data is large. On 2 cores, on the TBB layer, a
-# lone Adam update of 1M elements took 0.32 ms in parallel against 0.63 ms serially; inside
-# a training step, where the BLAS threads of the last matmul still hold the other core,
-# parallel Adam gained nothing (within 8%, 131K to 4.2M elements) and parallel relu lost
-# (by 20% at 1M elements, 2x at 131K). On the workqueue layer the parallel build lost up
-# to 1M elements even alone and won by 15% at 10M.
-MEMORY_BOUND = ("adam", "sgd", "rmsprop", "relu", "relu_backward")
-MEMORY_BOUND_PARALLEL_MIN = {"tbb": 1 << 20, "workqueue": 1 << 22}
+# The optimizer updates are bound by memory bandwidth, so a second thread pays only where
+# waking it is cheap. On 2 cores, on the TBB layer, a lone Adam update broke even at 256K
+# elements with the workers awake (the parameters of one optimizer step follow each other)
+# and took 0.32 ms on 1M elements against 0.63 ms serially; inside a training step it was
+# within 8% of the serial build either way from 131K to 4.2M elements. On the workqueue
+# layer the parallel build lost up to 1M elements and won by 15% at 10M.
+UPDATES = ("adam", "sgd", "rmsprop")
+UPDATES_PARALLEL_MIN = {"tbb": 1 << 18, "workqueue": 1 << 22}
+# relu and its gradient stream through memory once; inside a training step their parallel
+# builds lost (2x at 131K elements, 20% at 1M) while the BLAS threads of the last matmul
+# still held the other core.
+RELU = ("relu", "relu_backward")
+RELU_PARALLEL_MIN = 1 << 22
 _options = {"cache": True, "error_model": "numpy"}
 
 
@@ -259,8 +264,9 @@ class Kernels:
 
     def __init__(self, threading_layer: str) -> None:
         self.compile_seconds = 0.0
-        bound_min = MEMORY_BOUND_PARALLEL_MIN.get(threading_layer, 1 << 22)
-        self.parallel_min = {name: bound_min for name in MEMORY_BOUND}  # by kernel
+        updates_min = UPDATES_PARALLEL_MIN.get(threading_layer, 1 << 22)
+        self.parallel_min = {name: updates_min for name in UPDATES}  # by kernel
+        self.parallel_min.update({name: RELU_PARALLEL_MIN for name in RELU})
 
     def call(self, name: str, size: int, *args: Any) -> Any:
         parallel = size >= self.parallel_min.get(name, PARALLEL_MIN)

@@ -119,7 +119,7 @@ def inside_a_step(rounds: int, models: tuple[tuple[int, ...], ...]) -> None:
             times.clear()
             for _ in range(rounds):
                 for mode[0] in ("serial", "parallel"):
-                    for name in k.MEMORY_BOUND:
+                    for name in (*k.UPDATES, *k.RELU):
                         kernels.parallel_min[name] = 0 if mode[0] == "parallel" else 1 << 62
                     for _ in range(3):
                         step()

@@ -108,6 +108,19 @@ def test_sigmoid_kernel(build, n):
     assert out.shape == x.shape and out.dtype == np.float32
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_kernels_match_the_default(build, dtype):
+    nb, ref = mg.get_backend("numba"), mg.get_backend("numpy")
+    x = np.random.default_rng(3).standard_normal((37, 29)).astype(dtype)
+    x[0, :4] = [np.nan, -np.inf, np.inf, 0.0]
+    out = nb.relu(x)
+    np.testing.assert_array_equal(out, ref.relu(x))
+    grad = np.random.default_rng(4).standard_normal((29, 37)).astype(dtype).T  # not contiguous
+    grad[0, :4] = [1.0, np.nan, np.inf, -np.inf]
+    for g in (grad, np.broadcast_to(dtype(2.0), x.shape), np.ascontiguousarray(grad)):
+        np.testing.assert_array_equal(nb.relu_backward(out, g), ref.relu_backward(out, g))
+
+
 def test_moving_between_numpy_and_numba_copies_nothing():
     a = mg.randn(3, requires_grad=True)
     b = a.to("numba")
