@@ -41,11 +41,10 @@ class NumbaBackend(NumPyBackend):
 
         # Parallel kernels run on the TBB layer where the tbb package is installed (the
         # numba extra brings it), else on the workqueue layer: the workers of both sleep
-        # when idle. OpenMP's workers spin after a kernel and take both cores from the BLAS
-        # threads of the next matmul (a 784-512-256-10 step took 16-24 ms instead of 6.5);
-        # TBB wakes its workers several times faster than workqueue, which makes parallel
-        # optimizer updates pay from 256K elements instead of 4M
-        # (examples/numba_tuning.py measures the layers).
+        # when idle, where OpenMP's spin for a while after each kernel, beside the BLAS
+        # threads. TBB wakes its workers several times faster than workqueue or OpenMP:
+        # a 1M-element Adam update runs twice as fast, and parallel optimizer updates pay
+        # from 256K elements instead of 4M (examples/numba_tuning.py measures the layers).
         # A layer the user chose (NUMBA_THREADING_LAYER) is kept.
         if "NUMBA_THREADING_LAYER" not in os.environ:
             numba.config.THREADING_LAYER = "tbb" if tbb_available() else "workqueue"

@@ -25,14 +25,14 @@ PARALLEL_MIN = 1 << 17
 # The optimizer updates are bound by memory bandwidth, so a second thread pays only where
 # waking it is cheap. On 2 cores, on the TBB layer, a lone Adam update broke even at 256K
 # elements with the workers awake (the parameters of one optimizer step follow each other)
-# and took 0.32 ms on 1M elements against 0.63 ms serially; inside a training step it was
-# within 8% of the serial build either way from 131K to 4.2M elements. On the workqueue
-# layer the parallel build lost up to 1M elements and won by 15% at 10M.
+# and took 0.32-0.42 ms on 1M elements against 0.63-0.74 ms serially; inside a training
+# step, where the BLAS threads of the last matmul still hold the other core, it ranged from
+# 8% slower to 30% faster than the serial build (131K to 4.2M elements, two runs). On the
+# workqueue layer the parallel build lost up to 1M elements and won by 15% at 10M.
 UPDATES = ("adam", "sgd", "rmsprop")
 UPDATES_PARALLEL_MIN = {"tbb": 1 << 18, "workqueue": 1 << 22}
 # relu and its gradient stream through memory once; inside a training step their parallel
-# builds lost (2x at 131K elements, 20% at 1M) while the BLAS threads of the last matmul
-# still held the other core.
+# builds lost by 25-90% at 65K-131K elements and tied at 1M.
 RELU = ("relu", "relu_backward")
 RELU_PARALLEL_MIN = 1 << 22
 _options = {"cache": True, "error_model": "numpy"}
