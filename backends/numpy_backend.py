@@ -129,7 +129,6 @@ class NumPyBackend(Backend):
     # linear algebra
     matmul = staticmethod(np.matmul)
 
-
     def relu_backward(self, out: np.ndarray, grad: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):  # an infinite gradient times 0, then zeroed
             return super().relu_backward(out, grad)

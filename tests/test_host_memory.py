@@ -1,6 +1,7 @@
 """glibc's malloc, tuned by the host backends: freed arrays are reused, not faulted in again;
 the setting gives way to the user's own."""
 
+import json
 import os
 import subprocess
 import sys
@@ -35,8 +36,6 @@ ROUNDS = textwrap.dedent("""
 
 
 def _rounds(**env: str) -> dict:
-    import json
-
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith("MALLOC_") and k not in ("MINIGRAD_TUNE_MALLOC", "LD_PRELOAD")}
     done = subprocess.run([sys.executable, "-c", ROUNDS], capture_output=True, text=True,
