@@ -27,7 +27,7 @@ class NumPyBackend(Backend):
         return np.array(data, dtype=dtype)
 
     def to_numpy(self, x: np.ndarray) -> np.ndarray:
-        return x
+        return x if type(x) is np.ndarray else np.asarray(x)  # reductions give NumPy scalars
 
     def from_backend(self, x: Any, source: Backend) -> np.ndarray:
         return source.to_numpy(x)

@@ -242,6 +242,15 @@ def run_backward(
         _accumulate(leaf, grad, create_graph, given)
 
 
+def _own(grad: Any, backend: Any, given: set) -> Any:
+    """``grad`` as an array its receiver may keep and write: itself when it is a whole
+    array not handed out before (its id is not in ``given``), else a copy."""
+    if id(grad) in given or not backend.owns_memory(grad):
+        grad = backend.copy(grad)
+    given.add(id(grad))
+    return grad
+
+
 def _accumulate(leaf: Tensor, grad: Any, create_graph: bool, given: set) -> None:
     """Add ``grad`` into ``leaf.grad``, which the leaf owns, as PyTorch's AccumulateGrad.
 
@@ -252,10 +261,7 @@ def _accumulate(leaf: Tensor, grad: Any, create_graph: bool, given: set) -> None
     if create_graph:  # .grad keeps its history, so it is a new tensor each time
         leaf.grad = grad if leaf.grad is None else leaf.grad + grad
     elif leaf.grad is None:
-        if id(grad) in given or not leaf.backend.owns_memory(grad):
-            grad = leaf.backend.copy(grad)
-        given.add(id(grad))
-        leaf.grad = Tensor._make(grad, leaf.backend)
+        leaf.grad = Tensor._make(_own(grad, leaf.backend, given), leaf.backend)
     elif leaf.grad.requires_grad:  # a gradient with history (from create_graph) keeps it
         leaf.grad = leaf.grad + Tensor._make(grad, leaf.backend)
     else:
@@ -332,6 +338,7 @@ def grad(
     with enable_grad() if create_graph else no_grad():
         run_backward(outputs, roots, retain_graph, create_graph, capture)
     results = []
+    given = {id(g) for g in roots}
     for i, key in enumerate(keys):
         g = capture[key]
         if g is None:
@@ -341,8 +348,11 @@ def grad(
                     "pass allow_unused=True to get None for it"
                 )
             results.append(None)
+        elif isinstance(g, Tensor):
+            results.append(g)
         else:
-            results.append(g if isinstance(g, Tensor) else Tensor._make(g, inputs[i].backend))
+            backend = inputs[i].backend
+            results.append(Tensor._make(_own(g, backend, given), backend))
     return tuple(results)
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .backend import get_backend
-from .dtypes import as_dtype, default_float, int64
+from .dtypes import as_dtype, default_float, float64, int64
 from .tensor import Tensor, _shape_args
 
 
@@ -84,7 +86,12 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None,
     if stop is None:
         start, stop = 0, start
     if dtype is None:
-        dtype = int64 if all(isinstance(v, int) for v in (start, stop, step)) else default_float
+        integers = all(isinstance(v, (int, np.integer)) for v in (start, stop, step))
+        dtype = int64 if integers else default_float
+    dtype = as_dtype(dtype)
     backend = get_backend(device)
-    data = backend.arange(start, stop, step, as_dtype(dtype))
+    if dtype.kind == "f":  # values from float64 start + i * step, rounded once (PyTorch)
+        data = backend.astype(backend.arange(start, stop, step, float64), dtype)
+    else:
+        data = backend.arange(start, stop, step, dtype)
     return Tensor._make(data, backend).requires_grad_(requires_grad)

@@ -21,9 +21,11 @@ SUPPORTED = (float16, float32, float64, int8, int16, int32, int64, uint8, bool_)
 
 
 def as_dtype(dtype: Any) -> np.dtype:
-    """A NumPy dtype from anything NumPy understands, limited to the dtypes minigrad supports."""
+    """A NumPy dtype from anything NumPy understands, limited to the dtypes minigrad supports.
+    Python's ``float`` is float64, as in PyTorch and NumPy (data without a dtype gives
+    ``default_float``)."""
     if dtype is float:
-        return default_float
+        return float64
     if dtype is int:
         return int64
     if dtype is bool:

@@ -79,11 +79,22 @@ class Pow(Op):
 
     @staticmethod
     def backward(ctx, grad):
+        # PyTorch's rules where the formulas meet 0 * inf: d/da is 0 where b == 0, and d/db
+        # is 0 where a == 0 and b >= 0
         a, b, out = ctx.saved_tensors
-        grad_a = grad * b * a ** (b - 1)  # d(a^b)/da = b a^(b-1)
+        xp = ctx.xp
+        grad_a = grad * b * a ** _masked(xp, b == 0, 0, b - 1)  # d(a^b)/da = b a^(b-1)
         if not ctx.needs_input_grad[1]:
             return grad_a, None
-        return grad_a, grad * out * ctx.xp.log(a)  # d(a^b)/db = a^b log(a)
+        log_a = xp.log(_masked(xp, a == 0, 1, a))
+        return grad_a, grad * out * log_a  # d(a^b)/db = a^b log(a)
+
+
+def _masked(xp: Any, condition: Any, value: Any, x: Any) -> Any:
+    """``where(condition, value, x)`` for arrays or tensors, or for one Python number."""
+    if hasattr(x, "shape"):
+        return xp.where(condition, value, x)
+    return value if condition else x
 
 
 class Maximum(Op):

@@ -404,27 +404,39 @@ class Tensor:
     view = reshape
 
     def transpose(self, *axes: Any) -> Tensor:
-        """No axes: reverse them. Two axes: swap them (PyTorch). Else a full permutation."""
+        """No axes: reverse them (as ``t.T``). Two dims: swap them (PyTorch's
+        ``transpose(dim0, dim1)``). One tuple, or more dims: a full permutation (NumPy)."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
+            return self.permute(*axes[0])
         if not axes:
-            axes = tuple(range(self.ndim - 1, -1, -1))
-        elif len(axes) == 2 and self.ndim != 2:
+            return self.permute(*range(self.ndim - 1, -1, -1))
+        if len(axes) == 2:
             return self.swapaxes(*axes)
-        return _ops.Transpose.apply(self, axes=tuple(axes))
+        return self.permute(*axes)
 
-    permute = transpose
+    def permute(self, *dims: Any) -> Tensor:
+        """The dims in a new order: ``dims`` is a permutation of all of them."""
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        order = tuple(_dim("permute", d, self.ndim) for d in dims)
+        if sorted(order) != list(range(self.ndim)):
+            raise ValueError(f"permute: {dims} is not an order of all {self.ndim} dims of a "
+                             f"tensor of shape {self.shape}")
+        return _ops.Transpose.apply(self, axes=order)
 
     def swapaxes(self, a: int, b: int) -> Tensor:
-        axes = list(range(self.ndim))
-        axes[a], axes[b] = axes[b], axes[a]
-        return _ops.Transpose.apply(self, axes=tuple(axes))
+        order = list(range(self.ndim))
+        a, b = _dim("transpose", a, self.ndim), _dim("transpose", b, self.ndim)
+        order[a], order[b] = order[b], order[a]
+        return _ops.Transpose.apply(self, axes=tuple(order))
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         if self.ndim == 0:
             return self.reshape(1)
-        start = start_dim % self.ndim
-        end = end_dim % self.ndim
+        start = _dim("flatten", start_dim, self.ndim)
+        end = _dim("flatten", end_dim, self.ndim)
+        if start > end:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
         shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
         return self.reshape(shape)
 
@@ -433,7 +445,8 @@ class Tensor:
         if axis is None:
             shape = tuple(n for n in self.shape if n != 1)
         else:
-            axes = {a % self.ndim for a in (axis if isinstance(axis, tuple) else (axis,))}
+            axes = {_dim("squeeze", a, self.ndim)
+                    for a in (axis if isinstance(axis, tuple) else (axis,))}
             shape = tuple(n for i, n in enumerate(self.shape) if not (i in axes and n == 1))
         return self.reshape(shape)
 
@@ -582,6 +595,16 @@ def _to_array(data: Any, dtype: Any, backend: Backend) -> Any:
     if dt is None:
         dt = as_dtype(arr.dtype)
     return backend.asarray(arr, dt)
+
+
+def _dim(name: str, d: int, ndim: int) -> int:
+    """``d`` as an index in [0, ndim), negative counting from the end; a 0-d tensor takes
+    0 and -1, as in PyTorch."""
+    size = max(ndim, 1)
+    if not -size <= d < size:
+        raise IndexError(f"{name}: dim {d} is out of range for a tensor of {ndim} dims "
+                         f"(expected one in [{-size}, {size - 1}])")
+    return d % size
 
 
 def _axis_args(t: Tensor, axis: Any, keepdims: bool, dim: Any, keepdim: bool | None) -> tuple:

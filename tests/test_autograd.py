@@ -183,6 +183,18 @@ def test_mg_grad_returns_tuple_and_leaves_grad_untouched(device):
     np.testing.assert_allclose(x.grad.numpy(), [10.0, 10.0])
 
 
+def test_mg_grad_results_are_independent_and_writable(device):
+    a = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    b = mg.tensor([3.0, 4.0], device=device, requires_grad=True)
+    ga, gb = mg.grad(((a + b) * 2).sum(), [a, b])  # one array reaches both inputs
+    ga += 1
+    np.testing.assert_array_equal(ga.numpy(), [3.0, 3.0])
+    np.testing.assert_array_equal(gb.numpy(), [2.0, 2.0])
+    (g,) = mg.grad(a.sum(), [a])  # the gradient of sum is a broadcast, read-only view
+    g += 1
+    np.testing.assert_array_equal(g.numpy(), [2.0, 2.0])
+
+
 def test_mg_grad_with_respect_to_intermediate(device):
     x = _leaf([1.0, 2.0], device)
     h = x * 3

@@ -189,6 +189,30 @@ def test_kinks_closed_form(device):
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0, 1.0, 0.0])
 
 
+@pytest.mark.filterwarnings("ignore:divide by zero")  # 0 ** -0.5 is inf, as it should be
+def test_pow_at_zero_follows_pytorch(device):
+    """d(a^b)/da is 0 where b == 0 and d(a^b)/db is 0 where a == 0 and b >= 0 (PyTorch's
+    values), not the NaN of 0 * inf; elsewhere the usual formulas."""
+    a = _leaf([0.0, 1.0, 2.0, 0.0, 0.0, 2.0], device)
+    b = _leaf([0.0, 0.0, 2.0, 2.0, 0.5, 0.5], device)
+    (a**b).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [0, 0, 4, 0, np.inf, 0.5 * 2**-0.5])
+    np.testing.assert_allclose(b.grad.numpy(), [0, 0, 4 * np.log(2), 0, 0, 2**0.5 * np.log(2)])
+    x = _leaf([0.0, 1.0, 2.0], device)
+    (x**0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 0, 0])
+    y = _leaf([0.0, 1.0, 2.0], device)
+    (0.0**y).sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [0, 0, 0])
+
+
+def test_pow_second_order_with_a_number_exponent(device):
+    x = _leaf([0.5, 1.0, 2.0], device)
+    (g,) = mg.grad((x**3).sum(), [x], create_graph=True)
+    (h,) = mg.grad(g.sum(), [x])
+    np.testing.assert_allclose(h.numpy(), 6 * x.numpy())
+
+
 def test_sigmoid_extreme_logits(device):
     x = _leaf([-800.0, -30.0, 0.0, 30.0, 800.0], device)
     y = x.sigmoid()

@@ -51,7 +51,7 @@ def test_tensor_from_tensor_is_a_copy(device):
 
 
 @pytest.mark.parametrize("dtype, expected", [
-    (mg.float64, F64), ("float64", F64), (np.float32, F32), (float, F32), (int, I64),
+    (mg.float64, F64), ("float64", F64), (np.float32, F32), (float, F64), (int, I64),
     (mg.int32, np.int32), (bool, np.bool_), (mg.float16, np.float16), (mg.uint8, np.uint8),
 ])
 def test_tensor_explicit_dtype(device, dtype, expected):
@@ -145,6 +145,19 @@ def test_arange(device):
     np.testing.assert_allclose(f.numpy(), [0.0, 0.25, 0.5, 0.75])
     assert mg.arange(3, dtype=mg.float64, device=device).dtype == F64
     np.testing.assert_array_equal(mg.arange(5, 0, -2, device=device).numpy(), [5, 3, 1])
+    assert mg.arange(np.int64(4), device=device).dtype == I64
+
+
+def test_float_arange_rounds_each_value_once(device):
+    # float64 start + i * step, then float32: 0.9 is the float32 nearest 0.9
+    t = mg.arange(0, 1, 0.1, device=device)
+    np.testing.assert_array_equal(t.numpy(), (np.arange(10) * 0.1).astype(F32))
+    assert t.numpy()[-1] == np.float32(0.9)
+
+
+def test_numpy_of_a_reduction_is_an_array(device):
+    out = mg.ones(3, device=device).sum().numpy()
+    assert isinstance(out, np.ndarray) and out.shape == () and out == 3
 
 
 # ------------------------------------------------------------------ metadata and conversions
@@ -367,6 +380,38 @@ def test_squeeze_unsqueeze_accept_dim(device):
     assert mg.squeeze(t, dim=1).shape == (2, 3)
     assert t.unsqueeze(dim=0).shape == (1, 2, 1, 3)
     assert mg.unsqueeze(t, dim=-1).shape == (2, 1, 3, 1)
+
+
+def test_transpose_of_two_dims_swaps_them_as_in_pytorch(device):
+    data = np.arange(6.0).reshape(2, 3)
+    t = mg.tensor(data, device=device)
+    for swapped in (t.transpose(0, 1), t.transpose(1, 0), t.transpose(-1, -2),
+                    mg.transpose(t, 0, 1), t.T):
+        np.testing.assert_array_equal(swapped.numpy(), data.T)
+    np.testing.assert_array_equal(t.transpose((0, 1)).numpy(), data)  # NumPy: a permutation
+    cube = mg.zeros(2, 3, 4, device=device)
+    assert cube.transpose(0, 2).shape == (4, 3, 2)
+    assert cube.permute(2, 0, 1).shape == cube.transpose(2, 0, 1).shape == (4, 2, 3)
+    assert cube.permute((1, 2, 0)).shape == (3, 4, 2)
+
+
+@pytest.mark.parametrize("bad", [
+    lambda t: t.permute(2, 0),
+    lambda t: t.permute(0, 0, 1),
+    lambda t: t.transpose(0, 3),
+    lambda t: t.squeeze(5),
+    lambda t: t.flatten(3),
+    lambda t: t.flatten(2, 0),
+])
+def test_dims_out_of_range_or_out_of_order_raise(bad):
+    with pytest.raises((IndexError, ValueError), match="dim|order"):
+        bad(mg.zeros(2, 1, 4))
+
+
+def test_squeeze_and_flatten_of_a_scalar(device):
+    t = mg.tensor(3.0, device=device)
+    assert t.squeeze(0).shape == () and t.squeeze(-1).shape == ()
+    assert t.flatten().shape == (1,)
 
 
 def test_var_correction(device):
