@@ -196,7 +196,7 @@ class Tanh(Op):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad - grad * out * out  # d/dx tanh(x) = 1 - tanh(x)^2
+        return grad * (1 - out * out)  # d/dx tanh(x) = 1 - tanh(x)^2, as PyTorch writes it
 
 
 class Sigmoid(Op):
@@ -209,7 +209,7 @@ class Sigmoid(Op):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * (out - out * out)  # d/dx s(x) = s(x) (1 - s(x))
+        return grad * (1 - out) * out  # d/dx s(x) = (1 - s(x)) s(x), as PyTorch writes it
 
 
 class Relu(Op):

@@ -173,6 +173,22 @@ def test_update_matches_formula(device, name, ref, options, family, dtype):
                                        err_msg=f"parameter {i} after step {t + 1}")
 
 
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_a_zero_dimensional_parameter(device, name):
+    refs = {"SGD": ref_sgd, "RMSprop": ref_rmsprop, "Adam": ref_adam, "AdamW": ref_adamw}
+    options = FULL_STATE[name][0]
+    grads = [np.array([g]) for g in (0.7, -0.3, 1.2)]
+    p = mg.tensor(1.5, dtype=mg.float64, device=device, requires_grad=True)
+    opt = getattr(optim, name)([p], **options)
+    expected = refs[name](np.array([1.5]), grads, **options)
+    for t, g in enumerate(grads):
+        p.grad = mg.tensor(g[0], dtype=mg.float64, device=device)
+        opt.step()
+        assert p.shape == ()
+        np.testing.assert_allclose(p.numpy(), expected[t][0], **TOL[np.float64])
+    assert all(np.shape(v) == () for v in opt.state[p].values())
+
+
 def _torch_optimizer(torch, name, tparams, options, other):
     return getattr(torch.optim, name)(
         [{"params": [tparams[0]]}, {"params": [tparams[1]], **other}], foreach=False, **options

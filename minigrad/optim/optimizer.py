@@ -204,11 +204,20 @@ def _bump_version(p: Tensor) -> None:
 
 def call_kernel(name: str, backend: Any, *args: Any, **kwargs: Any) -> Any:
     """Run the fused update ``name``: the backend's own method when it has one, else the
-    default of ``updates`` (same signature, the backend first)."""
+    default of ``updates`` (same signature, the backend first).
+
+    A 0-d parameter and its state go in as 1-element views: NumPy's ufuncs give a 0-d
+    result as a scalar, which the next step could not write in place.
+    """
+    scalar = args[0].ndim == 0
+    if scalar:
+        args = tuple(a.reshape(1) if _is_array(a) else a for a in args)
     kernel = getattr(backend, name, None)
     if kernel is not None:
-        return kernel(*args, **kwargs)
-    return getattr(updates, name)(backend, *args, **kwargs)
+        out = kernel(*args, **kwargs)
+    else:
+        out = getattr(updates, name)(backend, *args, **kwargs)
+    return out.reshape(()) if scalar and out is not None else out
 
 
 def _is_array(value: Any) -> bool:
