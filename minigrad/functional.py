@@ -155,6 +155,7 @@ def cross_entropy(
     target: Tensor,
     weight: Tensor | None = None,
     *,
+    ignore_index: int = -100,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
 ) -> Tensor:
@@ -167,7 +168,8 @@ def cross_entropy(
     and smoothing e over C classes:
 
     - indices: loss = (1 - e) * (-w[y] l[y]) + (e / C) * (-sum_c w[c] l[c]); the mean
-      divides the sum by sum w[y] over the batch (PyTorch's weighted mean).
+      divides the sum by sum w[y] over the batch (PyTorch's weighted mean). Samples whose
+      target is ``ignore_index`` lose 0 and count for nothing in the mean.
     - probabilities: t' = (1 - e) t + e / C, loss = -sum_c w[c] t'[c] l[c]; the mean
       divides by the number of samples, whatever the weights.
     """
@@ -198,31 +200,39 @@ def cross_entropy(
             f"{name}: a target of the logits' shape {target.shape} holds class probabilities "
             f"and must be floating point, got {target.dtype}"
         )
-    _check_class_indices(name, target, logits, axis, probabilities=True)
-    if logits.ndim == 2 and weight is None and label_smoothing == 0:
+    kept = _check_class_indices(name, target, logits, axis, ignore_index, probabilities=True)
+    if logits.ndim == 2 and weight is None and label_smoothing == 0 and kept is None:
         # the common case, fused: softmax and the picked log-probability in one op
         return _reduce(ops.SoftmaxCrossEntropy.apply(logits, target=target.data), reduction)
     log_probs = log_softmax(logits, axis=axis)
-    nll, picked_weight = _pick(log_probs, target, weight, axis)
+    nll, picked_weight = _pick(log_probs, target, weight, axis, kept)
     loss = nll
     if label_smoothing > 0:
         spread = log_probs
         if weight is not None:
             spread = spread * _along_axis(weight, logits.ndim, axis)
         smooth = -spread.sum(axis=axis)
+        if kept is not None:
+            smooth = smooth * kept
         loss = (1 - label_smoothing) * nll + (label_smoothing / classes) * smooth
     if reduction == "mean" and picked_weight is not None:
-        return loss.sum() / picked_weight.sum()
+        return _weighted_mean(loss, picked_weight)
     return _reduce(loss, reduction)
 
 
 def nll_loss(
-    log_probs: Tensor, target: Tensor, weight: Tensor | None = None, *, reduction: str = "mean"
+    log_probs: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    *,
+    ignore_index: int = -100,
+    reduction: str = "mean",
 ) -> Tensor:
     """-w[y] * log_probs[y] per sample (``torch.nn.functional.nll_loss``).
 
     Shapes as in ``cross_entropy`` with class-index targets; the mean divides the sum by
-    sum w[y] over the batch.
+    sum w[y] over the batch. Samples whose target is ``ignore_index`` lose 0 and count for
+    nothing in the mean.
     """
     name = "nll_loss"
     _check_reduction(name, reduction)
@@ -230,10 +240,10 @@ def nll_loss(
     axis = _class_axis(name, log_probs, "log_probs")
     target = _tensor(target, log_probs, "target")
     weight = _class_weight(name, weight, log_probs, log_probs.shape[axis])
-    _check_class_indices(name, target, log_probs, axis)
-    loss, picked_weight = _pick(log_probs, target, weight, axis)
+    kept = _check_class_indices(name, target, log_probs, axis, ignore_index)
+    loss, picked_weight = _pick(log_probs, target, weight, axis, kept)
     if reduction == "mean" and picked_weight is not None:
-        return loss.sum() / picked_weight.sum()
+        return _weighted_mean(loss, picked_weight)
     return _reduce(loss, reduction)
 
 
@@ -487,9 +497,12 @@ def _class_axis(name: str, x: Tensor, label: str) -> int:
 
 
 def _check_class_indices(
-    name: str, target: Tensor, input: Tensor, axis: int, probabilities: bool = False
-) -> None:
-    """Integer class indices, of the input's shape without the class axis, in range."""
+    name: str, target: Tensor, input: Tensor, axis: int, ignore_index: int | None = None,
+    probabilities: bool = False,
+) -> Tensor | None:
+    """Integer class indices, of the input's shape without the class axis, in range or
+    ``ignore_index``. Returns None when no target is ignored, else the mask of the kept
+    samples (1.0 kept, 0.0 ignored; the input's dtype and device)."""
     expected = input.shape[:axis] + input.shape[axis + 1:]
     if target.shape != expected:
         also = f" or class probabilities of shape {input.shape}" if probabilities else ""
@@ -504,11 +517,20 @@ def _check_class_indices(
     classes = input.shape[axis]
     host = target.numpy()
     outside = (host < 0) | (host >= classes)
+    ignored = None if ignore_index is None else host == ignore_index
+    if ignored is not None and ignored.any():
+        outside &= ~ignored
+    else:
+        ignored = None
     if outside.any():
+        also = "" if ignore_index is None else f", or ignore_index {ignore_index}"
         raise IndexError(
             f"{name}: target class index {_first(host[outside])} is out of range for "
-            f"{classes} classes (valid indices are 0 to {classes - 1})"
+            f"{classes} classes (valid indices are 0 to {classes - 1}{also})"
         )
+    if ignored is None:
+        return None
+    return tensor(~ignored, dtype=input.dtype, device=input.backend)
 
 
 def _class_weight(name: str, weight: Any, input: Tensor, classes: int) -> Tensor | None:
@@ -550,18 +572,33 @@ def _along_axis(weight: Tensor, ndim: int, axis: int) -> Tensor:
     return weight.reshape(tuple(shape))
 
 
+def _weighted_mean(loss: Tensor, weights: Tensor) -> Tensor:
+    """sum(loss) / sum(weights); NaN with zero gradients where every weight is 0 (all
+    targets ignored, say), as in PyTorch."""
+    total = weights.sum()
+    empty = total == 0
+    return where(empty, float("nan"), loss.sum() / where(empty, 1.0, total))
+
+
 def _pick(
-    log_probs: Tensor, target: Tensor, weight: Tensor | None, axis: int
+    log_probs: Tensor, target: Tensor, weight: Tensor | None, axis: int,
+    kept: Tensor | None = None,
 ) -> tuple[Tensor, Tensor | None]:
-    """-w[y] log_probs[y] per sample, and w[y] (None without weights)."""
+    """-w[y] log_probs[y] per sample, and w[y] (None without weights and ignored targets);
+    ignored samples (0 in ``kept``) have weight 0."""
     if log_probs.ndim > 1 and axis != log_probs.ndim - 1:
         log_probs = log_probs.transpose((0, *range(2, log_probs.ndim), 1))
     rows = log_probs.reshape(-1, log_probs.shape[-1])
     labels = target.reshape(-1)
+    if kept is not None:  # any class will do for an ignored sample: its weight is 0
+        labels = where(kept.reshape(-1) > 0, labels, 0)
     picked = rows[arange(rows.shape[0], device=log_probs.backend), labels]
-    if weight is None:
+    picked_weight = None if weight is None else weight[labels]
+    if kept is not None:
+        mask = kept.reshape(-1)
+        picked_weight = mask if picked_weight is None else picked_weight * mask
+    if picked_weight is None:
         return -picked.reshape(target.shape), None
-    picked_weight = weight[labels]
     return (-picked * picked_weight).reshape(target.shape), picked_weight
 
 

@@ -17,6 +17,7 @@ import pytest
 
 import minigrad as mg
 import minigrad.functional as F
+from minigrad import nn
 
 REDUCTIONS = ("mean", "sum", "none")
 FLOATS = (np.float32, np.float64)
@@ -53,25 +54,30 @@ def _rows(x: np.ndarray) -> np.ndarray:
     return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
 
 
-def np_nll(logp, y, w=None, reduction="mean"):
+def np_nll(logp, y, w=None, reduction="mean", ignore_index=-100):
     rows, labels = _rows(logp), y.reshape(-1)
     w = np.ones(rows.shape[1]) if w is None else w
-    loss = np.array([-w[k] * rows[i, k] for i, k in enumerate(labels)])
+    keep = labels != ignore_index
+    loss = np.array([-w[k] * rows[i, k] if kept else 0.0
+                     for i, (k, kept) in enumerate(zip(labels, keep))])
     if reduction == "mean":
-        return np.asarray(loss.sum() / w[labels].sum())
+        return np.asarray(loss.sum() / w[labels[keep]].sum())
     return _reduce(loss.reshape(y.shape), reduction)
 
 
-def np_cross_entropy(x, y, w=None, label_smoothing=0.0, reduction="mean"):
-    """Class-index targets: (1 - e) (-w[y] l[y]) + e / C (-sum_c w[c] l[c]), weighted mean."""
+def np_cross_entropy(x, y, w=None, label_smoothing=0.0, reduction="mean", ignore_index=-100):
+    """Class-index targets: (1 - e) (-w[y] l[y]) + e / C (-sum_c w[c] l[c]), weighted mean;
+    samples whose target is ignore_index lose 0 and weigh 0."""
     rows, labels = _rows(np_log_softmax(x, 1 if x.ndim > 1 else 0)), y.reshape(-1)
     c = rows.shape[1]
     w = np.ones(c) if w is None else w
-    nll = np.array([-w[k] * rows[i, k] for i, k in enumerate(labels)])
-    smooth = -(rows * w).sum(axis=1)
+    keep = labels != ignore_index
+    nll = np.array([-w[k] * rows[i, k] if kept else 0.0
+                    for i, (k, kept) in enumerate(zip(labels, keep))])
+    smooth = -(rows * w).sum(axis=1) * keep
     loss = (1 - label_smoothing) * nll + label_smoothing / c * smooth
     if reduction == "mean":
-        return np.asarray(loss.sum() / w[labels].sum())
+        return np.asarray(loss.sum() / w[labels[keep]].sum())
     return _reduce(loss.reshape(y.shape), reduction)
 
 
@@ -197,7 +203,16 @@ def _huber(delta):
     return build
 
 
-def _cross_entropy(weighted=False, smoothing=0.0, shape=(N, C)):
+def _ignore_some(y, ignore_index, kwargs):
+    """Every third target set to ``ignore_index`` (None: none); the argument if not -100."""
+    if ignore_index is not None:
+        y.reshape(-1)[::3] = ignore_index
+        if ignore_index != -100:
+            kwargs["ignore_index"] = ignore_index
+    return -100 if ignore_index is None else ignore_index
+
+
+def _cross_entropy(weighted=False, smoothing=0.0, shape=(N, C), ignore_index=None):
     def build(rng, dtype):
         x = 3 * _normal(rng, dtype, *shape)
         index_shape = shape[:1] + shape[2:] if len(shape) > 1 else ()
@@ -209,8 +224,9 @@ def _cross_entropy(weighted=False, smoothing=0.0, shape=(N, C)):
             kwargs["weight"] = w
         if smoothing:
             kwargs["label_smoothing"] = smoothing
+        ignored = _ignore_some(y, ignore_index, kwargs)
         return Case(F.cross_entropy, [x, y],
-                    lambda r: np_cross_entropy(X, y, W, smoothing, r), kwargs,
+                    lambda r: np_cross_entropy(X, y, W, smoothing, r, ignored), kwargs,
                     wrt=(0, "weight") if weighted else (0,), torch_fn="cross_entropy")
 
     return build
@@ -234,14 +250,15 @@ def _cross_entropy_probs(weighted=False, smoothing=0.0, shape=(N, C)):
     return build
 
 
-def _nll(weighted=False):
+def _nll(weighted=False, ignore_index=None):
     def build(rng, dtype):
         logp = np_log_softmax(_normal(rng, np.float64, N, C), 1).astype(dtype)
         y = rng.integers(0, C, N)
         w = _uniform(rng, dtype, 0.5, 2.0, C) if weighted else None
         L, W = _up(logp)[0], None if w is None else _up(w)[0]
         kwargs = {"weight": w} if weighted else {}
-        return Case(F.nll_loss, [logp, y], lambda r: np_nll(L, y, W, r), kwargs,
+        ignored = _ignore_some(y, ignore_index, kwargs)
+        return Case(F.nll_loss, [logp, y], lambda r: np_nll(L, y, W, r, ignored), kwargs,
                     wrt=(0, "weight") if weighted else (0,), torch_fn="nll_loss")
 
     return build
@@ -333,8 +350,12 @@ CASES = {
     "ce_probs": _cross_entropy_probs(),
     "ce_probs_weight_smoothing": _cross_entropy_probs(weighted=True, smoothing=0.25),
     "ce_probs_spatial": _cross_entropy_probs(weighted=True, shape=(2, C, 3)),
+    "ce_ignore": _cross_entropy(ignore_index=-100),
+    "ce_ignore_weight_smoothing": _cross_entropy(weighted=True, smoothing=0.2, ignore_index=2),
+    "ce_ignore_spatial": _cross_entropy(smoothing=0.1, shape=(2, C, 3), ignore_index=1),
     "nll": _nll(),
     "nll_weight": _nll(weighted=True),
+    "nll_ignore_weight": _nll(weighted=True, ignore_index=0),
     "bce": _bce(),
     "bce_weight": _bce(weighted=True),
     "bce_logits": _bce_logits(),
@@ -509,6 +530,29 @@ def test_log_softmax_and_softmax_at_huge_logits(dtype, device):
     np.testing.assert_array_equal(probs.numpy(), onehot)
     (probs * mg.tensor(v, device=device)).sum().backward()
     np.testing.assert_allclose(s.grad.numpy(), 0.0, atol=1e-7)  # s (v - s.v) = 0 at a one-hot
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_every_target_ignored_gives_nan_and_zero_gradients(device, smoothing):
+    # PyTorch's mean over no samples: NaN, and gradients of 0, not NaN
+    x = mg.tensor([[1.0, 2.0, 3.0], [0.5, 0.0, -1.0]], device=device, requires_grad=True)
+    loss = F.cross_entropy(x, mg.tensor([-100, -100], device=device),
+                           label_smoothing=smoothing)
+    loss.backward()
+    assert np.isnan(loss.item())
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 3)))
+
+
+def test_loss_modules_take_ignore_index(device):
+    x = mg.tensor([[1.0, 2.0, 3.0], [0.5, 0.0, -1.0]], device=device)
+    y = mg.tensor([2, 1], device=device)
+    only_first = F.cross_entropy(x[:1], y[:1])
+    np.testing.assert_allclose(nn.CrossEntropyLoss(ignore_index=1)(x, y).numpy(),
+                               only_first.numpy(), rtol=1e-6)
+    log_probs = F.log_softmax(x, axis=1)
+    np.testing.assert_allclose(nn.NLLLoss(ignore_index=1)(log_probs, y).numpy(),
+                               only_first.numpy(), rtol=1e-6)
+    assert "ignore_index=1" in repr(nn.CrossEntropyLoss(ignore_index=1))
 
 
 @pytest.mark.parametrize("dtype", FLOATS, ids=["float32", "float64"])

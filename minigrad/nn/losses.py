@@ -70,17 +70,20 @@ class CrossEntropyLoss(_Loss):
     """Softmax cross-entropy of logits against class indices or class probabilities."""
 
     def __init__(self, weight: Any = None, label_smoothing: float = 0.0,
-                 reduction: str = "mean") -> None:
+                 reduction: str = "mean", ignore_index: int = -100) -> None:
         super().__init__(reduction)
         self._set_weight("weight", weight)
         self.label_smoothing = label_smoothing
+        self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.cross_entropy(input, target, weight=self.weight,
+                               ignore_index=self.ignore_index,
                                label_smoothing=self.label_smoothing, reduction=self.reduction)
 
     def extra_repr(self) -> str:
         parts = [f"label_smoothing={self.label_smoothing}" if self.label_smoothing else "",
+                 f"ignore_index={self.ignore_index}" if self.ignore_index != -100 else "",
                  super().extra_repr()]
         return ", ".join(filter(None, parts))
 
@@ -88,12 +91,20 @@ class CrossEntropyLoss(_Loss):
 class NLLLoss(_Loss):
     """Negative log-likelihood of log-probabilities at the target classes."""
 
-    def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
+    def __init__(self, weight: Any = None, reduction: str = "mean",
+                 ignore_index: int = -100) -> None:
         super().__init__(reduction)
         self._set_weight("weight", weight)
+        self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.nll_loss(input, target, weight=self.weight, reduction=self.reduction)
+        return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
+                          reduction=self.reduction)
+
+    def extra_repr(self) -> str:
+        parts = [f"ignore_index={self.ignore_index}" if self.ignore_index != -100 else "",
+                 super().extra_repr()]
+        return ", ".join(filter(None, parts))
 
 
 class BCELoss(_Loss):
