@@ -13,6 +13,7 @@ on the input's device, and float targets and weights take the input's dtype.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -392,9 +393,11 @@ class _BinaryCrossEntropy(Function):
         # d/dp = (p - t) / (p (1 - p)), its denominator floored as PyTorch does
         grad_probs = grad * (probs - target) / maximum(probs * (1 - probs), _BCE_EPS)
         grad_target = None
-        if ctx.needs_input_grad[1]:
-            log_p, log_q = _clamped_logs(probs)
-            grad_target = grad * (log_q - log_p)  # d/dt = log(1 - p) - log(p), as clamped
+        if ctx.needs_input_grad[1]:  # d/dt = log(1 - p) - log(p), unclamped as in PyTorch
+            positive, below_one = probs > 0, probs < 1
+            log_p = where(positive, where(positive, probs, 1).log(), -math.inf)
+            log_q = where(below_one, _log1p(-where(below_one, probs, 0)), -math.inf)
+            grad_target = grad * (log_q - log_p)
         return grad_probs, grad_target
 
 

@@ -509,6 +509,17 @@ def test_bce_at_zero_and_one_matches_pytorch(torch):
             np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=rtol)
 
 
+def test_bce_target_gradient_is_unclamped_as_in_pytorch(torch):
+    # d/dt = log(1 - p) - log(p): infinite at p = 0 and 1, large for tiny p
+    p = np.array([0.0, 1.0, 1e-300, 0.3])
+    t = mg.tensor(np.full(4, 0.5), dtype=mg.float64, requires_grad=True)
+    F.binary_cross_entropy(mg.tensor(p, dtype=mg.float64), t, reduction="sum").backward()
+    tt = torch.tensor(np.full(4, 0.5), requires_grad=True)
+    torch.nn.functional.binary_cross_entropy(torch.tensor(p), tt, reduction="sum").backward()
+    np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), rtol=1e-12)
+    assert t.grad.numpy()[0] == np.inf and t.grad.numpy()[1] == -np.inf
+
+
 # --------------------------------------------------------------------------- stability
 
 
