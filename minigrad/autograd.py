@@ -23,9 +23,14 @@ _sequence = itertools.count()
 
 
 class _GradMode:
-    """Sets grad mode inside a ``with`` block, or around a function as a decorator."""
+    """Sets grad mode inside a ``with`` block, or around a function as a decorator (with or
+    without the parentheses: ``@mg.no_grad()`` or ``@mg.no_grad``)."""
 
     mode: bool
+
+    def __new__(cls, fn: Callable | None = None) -> Any:
+        mode = super().__new__(cls)
+        return mode if fn is None else mode(fn)
 
     def __enter__(self) -> None:
         global grad_enabled

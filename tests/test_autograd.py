@@ -138,6 +138,23 @@ def test_no_grad_decorator_records_nothing(device):
     assert mg.is_grad_enabled() is True
 
 
+def test_grad_mode_decorators_without_parentheses(device):
+    @mg.no_grad
+    def double(t):
+        """Twice, plus one."""
+        return t * 2 + 1
+
+    @mg.enable_grad
+    def triple(t):
+        return t * 3
+
+    x = _leaf([1.0, 2.0], device)
+    assert double(x).requires_grad is False and double.__doc__ == "Twice, plus one."
+    with mg.no_grad():
+        assert triple(x).requires_grad is True
+    assert mg.is_grad_enabled() is True
+
+
 def test_grad_mode_restored_after_exception(device):
     with pytest.raises(KeyError):
         with mg.no_grad():
