@@ -138,9 +138,12 @@ class Op(Function):
 
 
 def _no_silent_float64(ctx: Context, arrays: list, out: Any) -> Any:
-    """Integers promote to float32, as in PyTorch, where NumPy would give float64."""
-    floats = [a.dtype for a in arrays if hasattr(a, "dtype") and a.dtype.kind == "f"]
-    target = max(floats, key=lambda d: d.itemsize) if floats else default_float
+    """float64 only where a float64 operand asks for it, by PyTorch's rules where NumPy's
+    give float64: integers promote to float32, and a 0-d float64 operand (a reduction's
+    result, a NumPy scalar) does not widen float operands that have dimensions."""
+    floats = [a for a in arrays if hasattr(a, "dtype") and a.dtype.kind == "f"]
+    ranked = [a.dtype for a in floats if a.ndim > 0] or [a.dtype for a in floats]
+    target = max(ranked, key=lambda d: d.itemsize) if ranked else default_float
     return out if target is _FLOAT64 else ctx.backend.astype(out, target)
 
 

@@ -291,6 +291,20 @@ def test_python_scalars_do_not_upcast(device):
     assert (d * 2.5).dtype == F64
 
 
+def test_zero_dim_float64_does_not_widen_float32(device):
+    # PyTorch's rule: 0-d operands (a reduction's result, a NumPy scalar) rank below
+    # operands with dimensions of the same kind
+    f = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    s = mg.tensor(2.0, dtype=mg.float64, device=device, requires_grad=True)
+    out = f * s
+    assert out.dtype == F32 and (f * np.float64(2.0)).dtype == F32
+    out.sum().backward()
+    assert f.grad.dtype == F32 and s.grad.dtype == F64 and s.grad.item() == 3.0
+    i = mg.tensor([1, 2], dtype=mg.int32, device=device)
+    assert (i * s).dtype == F64  # a higher kind still wins
+    assert (mg.tensor(1.0, device=device) + s).dtype == F64  # both 0-d: the wider
+
+
 def test_float32_with_float64_gives_float64(device):
     f = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
     d = mg.tensor([3.0, 4.0], dtype=mg.float64, device=device, requires_grad=True)
