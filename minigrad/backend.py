@@ -157,10 +157,7 @@ class Backend:
     def relu_backward(self, out: Any, grad: Any) -> Any:
         """``grad`` where relu's result ``out`` is not <= 0, else 0 (PyTorch's rule: a NaN
         output passes its gradient, and a NaN gradient is zeroed where the output is 0)."""
-        grad_in = grad * ~(out <= 0)
-        if (grad_in != grad_in).any():  # NaN (or inf) gradients times 0, zeroed as in PyTorch
-            grad_in = self.where(out <= 0, self.zeros((), grad_in.dtype), grad_in)
-        return grad_in
+        return self.where(out <= 0, self.zeros((), grad.dtype), grad)
 
     def sigmoid(self, x: Any) -> Any:
         """1 / (1 + exp(-x)), without overflow for large negative x."""
