@@ -171,10 +171,10 @@ class Tensor:
         return bool(self.item())
 
     def detach(self) -> Tensor:
-        """The same values, cut off from the graph (shares memory and version counter)."""
+        """The same values, cut off from the graph (shares memory and version counter, so
+        an in-place change of either is caught wherever the other was saved for backward)."""
         out = Tensor._make(self.data, self.backend)
         out._version = self._version
-        self._version[1] = True
         return out
 
     def clone(self) -> Tensor:

@@ -840,6 +840,25 @@ def test_detach_shares_memory_and_cuts_the_graph(device):
     np.testing.assert_array_equal(x.grad.numpy(), d.numpy())
 
 
+def test_in_place_on_a_tensor_after_detaching_it(device):
+    # as in PyTorch: allowed (softmax detaches its input inside), and caught where the
+    # detached alias was saved for backward
+    x = _leaf([1.0, 2.0, 3.0], device)
+    h = x * 2
+    p = mg.functional.softmax(h, axis=0)
+    h += 1
+    ((h * h).sum() + (p * mg.tensor([1.0, 0.0, 2.0], dtype=mg.float64, device=device)).sum()
+     ).backward()
+    s = np.exp(2 * x.numpy()) / np.exp(2 * x.numpy()).sum()
+    v = np.array([1.0, 0.0, 2.0])
+    np.testing.assert_allclose(x.grad.numpy(), 4 * (2 * x.numpy() + 1) + 2 * s * (v - s @ v))
+    a = x * 3
+    loss = (a.detach() * x).sum()
+    a += 1
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward()
+
+
 def test_is_leaf_grad_fn_requires_grad_(device):
     x = mg.tensor([1.0, 2.0], dtype=mg.float64, device=device)
     assert x.is_leaf and x.grad_fn is None and x.requires_grad is False
