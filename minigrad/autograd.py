@@ -15,10 +15,19 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-grad_enabled = True
+
+class _GradState(threading.local):
+    """Whether ops are recorded, per thread (each thread starts with recording on, as in
+    PyTorch)."""
+
+    enabled = True
+
+
+grad_state = _GradState()
 _sequence = itertools.count()
 
 
@@ -33,13 +42,11 @@ class _GradMode:
         return mode if fn is None else mode(fn)
 
     def __enter__(self) -> None:
-        global grad_enabled
-        self._previous = grad_enabled
-        grad_enabled = self.mode
+        self._previous = grad_state.enabled
+        grad_state.enabled = self.mode
 
     def __exit__(self, *exc: object) -> None:
-        global grad_enabled
-        grad_enabled = self._previous
+        grad_state.enabled = self._previous
 
     def __call__(self, fn: Callable) -> Callable:
         import functools
@@ -65,7 +72,7 @@ class enable_grad(_GradMode):
 
 
 def is_grad_enabled() -> bool:
-    return grad_enabled
+    return grad_state.enabled
 
 
 class Context:
@@ -141,7 +148,6 @@ def _saved_as_tensors(ctx: Context) -> tuple:
 
 def _call_backward(ctx: Context, grad: Any, create_graph: bool) -> tuple:
     """Run one op's gradient formula on tensors: user Functions, and all ops in graph mode."""
-    global grad_enabled
     op = ctx.op
     if op.array_level:
         ctx.saved_tensors = _saved_as_tensors(ctx)
@@ -150,11 +156,11 @@ def _call_backward(ctx: Context, grad: Any, create_graph: bool) -> tuple:
         ctx.saved_tensors = ctx._saved
     if not create_graph:
         grad = Tensor._make(grad, ctx.backend)
-    previous, grad_enabled = grad_enabled, create_graph
+    previous, grad_state.enabled = grad_state.enabled, create_graph
     try:
         grads = op.backward(ctx, grad)
     finally:
-        grad_enabled = previous
+        grad_state.enabled = previous
     if not isinstance(grads, tuple):
         grads = (grads,)
     if len(grads) != len(ctx.inputs):

@@ -53,7 +53,7 @@ class Function:
             out = cls.forward(ctx, *args)
         if not isinstance(out, Tensor):
             raise TypeError(f"{cls.__name__}.forward must return one Tensor, got {type(out)}")
-        if not (record and autograd.grad_enabled and out.dtype.kind == "f"):
+        if not (record and autograd.grad_state.enabled and out.dtype.kind == "f"):
             return Tensor._make(out.data, out.backend)
         ctx.op = cls
         ctx.seq = next(_sequence)
@@ -116,7 +116,7 @@ class Op(Function):
             result._version[1] = True
         else:
             result._version = [0, False]
-        if record and cls.differentiable and autograd.grad_enabled:
+        if record and cls.differentiable and autograd.grad_state.enabled:
             ctx.op = cls
             ctx.inputs = entries
             ctx.seq = next(_sequence)

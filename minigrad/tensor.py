@@ -544,7 +544,7 @@ class Tensor:
 
 
 def _records_inplace(t: Tensor, other: Any) -> bool:
-    return autograd.grad_enabled and (
+    return autograd.grad_state.enabled and (
         t.requires_grad or (isinstance(other, Tensor) and other.requires_grad)
     )
 

@@ -155,6 +155,23 @@ def test_grad_mode_decorators_without_parentheses(device):
     assert mg.is_grad_enabled() is True
 
 
+def test_grad_mode_is_per_thread(device):
+    import threading
+
+    x = _leaf([1.0, 2.0], device)
+    seen = {}
+
+    def record():
+        seen["requires_grad"] = (x * 2).requires_grad
+
+    with mg.no_grad():
+        worker = threading.Thread(target=record)
+        worker.start()
+        worker.join()
+        assert (x * 2).requires_grad is False
+    assert seen["requires_grad"] is True  # a new thread records, as in PyTorch
+
+
 def test_grad_mode_restored_after_exception(device):
     with pytest.raises(KeyError):
         with mg.no_grad():
