@@ -16,7 +16,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 
@@ -279,6 +279,22 @@ def _accumulate(leaf: Tensor, grad: Any, create_graph: bool, given: set) -> None
         owned = leaf.grad
         owned.backend.add(owned.data, grad, out=owned.data)
         owned._bump_version()
+
+
+def zero_grads(tensors: Iterable[Tensor], set_to_none: bool) -> None:
+    """Clear each tensor's ``.grad``: to None, or to zeros in place, as PyTorch. A gradient
+    with history (from ``create_graph``) gets new zeros instead: its array may be one the
+    recorded graph still holds."""
+    for t in tensors:
+        g = t.grad
+        if g is None:
+            continue
+        if set_to_none:
+            t.grad = None
+        elif g.requires_grad:
+            t.grad = Tensor._make(g.backend.zeros(g.shape, g.dtype), g.backend)
+        else:
+            g.zero_()
 
 
 def _root_grad(t: Tensor, grad: Any, create_graph: bool) -> Any:

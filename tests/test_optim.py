@@ -294,7 +294,17 @@ def test_zero_grad_sets_to_none(device):
     assert params[0].grad is None and params[1].grad is None
 
 
-def test_zero_grad_to_zeros_makes_new_tensors(device):
+def test_zero_grad_leaves_a_gradient_with_history_alone(device):
+    x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    (x * x).sum().backward(create_graph=True)  # x.grad = 2x, recorded
+    first = x.grad
+    optim.SGD([x], lr=0.1).zero_grad(set_to_none=False)
+    assert x.grad is not first and not x.grad.requires_grad
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
+    np.testing.assert_array_equal(first.numpy(), [2.0, 4.0])
+
+
+def test_zero_grad_to_zeros_zeroes_in_place(device):
     init, grads = _problem(np.float32)
     params = _params(init, device)
     untouched = mg.tensor([5.0], device=device, requires_grad=True)
@@ -307,8 +317,8 @@ def test_zero_grad_to_zeros_makes_new_tensors(device):
         assert p.grad is not None
         assert p.grad.shape == p.shape and p.grad.dtype == p.dtype and p.grad.device == device
         np.testing.assert_array_equal(p.grad.numpy(), np.zeros(p.shape, np.float32))
-    assert params[0].grad is not shared
-    np.testing.assert_array_equal(shared.numpy(), grads[0][0])  # not zeroed in place
+    assert params[0].grad is shared  # the same tensor, zeroed in place (as PyTorch)
+    np.testing.assert_array_equal(shared.numpy(), np.zeros(SHAPES[0], np.float32))
     assert untouched.grad is None
     params[0].grad = mg.tensor(grads[1][0], device=device)  # accumulation starts from zero
     (params[1] * 2).sum().backward()

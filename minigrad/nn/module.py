@@ -288,15 +288,8 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Clear the gradients: to None, or to new zero tensors (never written in place)."""
-        for param in self.parameters():
-            if param.grad is None:
-                continue
-            if set_to_none:
-                param.grad = None
-            else:
-                g = param.grad
-                param.grad = Tensor._make(g.backend.zeros(g.shape, g.dtype), g.backend)
+        """Clear the gradients: to None, or to zeros in place."""
+        autograd.zero_grads(self.parameters(), set_to_none)
 
     # state
     def state_dict(self, prefix: str = "", keep_vars: bool = False) -> OrderedDict:

@@ -96,20 +96,8 @@ class Optimizer:
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Forget the gradients: set them to None, or to new zero tensors.
-
-        With ``set_to_none=False`` each gradient is replaced by a new tensor of zeros:
-        gradients are never written in place, as several may share memory.
-        """
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    g = p.grad
-                    p.grad = Tensor._make(g.backend.zeros(g.shape, g.dtype), g.backend)
+        """Forget the gradients: set them to None, or to zeros in place."""
+        autograd.zero_grads((p for g in self.param_groups for p in g["params"]), set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; return ``closure()`` when given.
