@@ -10,7 +10,7 @@ import numpy as np
 
 from . import autograd
 from .backend import Backend, get_backend
-from .dtypes import as_dtype, default_float
+from .dtypes import as_dtype, bool_, default_float, int64
 
 
 class Tensor:
@@ -127,7 +127,8 @@ class Tensor:
 
     def __repr__(self) -> str:
         body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
-        extra = "" if self.dtype == default_float else f", dtype={self.dtype}"
+        implied = self.dtype in (default_float, int64, bool_)  # what the values show, as PyTorch
+        extra = "" if implied else f", dtype={self.dtype}"
         if self.device != "numpy":
             extra += f", device='{self.device}'"
         if self._node is not None:

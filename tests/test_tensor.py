@@ -480,7 +480,10 @@ def test_repr(device):
     assert "grad_fn" in text and "Mul" in text and "-4.5" in text
     assert "grad_fn" not in repr(mg.tensor([1.0], device=device))
     assert "float64" in repr(mg.tensor([1.0], dtype=mg.float64, device=device))
-    assert "int64" in repr(mg.tensor([3, 4], device=device))
+    # the dtypes the values imply are left out, as PyTorch does
+    assert "dtype" not in repr(mg.tensor([3, 4], device=device))
+    assert "dtype" not in repr(mg.tensor([True], device=device))
+    assert "int32" in repr(mg.tensor([3, 4], dtype=mg.int32, device=device))
     if device != "numpy":
         assert device in repr(x)
 
