@@ -460,6 +460,101 @@ class Tensor:
         axis = axis % (self.ndim + 1)
         return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
+    # PyTorch's other spellings, composed from the ops above
+    def dim(self) -> int:
+        return self.ndim
+
+    def t(self) -> Tensor:
+        """The transpose of a tensor of at most 2 dims."""
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor of at most 2 dims, got shape {self.shape}; "
+                             "use transpose(dim0, dim1)")
+        return self.transpose()
+
+    def neg(self) -> Tensor:
+        return -self
+
+    def pow(self, exponent: Any) -> Tensor:
+        return self**exponent
+
+    def square(self) -> Tensor:
+        return self * self
+
+    def mm(self, other: Tensor) -> Tensor:
+        """The product of two matrices (2-D only; ``matmul`` broadcasts)."""
+        if self.ndim != 2 or getattr(other, "ndim", None) != 2:
+            raise ValueError(f"mm: expects two 2-D tensors, got shapes {self.shape} and "
+                             f"{getattr(other, 'shape', other)}")
+        return self @ other
+
+    def maximum(self, other: Any) -> Tensor:
+        from .tensor_functions import maximum
+
+        return maximum(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        from .tensor_functions import minimum
+
+        return minimum(self, other)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """``value`` where ``mask`` is true, else this tensor's elements."""
+        from .tensor_functions import where
+
+        return where(mask, value, self)
+
+    def softmax(self, dim: int = -1) -> Tensor:
+        from .functional import softmax
+
+        return softmax(self, axis=dim)
+
+    def log_softmax(self, dim: int = -1) -> Tensor:
+        from .functional import log_softmax
+
+        return log_softmax(self, axis=dim)
+
+    def std(self, axis: Any = None, keepdims: bool = False, *, correction: int = 1,
+            dim: Any = None, keepdim: bool | None = None) -> Tensor:
+        """The square root of ``var`` (unbiased by default, as PyTorch)."""
+        return self.var(axis, keepdims, correction=correction, dim=dim, keepdim=keepdim).sqrt()
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.astype(other.dtype)
+
+    def int(self) -> Tensor:
+        return self.astype(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.astype(np.bool_)
+
+    def contiguous(self) -> Tensor:
+        return self  # a backend array is laid out as its backend needs
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.broadcast_to(other.shape)
+
+    def split(self, split_size: int | list[int], dim: int = 0) -> tuple[Tensor, ...]:
+        """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of
+        the sizes in a list."""
+        n = self.shape[_dim("split", dim, self.ndim)]
+        if isinstance(split_size, int):
+            if split_size <= 0:
+                raise ValueError(f"split: split_size must be positive, got {split_size}")
+            sizes = [min(split_size, n - start) for start in range(0, n, split_size)]
+        elif sum(split_size) != n:
+            raise ValueError(f"split: sizes {list(split_size)} do not add up to {n}, the "
+                             f"length of dim {dim}")
+        else:
+            sizes = list(split_size)
+        lead = (slice(None),) * _dim("split", dim, self.ndim)
+        starts = np.cumsum([0, *sizes[:-1]])
+        return tuple(self[(*lead, slice(int(a), int(a) + k))] for a, k in zip(starts, sizes))
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        """At most ``chunks`` pieces of equal length along ``dim`` (the last may be shorter)."""
+        n = self.shape[_dim("chunk", dim, self.ndim)]
+        return self.split(max(-(-n // chunks), 1), dim)
+
     def __getitem__(self, key: Any) -> Tensor:
         index = _as_index(key)
         if _is_basic(index):
@@ -536,6 +631,11 @@ class Tensor:
     def fill_(self, value: Any) -> Tensor:
         self[...] = value
         return self
+
+    def clip_(self, min: Any = None, max: Any = None) -> Tensor:
+        return self.copy_(self.clip(min, max))
+
+    clamp_ = clip_
 
     def copy_(self, src: Any) -> Tensor:
         if isinstance(src, Tensor) and src.backend is not self.backend:

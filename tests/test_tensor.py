@@ -567,3 +567,57 @@ def test_bool_of_tensors(device):
     assert bool(mg.tensor([1.0], device=device)) is True
     assert bool(mg.tensor(0.0, device=device)) is False
     assert bool(mg.tensor([[2]], device=device) > 1) is True
+
+
+# ------------------------------------------------------------------ PyTorch's other spellings
+
+SPELLINGS = {
+    "t": lambda t: t.t(),
+    "neg": lambda t: t.neg(),
+    "pow": lambda t: t.abs().pow(1.5),
+    "square": lambda t: t.square(),
+    "mm": lambda t: t.mm(t.t()),
+    "masked_fill": lambda t: t.masked_fill(t > 0.5, 2.0),
+    "softmax": lambda t: t.softmax(1),
+    "log_softmax": lambda t: t.log_softmax(0),
+    "std": lambda t: t.std(1),
+    "std_all": lambda t: t.std(),
+    "expand_as": lambda t: t[:1].expand_as(t),
+    "maximum": lambda t: t.maximum(t * 0.5),
+    "minimum": lambda t: t.minimum(t.t().t() * 2),
+}
+
+
+@pytest.mark.parametrize("name", list(SPELLINGS))
+def test_pytorch_spellings_match_pytorch(device, name):
+    torch = pytest.importorskip("torch")
+    data = np.random.default_rng(0).standard_normal((4, 6))
+    mine = mg.tensor(data, dtype=mg.float64, device=device, requires_grad=True)
+    theirs = torch.tensor(data, requires_grad=True)
+    out, ref = SPELLINGS[name](mine), SPELLINGS[name](theirs)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-12, atol=1e-15)
+    out.sum().backward()
+    ref.sum().backward()
+    np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_split_and_chunk(device):
+    t = mg.tensor(np.arange(24.0).reshape(4, 6), device=device)
+    assert [p.shape for p in t.split(4, dim=1)] == [(4, 4), (4, 2)]
+    assert [p.shape for p in t.split([1, 3])] == [(1, 6), (3, 6)]
+    assert [p.shape for p in t.chunk(4, dim=1)] == [(4, 2), (4, 2), (4, 2)]
+    assert [p.shape for p in t.chunk(3)] == [(2, 6), (2, 6)]
+    np.testing.assert_array_equal(mg.cat(t.split(4, dim=1), axis=1).numpy(), t.numpy())
+    with pytest.raises(ValueError, match="add up"):
+        t.split([1, 2])
+
+
+def test_small_conversions_and_in_place_clamp(device):
+    t = mg.tensor([[-2.0, 0.5], [3.0, -0.25]], device=device)
+    assert t.dim() == 2 and t.contiguous() is t
+    assert t.int().dtype == np.int32 and t.bool().dtype == np.bool_
+    assert t.type_as(mg.ones(1, dtype=mg.float64)).dtype == F64
+    assert t.clamp_(-1.0, 1.0) is t
+    np.testing.assert_array_equal(t.numpy(), [[-1.0, 0.5], [1.0, -0.25]])
+    with pytest.raises(ValueError, match="at most 2 dims"):
+        mg.zeros(2, 2, 2).t()
