@@ -16,6 +16,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -85,7 +86,7 @@ class Context:
     """
 
     __slots__ = ("op", "inputs", "seq", "shape", "dtype", "backend", "_saved", "_args",
-                 "_output_version", "saved_tensors", "xp", "__dict__")
+                 "_output_version", "saved_tensors", "xp", "__dict__", "__weakref__")
     # _saved: what the backward pass will need (set when recorded); None once freed
 
     def save_for_backward(self, *tensors: Any) -> None:
@@ -99,6 +100,58 @@ class Context:
 
     def __repr__(self) -> str:
         return f"<{self.op.__name__} node #{self.seq}>"
+
+
+# Gradient hooks by the id of a node (for a tensor an op made) or of a leaf tensor, and the
+# nodes whose tensor keeps its gradient (``retain_grad``); entries go when their node or
+# leaf does. Both are empty unless a user asked.
+_hooks: dict[int, list] = {}
+_retained: dict[int, weakref.ref] = {}
+
+
+def _entry(table: dict, key: Any, value: Any) -> Any:
+    """``table[id(key)]``, set to ``value`` first if absent, and dropped when ``key`` dies."""
+    if id(key) not in table:
+        table[id(key)] = value
+        weakref.finalize(key, table.pop, id(key), None)
+    return table[id(key)]
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` takes the hook away."""
+
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def add_hook(key: Any, hook: Callable) -> RemovableHandle:
+    """Call ``hook(grad)`` when the gradient of ``key`` (a node, or a leaf tensor) is
+    complete; a tensor it returns replaces the gradient."""
+    hooks = _entry(_hooks, key, [])
+    hooks.append(hook)
+    return RemovableHandle(hooks, hook)
+
+
+def retain(tensor: Any) -> None:
+    """Have the backward pass keep the gradient of ``tensor`` (made by an op) in its .grad."""
+    _entry(_retained, tensor._node, weakref.ref(tensor))
+
+
+def _run_hooks(key: Any, grad: Any, create_graph: bool) -> Any:
+    """``grad`` of ``key`` after its hooks; kept in .grad as well if its tensor retains it."""
+    for hook in list(_hooks.get(id(key), ())):
+        out = hook(grad if create_graph else Tensor._make(grad, key.backend))
+        if out is not None:
+            grad = out if create_graph else out.data
+    ref = _retained.get(id(key))
+    tensor = ref() if ref is not None else None
+    if tensor is not None:  # a copy of its own: the array also flows on to the inputs
+        _accumulate(tensor, grad, create_graph, {id(grad)})
+    return grad
 
 
 def graph_error() -> RuntimeError:
@@ -205,6 +258,8 @@ def run_backward(
     while heap:
         ctx = pop(heap)[1]
         grad = pending.pop(ctx)
+        if _hooks or _retained:
+            grad = _run_hooks(ctx, grad, create_graph)
         saved = ctx._saved
         if saved is None:
             raise graph_error()
@@ -246,6 +301,8 @@ def run_backward(
     given = {id(grad) for grad in root_grads}  # arrays that are not a leaf's alone
     for leaf in leaves:
         grad = pending[leaf]
+        if _hooks:
+            grad = _run_hooks(leaf, grad, create_graph)
         if capture is not None:
             if leaf in capture:
                 capture[leaf] = grad

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -86,6 +86,28 @@ class Tensor:
                     f"assigned grad ({value.shape} {value.dtype} on {value.device!r}) does not "
                     f"match the tensor ({self.shape} {self.dtype} on {self.device!r})")
         self._grad = value
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Any:
+        """Call ``hook(grad)`` each time this tensor's gradient is computed; a tensor it
+        returns replaces the gradient (for a leaf, before it is added to ``.grad``).
+        Returns a handle whose ``remove()`` takes the hook away."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        return autograd.add_hook(self._node or self, hook)
+
+    def retain_grad(self) -> None:
+        """Keep the gradient of this tensor, made by an op, in ``.grad`` during backward
+        passes, as leaves do (for a leaf, nothing to do)."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot retain the gradient of a tensor that does not "
+                               "require grad")
+        if self._node is not None:
+            autograd.retain(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether ``retain_grad()`` was called on this tensor, made by an op."""
+        return self._node is not None and id(self._node) in autograd._retained
 
     def _bump_version(self) -> None:
         """Note that the data was changed in place (saved copies of it are now stale)."""

@@ -898,3 +898,71 @@ def test_leaf_without_grad_gets_no_gradient(device):
     (x * c).sum().backward()
     assert c.grad is None
     np.testing.assert_array_equal(x.grad.numpy(), [3.0, 4.0])
+
+
+# ------------------------------------------------------------------ hooks and retain_grad
+
+
+def test_hooks_see_and_replace_gradients(device):
+    x = _leaf([1.0, 2.0, 3.0], device)
+    h = x * 2
+    seen = []
+    handle = x.register_hook(lambda g: seen.append(g.numpy().copy()))
+    h.register_hook(lambda g: g * 10)  # replaces the gradient flowing back through h
+    (h * h).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), 80 * x.numpy())  # 2 * (10 * 2h)
+    np.testing.assert_array_equal(seen[0], 80 * x.numpy())
+    handle.remove()
+    x.grad = None
+    (x * 3).sum().backward()
+    assert len(seen) == 1
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0, 3.0])
+
+
+def test_a_leaf_hook_changes_what_accumulates(device):
+    w = _leaf([1.0, 1.0], device)
+    w.register_hook(lambda g: g * 0.5)
+    (w * 4).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 2.0])
+    (g,) = mg.grad((w * 4).sum(), [w])  # mg.grad sees the hook's gradient too
+    np.testing.assert_array_equal(g.numpy(), [2.0, 2.0])
+
+
+def test_retain_grad_keeps_an_intermediate_gradient(device):
+    a = _leaf([1.0, 2.0], device)
+    b = a * 3
+    assert not b.retains_grad
+    b.retain_grad()
+    assert b.retains_grad
+    c = b * b
+    c.sum().backward(retain_graph=True)
+    np.testing.assert_array_equal(b.grad.numpy(), 2 * b.numpy())
+    c.sum().backward()  # accumulates, as a leaf's does
+    np.testing.assert_array_equal(b.grad.numpy(), 4 * b.numpy())
+    np.testing.assert_array_equal(a.grad.numpy(), 2 * 3 * 2 * b.numpy())  # not disturbed
+
+
+def test_hooks_need_a_tensor_that_requires_grad(device):
+    x = mg.tensor([1.0], device=device)
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        x.register_hook(lambda g: g)
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        x.retain_grad()
+
+
+def test_hooks_go_with_their_graph(device):
+    import gc
+
+    from minigrad import autograd
+
+    x = _leaf([1.0], device)
+    h = x * 2
+    h.register_hook(lambda g: g)
+    h.retain_grad()
+    assert autograd._hooks and autograd._retained
+    del h
+    gc.collect()
+    x.register_hook(lambda g: g)
+    del x
+    gc.collect()
+    assert not autograd._hooks and not autograd._retained
