@@ -540,6 +540,13 @@ class Tensor:
         """The square root of ``var`` (unbiased by default, as PyTorch)."""
         return self.var(axis, keepdims, correction=correction, dim=dim, keepdim=keepdim).sqrt()
 
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+        """log sum exp along ``dim``, shifted by the (detached) max so that nothing
+        overflows."""
+        top = self.detach().max(axis=dim, keepdims=True)
+        out = (self - top).exp().sum(axis=dim, keepdims=True).log() + top
+        return out if keepdim else out.squeeze(dim)
+
     def type_as(self, other: Tensor) -> Tensor:
         return self.astype(other.dtype)
 

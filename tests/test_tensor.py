@@ -584,6 +584,8 @@ SPELLINGS = {
     "std_all": lambda t: t.std(),
     "expand_as": lambda t: t[:1].expand_as(t),
     "maximum": lambda t: t.maximum(t * 0.5),
+    "logsumexp": lambda t: (t * 300).logsumexp(1),
+    "logsumexp_keepdim": lambda t: t.logsumexp((0, 1), keepdim=True),
     "minimum": lambda t: t.minimum(t.t().t() * 2),
 }
 
