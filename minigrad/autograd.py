@@ -86,7 +86,7 @@ class Context:
     """
 
     __slots__ = ("op", "inputs", "seq", "shape", "dtype", "backend", "_saved", "_args",
-                 "_output_version", "saved_tensors", "xp", "__dict__", "__weakref__")
+                 "_output_version", "saved_tensors", "xp", "__dict__")
     # _saved: what the backward pass will need (set when recorded); None once freed
 
     def save_for_backward(self, *tensors: Any) -> None:
@@ -102,19 +102,9 @@ class Context:
         return f"<{self.op.__name__} node #{self.seq}>"
 
 
-# Gradient hooks by the id of a node (for a tensor an op made) or of a leaf tensor, and the
-# nodes whose tensor keeps its gradient (``retain_grad``); entries go when their node or
-# leaf does. Both are empty unless a user asked.
-_hooks: dict[int, list] = {}
-_retained: dict[int, weakref.ref] = {}
-
-
-def _entry(table: dict, key: Any, value: Any) -> Any:
-    """``table[id(key)]``, set to ``value`` first if absent, and dropped when ``key`` dies."""
-    if id(key) not in table:
-        table[id(key)] = value
-        weakref.finalize(key, table.pop, id(key), None)
-    return table[id(key)]
+# Set once a hook or retain_grad is registered: from then on the backward pass looks for
+# them on every node and leaf. They live on the node or leaf itself, and go with it.
+_hooks_used = False
 
 
 class RemovableHandle:
@@ -131,23 +121,39 @@ class RemovableHandle:
 def add_hook(key: Any, hook: Callable) -> RemovableHandle:
     """Call ``hook(grad)`` when the gradient of ``key`` (a node, or a leaf tensor) is
     complete; a tensor it returns replaces the gradient."""
-    hooks = _entry(_hooks, key, [])
+    global _hooks_used
+    hooks = getattr(key, "_hooks", None)
+    if hooks is None:
+        hooks = key._hooks = []
     hooks.append(hook)
+    _hooks_used = True
     return RemovableHandle(hooks, hook)
 
 
 def retain(tensor: Any) -> None:
     """Have the backward pass keep the gradient of ``tensor`` (made by an op) in its .grad."""
-    _entry(_retained, tensor._node, weakref.ref(tensor))
+    global _hooks_used
+    tensor._node._retained = weakref.ref(tensor)
+    _hooks_used = True
 
 
-def _run_hooks(key: Any, grad: Any, create_graph: bool) -> Any:
-    """``grad`` of ``key`` after its hooks; kept in .grad as well if its tensor retains it."""
-    for hook in list(_hooks.get(id(key), ())):
+def _run_hooks(key: Any, grad: Any, create_graph: bool, given: set) -> Any:
+    """``grad`` of ``key`` after its hooks; kept in .grad as well if its tensor retains it.
+    Arrays a hook saw or returned join ``given``, so that no leaf keeps one as its .grad
+    (which later backward passes add into)."""
+    for hook in list(getattr(key, "_hooks", None) or ()):
+        given.add(id(grad))
         out = hook(grad if create_graph else Tensor._make(grad, key.backend))
-        if out is not None:
-            grad = out if create_graph else out.data
-    ref = _retained.get(id(key))
+        if out is None:
+            continue
+        if not isinstance(out, Tensor) or out.shape != key.shape or out.dtype != key.dtype:
+            got = f"{out.shape} {out.dtype}" if isinstance(out, Tensor) else type(out).__name__
+            raise RuntimeError(f"a gradient hook returned {got}; it must return None or a "
+                               f"tensor of the gradient's shape {key.shape} and dtype "
+                               f"{key.dtype}")
+        grad = out if create_graph else out.data
+        given.add(id(grad))
+    ref = getattr(key, "_retained", None)
     tensor = ref() if ref is not None else None
     if tensor is not None:  # a copy of its own: the array also flows on to the inputs
         _accumulate(tensor, grad, create_graph, {id(grad)})
@@ -243,6 +249,7 @@ def run_backward(
     pending: dict[Any, Any] = {}  # node or leaf -> gradient summed so far
     heap: list[tuple[int, Context]] = []
     leaves = []
+    given = {id(grad) for grad in root_grads}  # arrays that are not a leaf's alone
     for root, grad in zip(roots, root_grads):
         entry = root._node or root
         if entry in pending:
@@ -258,13 +265,13 @@ def run_backward(
     while heap:
         ctx = pop(heap)[1]
         grad = pending.pop(ctx)
-        if _hooks or _retained:
-            grad = _run_hooks(ctx, grad, create_graph)
         saved = ctx._saved
         if saved is None:
             raise graph_error()
         if saved:
             check_saved(ctx)
+        if _hooks_used:
+            grad = _run_hooks(ctx, grad, create_graph, given)
         if capture is not None and ctx in capture:
             capture[ctx] = grad
         op = ctx.op
@@ -298,11 +305,10 @@ def run_backward(
         else:
             ctx._saved = ctx.saved_tensors = ctx.inputs = ctx._args = None
 
-    given = {id(grad) for grad in root_grads}  # arrays that are not a leaf's alone
     for leaf in leaves:
         grad = pending[leaf]
-        if _hooks:
-            grad = _run_hooks(leaf, grad, create_graph)
+        if _hooks_used:
+            grad = _run_hooks(leaf, grad, create_graph, given)
         if capture is not None:
             if leaf in capture:
                 capture[leaf] = grad

@@ -21,7 +21,8 @@ class Tensor:
     ``_version`` a counter, shared with views, that every in-place op bumps.
     """
 
-    __slots__ = ("data", "backend", "requires_grad", "_grad", "_node", "_version", "__weakref__")
+    __slots__ = ("data", "backend", "requires_grad", "_grad", "_node", "_version", "_hooks",
+                 "__weakref__")  # _hooks: set only by register_hook on a leaf
     __array_ufunc__ = None  # numpy defers to our reflected operators: np_array * tensor
 
     def __init__(
@@ -107,7 +108,7 @@ class Tensor:
     @property
     def retains_grad(self) -> bool:
         """Whether ``retain_grad()`` was called on this tensor, made by an op."""
-        return self._node is not None and id(self._node) in autograd._retained
+        return getattr(self._node, "_retained", None) is not None
 
     def _bump_version(self) -> None:
         """Note that the data was changed in place (saved copies of it are now stale)."""

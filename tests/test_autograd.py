@@ -950,19 +950,41 @@ def test_hooks_need_a_tensor_that_requires_grad(device):
         x.retain_grad()
 
 
-def test_hooks_go_with_their_graph(device):
+def test_hooks_go_with_their_tensors(device):
     import gc
+    import weakref
 
-    from minigrad import autograd
-
-    x = _leaf([1.0], device)
-    h = x * 2
-    h.register_hook(lambda g: g)
+    w = _leaf([1.0], device)
+    w.register_hook(lambda g: g if w.requires_grad else g)  # a cycle through the hook
+    h = w * 2
     h.retain_grad()
-    assert autograd._hooks and autograd._retained
-    del h
+    h.register_hook(lambda g: g if h.requires_grad else g)
+    refs = [weakref.ref(w), weakref.ref(h)]
+    del w, h
     gc.collect()
-    x.register_hook(lambda g: g)
-    del x
-    gc.collect()
-    assert not autograd._hooks and not autograd._retained
+    assert all(ref() is None for ref in refs)
+
+
+def test_a_gradient_a_hook_saw_is_not_changed_later(device):
+    # the array a hook saw or returned is not kept as .grad (which backward adds into)
+    x = _leaf([1.0, 2.0], device)
+    seen = []
+    x.register_hook(seen.append)
+    (x * 3).sum().backward()
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(seen[0].numpy(), [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [6.0, 6.0])
+    y = _leaf([1.0, 2.0], device)
+    fixed = mg.tensor([5.0, 5.0], dtype=mg.float64, device=device)
+    y.register_hook(lambda g: fixed)
+    (y * 1).sum().backward()
+    (y * 1).sum().backward()
+    np.testing.assert_array_equal(fixed.numpy(), [5.0, 5.0])
+    np.testing.assert_array_equal(y.grad.numpy(), [10.0, 10.0])
+
+
+def test_a_hook_must_return_a_gradient_like_its_input(device):
+    x = _leaf([1.0, 2.0], device)
+    x.register_hook(lambda g: g[:1])
+    with pytest.raises(RuntimeError, match="hook returned"):
+        (x * 2).sum().backward()
