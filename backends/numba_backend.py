@@ -20,6 +20,7 @@ from minigrad.optim import updates
 
 from .numpy_backend import NumPyBackend
 
+KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # Numba has no float16 math
 SOFTMAX_MAX_CLASSES = 32  # the softmax kernel beats NumPy's up to about this many classes,
 SOFTMAX_MIN_LOGITS = 1 << 22  # and, with more, from about this many logits
 
@@ -69,15 +70,17 @@ class NumbaBackend(NumPyBackend):
         return source.to_numpy(x)
 
     def sigmoid(self, x: np.ndarray) -> np.ndarray:
+        if x.dtype not in KERNEL_DTYPES:
+            return super().sigmoid(x)
         return self.kernels.elementwise("sigmoid", x)
 
     def relu(self, x: np.ndarray) -> np.ndarray:
-        if x.dtype.kind != "f":
+        if x.dtype not in KERNEL_DTYPES:
             return super().relu(x)
         return self.kernels.elementwise("relu", x)
 
     def relu_backward(self, out: np.ndarray, grad: np.ndarray) -> np.ndarray:
-        if out.dtype != grad.dtype or out.dtype.kind != "f" or grad.shape != out.shape:
+        if out.dtype not in KERNEL_DTYPES or grad.dtype != out.dtype or grad.shape != out.shape:
             return super().relu_backward(out, grad)
         grad_in = np.empty(out.shape, out.dtype)
         self.kernels.call("relu_backward", out.size, *_flat(out, grad, grad_in))
@@ -87,7 +90,7 @@ class NumbaBackend(NumPyBackend):
         # Numba's exp is scalar where NumPy's is SIMD: the kernel wins on few classes (2-5x
         # at 10), and on many only for millions of logits, in parallel; in between NumPy
         # is as fast or faster (examples/numba_tuning.py measures it).
-        return (x.dtype.kind == "f" and x.flags.c_contiguous
+        return (x.dtype in KERNEL_DTYPES and x.flags.c_contiguous
                 and (x.shape[1] <= SOFTMAX_MAX_CLASSES or x.size >= SOFTMAX_MIN_LOGITS))
 
     def softmax_cross_entropy(self, logits, target):
@@ -114,7 +117,7 @@ class NumbaBackend(NumPyBackend):
         decay = 1 - lr * weight_decay if decoupled else 1.0
         bias_correction2 = 1 - beta2**step
         states = (exp_avg, exp_avg_sq, exp_avg_sq if max_exp_avg_sq is None else max_exp_avg_sq)
-        if not _contiguous(param, *states):
+        if not _kernel_ready(param, *states):
             return updates.adam_update(
                 self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step=step, lr=lr,
                 beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
@@ -132,7 +135,7 @@ class NumbaBackend(NumPyBackend):
         if momentum != 0 and first:
             momentum_buffer = np.empty_like(param)
         buffer = param if momentum_buffer is None else momentum_buffer
-        if not _contiguous(param, buffer):
+        if not _kernel_ready(param, buffer):
             return updates.sgd_update(
                 self, param, grad, None if first else momentum_buffer, lr=lr, momentum=momentum,
                 dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
@@ -146,7 +149,7 @@ class NumbaBackend(NumPyBackend):
         t = param.dtype.type
         states = (square_avg, square_avg if grad_avg is None else grad_avg,
                   square_avg if momentum_buffer is None else momentum_buffer)
-        if not _contiguous(param, *states):
+        if not _kernel_ready(param, *states):
             return updates.rmsprop_update(
                 self, param, grad, square_avg, grad_avg, momentum_buffer, lr=lr, alpha=alpha,
                 eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered)
@@ -167,9 +170,10 @@ def tbb_available() -> bool:
     return True
 
 
-def _contiguous(*arrays: np.ndarray) -> bool:
-    """Whether a kernel can update these arrays in place through flat views."""
-    return all(a.flags.c_contiguous for a in arrays)
+def _kernel_ready(*arrays: np.ndarray) -> bool:
+    """Whether a kernel can update these arrays in place through flat views (contiguous,
+    of a dtype Numba computes in)."""
+    return arrays[0].dtype in KERNEL_DTYPES and all(a.flags.c_contiguous for a in arrays)
 
 
 def _flat(*arrays: np.ndarray) -> list[np.ndarray]:

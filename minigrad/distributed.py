@@ -434,8 +434,8 @@ class DistributedOptimizer:
         flat *= dtype.type(1.0 / _size)
         offset = 0
         for p, n in zip(bucket, counts):
-            # New gradient tensors, views of the reduced bucket (gradients are never
-            # written in place: accumulation copies a view first).
+            # New gradient tensors, views of the reduced bucket: each part has one view,
+            # so a later backward pass may add into it in place, and zero_grad zero it.
             p.grad = Tensor._make(flat[offset:offset + n].reshape(p.shape), backend)
             offset += n
 

@@ -83,18 +83,17 @@ class Pow(Op):
         # is 0 where a == 0 and b >= 0
         a, b, out = ctx.saved_tensors
         xp = ctx.xp
-        grad_a = grad * b * a ** _masked(xp, b == 0, 0, b - 1)  # d(a^b)/da = b a^(b-1)
+        exponent = xp.where(b == 0, 0, b - 1) if hasattr(b, "shape") else (b - 1 if b else 0)
+        grad_a = grad * b * a**exponent  # d(a^b)/da = b a^(b-1)
         if not ctx.needs_input_grad[1]:
             return grad_a, None
-        log_a = xp.log(_masked(xp, a == 0, 1, a))
+        zero_base = (_raw(a) == 0) & (_raw(b) >= 0)
+        if hasattr(a, "shape"):
+            log_a = xp.log(xp.where(zero_base, 1, a))
+        else:  # a Python number: log(a) is a constant array
+            log_a = ctx.backend.astype(ctx.backend.log(ctx.backend.where(zero_base, 1.0, a)),
+                                       out.dtype)
         return grad_a, grad * out * log_a  # d(a^b)/db = a^b log(a)
-
-
-def _masked(xp: Any, condition: Any, value: Any, x: Any) -> Any:
-    """``where(condition, value, x)`` for arrays or tensors, or for one Python number."""
-    if hasattr(x, "shape"):
-        return xp.where(condition, value, x)
-    return value if condition else x
 
 
 class Maximum(Op):

@@ -449,16 +449,18 @@ class Tensor:
         return _ops.Transpose.apply(self, axes=order)
 
     def swapaxes(self, a: int, b: int) -> Tensor:
-        order = list(range(self.ndim))
         a, b = _dim("transpose", a, self.ndim), _dim("transpose", b, self.ndim)
+        if self.ndim == 0:
+            return self
+        order = list(range(self.ndim))
         order[a], order[b] = order[b], order[a]
         return _ops.Transpose.apply(self, axes=tuple(order))
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        if self.ndim == 0:
-            return self.reshape(1)
         start = _dim("flatten", start_dim, self.ndim)
         end = _dim("flatten", end_dim, self.ndim)
+        if self.ndim == 0:
+            return self.reshape(1)
         if start > end:
             raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
         shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
@@ -524,7 +526,8 @@ class Tensor:
         """``value`` where ``mask`` is true, else this tensor's elements."""
         from .tensor_functions import where
 
-        return where(mask, value, self)
+        out = where(mask, value, self)
+        return out if out.dtype == self.dtype else out.astype(self.dtype)  # as PyTorch
 
     def softmax(self, dim: int = -1) -> Tensor:
         from .functional import softmax
@@ -567,10 +570,10 @@ class Tensor:
         """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of
         the sizes in a list."""
         n = self.shape[_dim("split", dim, self.ndim)]
-        if isinstance(split_size, int):
+        if isinstance(split_size, (int, np.integer)):
             if split_size <= 0:
                 raise ValueError(f"split: split_size must be positive, got {split_size}")
-            sizes = [min(split_size, n - start) for start in range(0, n, split_size)]
+            sizes = [min(split_size, n - start) for start in range(0, n, split_size)] or [0]
         elif sum(split_size) != n:
             raise ValueError(f"split: sizes {list(split_size)} do not add up to {n}, the "
                              f"length of dim {dim}")

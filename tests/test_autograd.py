@@ -954,13 +954,15 @@ def test_hooks_go_with_their_tensors(device):
     import gc
     import weakref
 
-    w = _leaf([1.0], device)
-    w.register_hook(lambda g: g if w.requires_grad else g)  # a cycle through the hook
-    h = w * 2
-    h.retain_grad()
-    h.register_hook(lambda g: g if h.requires_grad else g)
-    refs = [weakref.ref(w), weakref.ref(h)]
-    del w, h
+    def hooked():
+        w = _leaf([1.0], device)
+        w.register_hook(lambda g: g if w.requires_grad else g)  # a cycle through the hook
+        h = w * 2
+        h.retain_grad()
+        h.register_hook(lambda g: g if h.requires_grad else g)
+        return [weakref.ref(w), weakref.ref(h)]
+
+    refs = hooked()
     gc.collect()
     assert all(ref() is None for ref in refs)
 

@@ -109,7 +109,7 @@ def test_softmax_cross_entropy_backward_twice_with_retain_graph(device):
 
 
 @pytest.mark.parametrize("dtype", [mg.float32, mg.float64])
-@pytest.mark.parametrize("shape", [(7,), (33, 65), (300, 500)])  # the last in parallel on numba
+@pytest.mark.parametrize("shape", [(7,), (33, 65), (300, 500)])
 def test_relu_and_its_gradient_match_the_numpy_reference(device, dtype, shape):
     data = np.random.default_rng(1).standard_normal(shape)
     upstream = np.random.default_rng(2).standard_normal(shape)

@@ -168,3 +168,22 @@ def test_softmax_cross_entropy_kernels(build, dtype):
                                ref.softmax_cross_entropy_backward(ref_probs, target, grad),
                                rtol=tol, atol=tol)
     assert losses.dtype == dtype
+
+
+def test_float16_takes_the_numpy_paths():
+    # Numba has no float16 arithmetic: the kernels step aside and NumPy computes
+    import minigrad.functional as F
+    from minigrad import nn, optim
+
+    results = {}
+    for device in ("numpy", "numba"):
+        x = mg.tensor([[1.0, -2.0, 0.5]], dtype=mg.float16, device=device, requires_grad=True)
+        loss = F.cross_entropy(x.relu() + x.sigmoid(), mg.tensor([1], device=device))
+        loss.backward()
+        p = nn.Parameter(mg.tensor([1.0, 2.0], dtype=mg.float16, device=device))
+        p.grad = mg.tensor([0.5, -0.5], dtype=mg.float16, device=device)
+        optim.Adam([p], lr=0.1).step()
+        results[device] = (loss.numpy(), x.grad.numpy(), p.numpy())
+    for mine, ref in zip(results["numba"], results["numpy"]):
+        assert mine.dtype == np.float16
+        np.testing.assert_array_equal(mine, ref)

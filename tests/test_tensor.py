@@ -614,6 +614,19 @@ def test_split_and_chunk(device):
         t.split([1, 2])
 
 
+def test_spellings_at_their_edges(device):
+    ints = mg.tensor([1, 2, 3], device=device)
+    filled = ints.masked_fill(ints > 1, 0.5)  # the tensor's dtype is kept, as PyTorch
+    assert filled.dtype == I64
+    np.testing.assert_array_equal(filled.numpy(), [1, 0, 0])
+    scalar = mg.tensor(2.0, device=device)
+    assert scalar.transpose(0, -1).shape == () and scalar.t().shape == ()
+    with pytest.raises(IndexError):
+        scalar.flatten(3)
+    assert [p.shape for p in mg.zeros(0, device=device).split(2)] == [(0,)]
+    assert [p.shape for p in mg.ones(4, device=device).split(np.int64(2))] == [(2,), (2,)]
+
+
 def test_small_conversions_and_in_place_clamp(device):
     t = mg.tensor([[-2.0, 0.5], [3.0, -0.25]], device=device)
     assert t.dim() == 2 and t.contiguous() is t
