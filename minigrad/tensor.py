@@ -631,6 +631,10 @@ class Tensor:
         before.requires_grad = self.requires_grad
         result = op.apply(before, other, **params)
         self.backend.setitem(self.data, Ellipsis, result.data)
+        retained = getattr(self._node, "_retained", None)
+        if retained is not None:  # retain_grad follows the tensor to its new value (PyTorch)
+            del self._node._retained
+            result._node._retained = retained
         self._node = result._node
         self.requires_grad = result.requires_grad
 

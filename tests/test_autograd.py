@@ -942,6 +942,16 @@ def test_retain_grad_keeps_an_intermediate_gradient(device):
     np.testing.assert_array_equal(a.grad.numpy(), 2 * 3 * 2 * b.numpy())  # not disturbed
 
 
+def test_retain_grad_follows_an_in_place_change(device):
+    x = _leaf([1.0, 2.0], device)
+    y = x * 2
+    y.retain_grad()
+    y.mul_(3)
+    (y * y).sum().backward()
+    assert y.retains_grad
+    np.testing.assert_array_equal(y.grad.numpy(), 2 * y.numpy())  # of the new value
+
+
 def test_hooks_need_a_tensor_that_requires_grad(device):
     x = mg.tensor([1.0], device=device)
     with pytest.raises(RuntimeError, match="does not require grad"):
