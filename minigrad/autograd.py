@@ -244,7 +244,8 @@ def run_backward(
     A node's gradient is complete when it leaves the heap, since every op that used its
     output was recorded later. Leaf gradients accumulate into ``.grad``; or, when
     ``capture`` maps leaves and contexts to None, they are put there and ``.grad`` is left.
-    Gradients are never changed in place, so several may share memory.
+    Gradients in flight are never changed in place, so several may share memory; a leaf
+    keeps an array of its own in ``.grad`` (see ``_accumulate``).
     """
     pending: dict[Any, Any] = {}  # node or leaf -> gradient summed so far
     heap: list[tuple[int, Context]] = []

@@ -328,7 +328,7 @@ class GradientNoise:
                     if p.grad is None:
                         continue
                     noise = self._rng.normal(0.0, self.std, size=p.shape)
-                    # a new gradient tensor: gradients are never changed in place
+                    # a new gradient tensor, leaving the one backward made as it was
                     p.grad = p.grad + _tensor(noise, dtype=p.dtype, device=p.backend)
         self.optimizer.step()
 
