@@ -206,38 +206,32 @@ def rmsprop_parallel(param, grad, square_avg, grad_avg, buf, neg_lr, alpha, one_
         param[i] = p
 
 
+@njit(inline="always")
+def _softmax_row(row, out, label):
+    # softmax of one row into out; returns -log softmax(row)[label]
+    top = row[0]
+    for j in range(1, row.size):
+        top = max(top, row[j])
+    total = row.dtype.type(0)
+    for j in range(row.size):
+        e = math.exp(row[j] - top)
+        out[j] = e
+        total += e
+    for j in range(row.size):
+        out[j] /= total
+    return math.log(total) - (row[label] - top)
+
+
 @njit(**_options)
 def softmax_xent_serial(x, target, losses, probs):
     for i in range(x.shape[0]):
-        row, out = x[i], probs[i]
-        top = row[0]
-        for j in range(1, row.size):
-            top = max(top, row[j])
-        total = row.dtype.type(0)
-        for j in range(row.size):
-            e = math.exp(row[j] - top)
-            out[j] = e
-            total += e
-        for j in range(row.size):
-            out[j] /= total
-        losses[i] = math.log(total) - (row[target[i]] - top)
+        losses[i] = _softmax_row(x[i], probs[i], target[i])
 
 
 @njit(parallel=True, **_options)
 def softmax_xent_parallel(x, target, losses, probs):
     for i in prange(x.shape[0]):
-        row, out = x[i], probs[i]
-        top = row[0]
-        for j in range(1, row.size):
-            top = max(top, row[j])
-        total = row.dtype.type(0)
-        for j in range(row.size):
-            e = math.exp(row[j] - top)
-            out[j] = e
-            total += e
-        for j in range(row.size):
-            out[j] /= total
-        losses[i] = math.log(total) - (row[target[i]] - top)
+        losses[i] = _softmax_row(x[i], probs[i], target[i])
 
 
 @njit(**_options)
