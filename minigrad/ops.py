@@ -627,7 +627,20 @@ class To(Op):
 
 
 class _TensorFunctions:
-    """``ctx.xp`` while the backward pass is recorded: the named functions, on tensors."""
+    """``ctx.xp`` while the backward pass is recorded: the named functions, on tensors.
+
+    A name not defined here is the function of that name in ``minigrad.tensor_functions``
+    (``ctx.xp.cos(x)`` is ``mg.cos(x)``), so a gradient formula needs no entry of its own.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        from . import tensor_functions
+
+        try:
+            return getattr(tensor_functions, name)
+        except AttributeError:
+            raise AttributeError(f"no tensor function {name!r} for a recorded gradient "
+                                 "formula; define it in minigrad.tensor_functions") from None
 
     @staticmethod
     def where(condition: Any, a: Any, b: Any) -> Tensor:
