@@ -44,7 +44,8 @@ class CuPyBackend(Backend):
         self.add, self.sub, self.mul, self.div = xp.add, xp.subtract, xp.multiply, xp.true_divide
         self.pow, self.maximum, self.minimum = xp.power, xp.maximum, xp.minimum
         self.neg, self.exp, self.log, self.sqrt = xp.negative, xp.exp, xp.log, xp.sqrt
-        self.abs, self.tanh, self.sign = xp.abs, xp.tanh, xp.sign
+        self.abs, self.tanh = xp.abs, xp.tanh
+        self.sign = lambda x: xp.nan_to_num(xp.sign(x), copy=False)  # 0 at NaN, as PyTorch
         self.lt, self.le, self.gt, self.ge = xp.less, xp.less_equal, xp.greater, xp.greater_equal
         self.eq, self.ne = xp.equal, xp.not_equal
 

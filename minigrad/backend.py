@@ -99,7 +99,8 @@ class Backend:
 
     # elementwise (unary and binary), comparisons and where
     add = sub = mul = div = pow = maximum = minimum = None
-    neg = exp = log = sqrt = abs = tanh = sign = None
+    neg = exp = log = sqrt = abs = tanh = None
+    sign = None  # -1, 0 or 1; 0 at NaN, as PyTorch
     lt = le = gt = ge = eq = ne = None
     where = clip = None
 
@@ -148,6 +149,10 @@ class Backend:
     # linear algebra
     def matmul(self, a: Any, b: Any) -> Any:
         raise NotImplementedError
+
+    def zeros_like(self, x: Any) -> Any:
+        """Zeros of ``x``'s shape and dtype."""
+        return self.zeros(x.shape, x.dtype)
 
     # fused kernels: defaults from primitives
     def relu(self, x: Any) -> Any:

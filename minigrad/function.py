@@ -6,10 +6,12 @@ from typing import Any
 
 from . import autograd
 from .autograd import Context, _sequence
-from .dtypes import default_float, float64
+from .dtypes import default_float, float16, float32, float64
+from .errors import OpError
 from .tensor import Tensor
 
 _FLOAT64 = float64
+_FLOAT16 = float16
 
 
 class Function:
@@ -42,7 +44,7 @@ class Function:
                     backend = a.backend
                 elif a.backend is not backend:
                     raise device_error(cls, backend, a.backend)
-                record = record or a.requires_grad
+                record = record or a._requires_grad
         ctx = Context()
         ctx.backend = backend
         ctx._saved = ()
@@ -82,6 +84,7 @@ class Op(Function):
     def apply(cls, *args: Any, **params: Any) -> Tensor:
         backend = None
         record = False
+        half = False  # a float16 input: compute in float32, round once
         arrays = []
         entries = []  # per input: its node, the leaf itself, or None (needs no gradient)
         for a in args:
@@ -90,8 +93,11 @@ class Op(Function):
                     backend = a.backend
                 elif a.backend is not backend:
                     raise device_error(cls, backend, a.backend)
-                arrays.append(a.data)
-                if a.requires_grad:
+                data = a.data
+                arrays.append(data)
+                if data.dtype is _FLOAT16:
+                    half = True
+                if a._requires_grad:
                     record = True
                     entries.append(a._node or a)
                 else:
@@ -101,11 +107,16 @@ class Op(Function):
                 entries.append(None)
         ctx = Context()
         ctx.backend = backend
+        if half:
+            half = not (cls.is_view or cls.sets_dtype) and _promoted_float(arrays) is _FLOAT16
+            arrays = [_widen(a) for a in arrays] if half else arrays
         try:
             out = cls.forward(ctx, *arrays, **params)
         except (ValueError, TypeError, IndexError) as err:
             raise _input_error(cls, args, err) from err
-        if out.dtype is _FLOAT64 and not cls.sets_dtype:
+        if half and out.dtype.kind == "f":
+            out = ctx.backend.astype(out, float16)
+        elif out.dtype is _FLOAT64 and not cls.sets_dtype:
             out = _no_silent_float64(ctx, arrays, out)
         result = object.__new__(Tensor)
         result.data = out
@@ -129,22 +140,34 @@ class Op(Function):
                 ctx._saved = arrays if cls.saves_inputs else ()
             if cls.saves_inputs:
                 ctx._args = args
-            result.requires_grad = True
+            result._requires_grad = True
             result._node = ctx
         else:
-            result.requires_grad = False
+            result._requires_grad = False
             result._node = None
         return result
+
+
+def _widen(a: Any) -> Any:
+    """A float16 array as float32, anything else as it is: float16 ops compute in float32
+    and round once, as PyTorch's do (``x / 1e5`` is not 0, a mean of 70,000 ones is 1)."""
+    return a.astype(float32) if getattr(a, "dtype", None) is _FLOAT16 else a
 
 
 def _no_silent_float64(ctx: Context, arrays: list, out: Any) -> Any:
     """float64 only where a float64 operand asks for it, by PyTorch's rules where NumPy's
     give float64: integers promote to float32, and a 0-d float64 operand (a reduction's
     result, a NumPy scalar) does not widen float operands that have dimensions."""
+    target = _promoted_float(arrays)
+    return out if target is _FLOAT64 else ctx.backend.astype(out, target)
+
+
+def _promoted_float(arrays: list) -> Any:
+    """The float dtype of an op's result by PyTorch's rules: the widest float operand with
+    dimensions, else the widest 0-d one; Python numbers and integers count for nothing."""
     floats = [a for a in arrays if hasattr(a, "dtype") and a.dtype.kind == "f"]
     ranked = [a.dtype for a in floats if a.ndim > 0] or [a.dtype for a in floats]
-    target = max(ranked, key=lambda d: d.itemsize) if ranked else default_float
-    return out if target is _FLOAT64 else ctx.backend.astype(out, target)
+    return max(ranked, key=lambda d: d.itemsize) if ranked else default_float
 
 
 def device_error(cls: type, first: Any, second: Any) -> RuntimeError:
@@ -159,7 +182,8 @@ def _input_error(cls: type, args: tuple, err: Exception) -> Exception:
         f"{a.shape} {a.dtype}" if isinstance(a, Tensor) else repr(a) for a in args
     )
     message = str(err).removeprefix(f"{op_name(cls)}: ")
-    return type(err)(f"{op_name(cls)}: {message} (inputs: {described})")
+    kind = OpError if type(err) is ValueError else type(err)
+    return kind(f"{op_name(cls)}: {message} (inputs: {described})")
 
 
 def op_name(cls: type) -> str:

@@ -21,6 +21,7 @@ import numpy as np
 from . import ops
 from .autograd import no_grad
 from .creation import arange, tensor
+from .errors import OpError
 from .function import Function
 from .tensor import Tensor
 from .tensor_functions import maximum, where
@@ -59,7 +60,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight.T + bias, with ``weight`` of shape (out_features, in_features)."""
     x = _tensor(x)
     if weight.ndim != 2 or x.shape[-1:] != weight.shape[1:]:
-        raise ValueError(f"linear: input of shape {x.shape} does not fit a weight of shape "
+        raise OpError(f"linear: input of shape {x.shape} does not fit a weight of shape "
                          f"{weight.shape} (out_features, in_features)")
     if x.dtype != weight.dtype:
         raise TypeError(f"linear: the input is {x.dtype} but the weight is {weight.dtype}; "
@@ -99,7 +100,7 @@ def softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """
     x = _tensor(x)
     axis = axis if dim is None else dim
-    shifted = x - x.detach().max(axis=axis, keepdims=True)
+    shifted = x - x.detach().amax(axis=axis, keepdims=True)
     e = shifted.exp()
     return e / e.sum(axis=axis, keepdims=True)
 
@@ -112,7 +113,7 @@ def log_softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """
     x = _tensor(x)
     axis = axis if dim is None else dim
-    shifted = x - x.detach().max(axis=axis, keepdims=True)
+    shifted = x - x.detach().amax(axis=axis, keepdims=True)
     return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
 
 
@@ -144,7 +145,8 @@ def huber_loss(
     input, target = _regression_args("huber_loss", input, target, reduction)
     diff = input - target
     size = diff.abs()
-    loss = where(size < delta, 0.5 * diff * diff, delta * (size - 0.5 * delta))
+    near = diff.clip(-delta, delta)  # the quadratic side never sees an infinite diff
+    loss = where(size < delta, 0.5 * near * near, delta * (size - 0.5 * delta))
     return _reduce(loss, reduction)
 
 
@@ -355,7 +357,7 @@ def multi_margin_loss(
         raise ValueError(f"{name}: only p == 1 and p == 2 are supported, got {p!r}")
     scores = _float_input(name, scores, "scores")
     if scores.ndim not in (1, 2):
-        raise ValueError(
+        raise OpError(
             f"{name}: scores must have shape (C,) or (N, C), got shape {scores.shape}"
         )
     classes = scores.shape[-1]
@@ -484,7 +486,7 @@ def _regression_args(name: str, input: Any, target: Any, reduction: str) -> tupl
 
 def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:
     if target.shape != input.shape:
-        raise ValueError(
+        raise OpError(
             f"{name}: target shape {target.shape} does not match input shape {input.shape}"
         )
 
@@ -492,7 +494,7 @@ def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:
 def _class_axis(name: str, x: Tensor, label: str) -> int:
     """Where the classes are: axis 1, or axis 0 for one unbatched sample of shape (C,)."""
     if x.ndim == 0:
-        raise ValueError(
+        raise OpError(
             f"{name}: {label} must have shape (C,), (N, C) or (N, C, d1, ...), "
             "got a 0-d tensor"
         )
@@ -509,7 +511,7 @@ def _check_class_indices(
     expected = input.shape[:axis] + input.shape[axis + 1:]
     if target.shape != expected:
         also = f" or class probabilities of shape {input.shape}" if probabilities else ""
-        raise ValueError(
+        raise OpError(
             f"{name}: target shape {target.shape} does not match input shape {input.shape}; "
             f"expected class indices of shape {expected}{also}"
         )
@@ -544,7 +546,7 @@ def _class_weight(name: str, weight: Any, input: Tensor, classes: int) -> Tensor
     if weight.dtype.kind != "f":
         raise TypeError(f"{name}: weight must be a floating-point tensor, got {weight.dtype}")
     if weight.shape != (classes,):
-        raise ValueError(
+        raise OpError(
             f"{name}: weight must have one entry per class, shape ({classes},), "
             f"got shape {weight.shape}"
         )
@@ -561,7 +563,7 @@ def _broadcast_weight(name: str, weight: Any, input: Tensor, label: str) -> Tens
     except ValueError:
         shape = None
     if shape != input.shape:
-        raise ValueError(
+        raise OpError(
             f"{name}: {label} of shape {weight.shape} does not broadcast to the input "
             f"shape {input.shape}"
         )

@@ -97,10 +97,10 @@ class Pow(Op):
 
 
 class Maximum(Op):
-    """Ties share the gradient equally, as in PyTorch."""
+    """Ties share the gradient equally; where a NaN takes part, both inputs get it whole
+    (PyTorch's rule)."""
 
     saves_inputs = True
-    compare = "gt"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -109,14 +109,13 @@ class Maximum(Op):
     @classmethod
     def backward(cls, ctx, grad):
         a, b = ctx.saved_tensors
-        wins = a > b if cls.compare == "gt" else a < b
-        share_a = (wins + 0.5 * (a == b)).astype(grad.dtype)  # 1 where a wins, 1/2 on a tie
-        return grad * share_a, grad * (1 - share_a)
+        where = ctx.xp.where
+        half = where(a == b, grad * 0.5, grad)
+        loses_a, loses_b = (a < b, a > b) if cls is Maximum else (a > b, a < b)
+        return where(loses_a, 0, half), where(loses_b, 0, half)
 
 
 class Minimum(Maximum):
-    compare = "lt"
-
     @staticmethod
     def forward(ctx, a, b):
         return ctx.backend.minimum(a, b)
@@ -175,14 +174,26 @@ class Sqrt(Op):
 
 
 class Abs(Op):
+    saves_inputs = True
+
     @staticmethod
     def forward(ctx, x):
-        ctx.sign = ctx.backend.sign(x)
         return ctx.backend.abs(x)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.sign  # d/dx |x| = sign(x), 0 at 0
+        (x,) = ctx.saved_tensors
+        return grad * ctx.xp.sign(x)  # d/dx |x| = sign(x), 0 at 0
+
+
+class Sign(Op):
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.sign(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.xp.zeros_like(grad)  # d/dx sign(x) = 0 (PyTorch's choice at 0 too)
 
 
 class Tanh(Op):
@@ -221,9 +232,23 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        if ctx.xp is ctx.backend:  # d/dx max(x, 0) = 1 where x > 0, else 0
-            return ctx.backend.relu_backward(out, grad)
-        return ctx.xp.where(out <= 0, 0, grad)  # create_graph: the same, recorded
+        return ctx.xp.relu_backward(out, grad)  # d/dx max(x, 0) = 1 where x > 0, else 0
+
+
+class ReluBackward(Op):
+    """Relu's gradient as an op of the gradient and relu's output, so that a recorded
+    backward pass depends on the output as PyTorch's does (with derivative 0)."""
+
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, grad, out):
+        return ctx.backend.relu_backward(out, grad)
+
+    @staticmethod
+    def backward(ctx, g):
+        _, out = ctx.saved_tensors
+        return ctx.xp.relu_backward(out, g), ctx.xp.zeros_like(out)
 
 
 class Clip(Op):
@@ -238,7 +263,8 @@ class Clip(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.inside  # 1 inside [low, high] (ends included), 0 outside
+        # 1 inside [low, high] (ends included), 0 outside and at NaN (as PyTorch)
+        return ctx.xp.where(ctx.inside, grad, 0)
 
 
 class Where(Op):
@@ -308,6 +334,13 @@ def _reduced_shape(shape: tuple, axis: Any) -> tuple:
     return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
+def reduced_count(shape: tuple, axis: Any) -> int:
+    """How many elements each result of a reduction over ``axis`` gathers."""
+    if axis is None:
+        return math.prod(shape)
+    return math.prod(shape[a] for a in (axis if isinstance(axis, tuple) else (axis,)))
+
+
 class Sum(Op):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
@@ -318,6 +351,22 @@ class Sum(Op):
     @staticmethod
     def backward(ctx, grad):
         return ctx.xp.broadcast_to(grad.reshape(ctx.kept_shape), ctx.in_shape)
+
+
+class Mean(Op):
+    """The mean over ``axis``, summed and divided in one op (in float32 for float16)."""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        ctx.in_shape = x.shape
+        ctx.kept_shape = _kept_shape(x.shape, axis)
+        ctx.count = reduced_count(x.shape, axis)
+        return ctx.backend.div(ctx.backend.sum(x, axis=axis, keepdims=keepdims), ctx.count)
+
+    @staticmethod
+    def backward(ctx, grad):  # d/dx_i mean(x) = 1/n
+        scale = 1 / ctx.count if ctx.count else 0.0
+        return ctx.xp.broadcast_to(grad.reshape(ctx.kept_shape) * scale, ctx.in_shape)
 
 
 class Max(Op):
@@ -578,7 +627,7 @@ class SoftmaxCrossEntropy(Op):
             return ctx.backend.softmax_cross_entropy_backward(ctx.probs, ctx.target, grad)
         # create_graph: the same gradient, from ops that record their own history
         (x,) = ctx.saved_tensors
-        e = (x - x.detach().max(axis=1, keepdims=True)).exp()
+        e = (x - x.detach().amax(axis=1, keepdims=True)).exp()
         probs = e / e.sum(axis=1, keepdims=True)
         onehot = ctx.backend.scatter_add(x.shape, (ctx.backend.arange(
             0, x.shape[0], 1, np.int64), ctx.target), ctx.backend.ones((x.shape[0],), x.dtype))
@@ -652,6 +701,14 @@ class _TensorFunctions:
     @staticmethod
     def log(x: Any) -> Any:
         return Log.apply(x) if isinstance(x, Tensor) else math.log(x)
+
+    @staticmethod
+    def relu_backward(out: Tensor, grad: Tensor) -> Tensor:
+        return ReluBackward.apply(grad, out)
+
+    @staticmethod
+    def zeros_like(x: Tensor) -> Tensor:
+        return Tensor._make(x.backend.zeros(x.shape, x.dtype), x.backend)
 
     @staticmethod
     def matmul(a: Tensor, b: Tensor) -> Tensor:

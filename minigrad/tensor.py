@@ -11,6 +11,8 @@ import numpy as np
 from . import autograd
 from .backend import Backend, get_backend
 from .dtypes import as_dtype, bool_, default_float, int64
+from .errors import OpError
+from .return_types import ValuesIndices
 
 
 class Tensor:
@@ -21,7 +23,7 @@ class Tensor:
     ``_version`` a counter, shared with views, that every in-place op bumps.
     """
 
-    __slots__ = ("data", "backend", "requires_grad", "_grad", "_node", "_version", "_hooks",
+    __slots__ = ("data", "backend", "_requires_grad", "_grad", "_node", "_version", "_hooks",
                  "__weakref__")  # _hooks: set only by register_hook on a leaf
     __array_ufunc__ = None  # numpy defers to our reflected operators: np_array * tensor
 
@@ -38,7 +40,7 @@ class Tensor:
         self._grad = None
         self._node = None
         self._version = [0, False]
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -48,7 +50,7 @@ class Tensor:
         t = object.__new__(cls)
         t.data = data
         t.backend = backend
-        t.requires_grad = node is not None
+        t._requires_grad = node is not None
         t._grad = None
         t._node = node
         t._version = [0, False]
@@ -70,6 +72,15 @@ class Tensor:
     @property
     def device(self) -> str:
         return self.backend.name
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether ops on this tensor are recorded for backward passes."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
 
     @property
     def grad(self) -> Tensor | None:
@@ -246,7 +257,7 @@ class Tensor:
             raise RuntimeError(
                 "requires_grad can only be switched off on a leaf tensor; use .detach()"
             )
-        self.requires_grad = requires_grad
+        self._requires_grad = bool(requires_grad)
         return self
 
     # autograd
@@ -356,6 +367,9 @@ class Tensor:
     def sigmoid(self) -> Tensor:
         return _ops.Sigmoid.apply(self)
 
+    def sign(self) -> Tensor:
+        return _ops.Sign.apply(self)
+
     def relu(self) -> Tensor:
         return _ops.Relu.apply(self)
 
@@ -371,34 +385,79 @@ class Tensor:
 
     # reductions
     def sum(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
-            keepdim: bool | None = None) -> Tensor:
+            keepdim: bool | None = None, dtype: Any = None) -> Tensor:
+        """The sum over ``axis`` (all by default); integers and bools sum to int64, and
+        ``dtype`` casts the input first, as in PyTorch."""
         axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
-        return _ops.Sum.apply(self, axis=axis, keepdims=keepdims)
+        x = self
+        if dtype is not None:
+            x = self.astype(dtype)
+        elif self.dtype.kind in "biu":
+            x = self.astype(int64)
+        return _ops.Sum.apply(x, axis=axis, keepdims=keepdims)
 
     def mean(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
-             keepdim: bool | None = None) -> Tensor:
+             keepdim: bool | None = None, dtype: Any = None) -> Tensor:
         axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
-        return _ops.Sum.apply(self, axis=axis, keepdims=keepdims) / _count(self, axis)
+        x = self if dtype is None else self.astype(dtype)
+        if x.dtype.kind != "f":
+            raise RuntimeError(f"mean: the input must be a floating-point tensor, got "
+                               f"{x.dtype}; pass dtype= or convert it with .float()")
+        return _ops.Mean.apply(x, axis=axis, keepdims=keepdims)
 
     def var(self, axis: Any = None, keepdims: bool = False, *, correction: int = 1,
-            dim: Any = None, keepdim: bool | None = None) -> Tensor:
+            dim: Any = None, keepdim: bool | None = None, unbiased: bool | None = None
+            ) -> Tensor:
+        """The variance over ``axis``, divided by N - correction (NaN or inf where that is
+        not positive, as PyTorch)."""
         axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
+        if unbiased is not None:
+            correction = int(unbiased)
         centred = self - self.mean(axis=axis, keepdims=True)
-        n = _count(self, axis) - correction
+        n = max(_count(self, axis) - correction, 0)
         return (centred * centred).sum(axis=axis, keepdims=keepdims) / n
 
-    def max(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
-            keepdim: bool | None = None) -> Tensor:
+    def amax(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+             keepdim: bool | None = None) -> Tensor:
+        """The largest values over ``axis`` (one dim, several, or all); the gradient is
+        shared equally among ties."""
         axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
         return _ops.Max.apply(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
-            keepdim: bool | None = None) -> Tensor:
+    def amin(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+             keepdim: bool | None = None) -> Tensor:
+        """The smallest values over ``axis``; the gradient is shared equally among ties."""
         axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
         return _ops.Min.apply(self, axis=axis, keepdims=keepdims)
 
-    amax = max
-    amin = min
+    def max(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+            keepdim: bool | None = None) -> Any:
+        """Without a dim, the largest value (a tensor). With one, PyTorch's pair
+        ``(values, indices)``: the gradient goes to the element each index names."""
+        if axis is None and dim is None:
+            return self.amax()
+        return self._extreme("max", axis, keepdims, dim, keepdim)
+
+    def min(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+            keepdim: bool | None = None) -> Any:
+        """Without a dim, the smallest value; with one, ``(values, indices)``."""
+        if axis is None and dim is None:
+            return self.amin()
+        return self._extreme("min", axis, keepdims, dim, keepdim)
+
+    def _extreme(self, which: str, axis: Any, keepdims: bool, dim: Any,
+                 keepdim: bool | None) -> ValuesIndices:
+        axis = axis if dim is None else dim
+        if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+            raise TypeError(f"{which}: dim must be one int, got {axis!r}; "
+                            f"a{which} reduces over several dims")
+        axis, keepdims = _axis_args(self, int(axis), keepdims, None, keepdim)
+        arg = _ops.Argmax if which == "max" else _ops.Argmin
+        indices = arg.apply(self, axis=axis, keepdims=True)
+        values = self[_along(self, indices.data, axis)] if self.ndim else self.clone()
+        if not keepdims and self.ndim:
+            values, indices = values.squeeze(axis), indices.squeeze(axis)
+        return ValuesIndices(values, indices)
 
     def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: Any = None,
                keepdim: bool | None = None) -> Tensor:
@@ -425,7 +484,25 @@ class Tensor:
                 shape = tuple(self.data.size // known if n == -1 else n for n in shape)
         return self if shape == self.shape else _ops.Reshape.apply(self, shape=shape)
 
-    view = reshape
+    def view(self, *shape: Any) -> Tensor:
+        """``reshape``; or, given a dtype, the same bytes read as that dtype (the last dim
+        scaled by the ratio of the item sizes), a view that carries no gradient (PyTorch)."""
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
+            return self._view_as_dtype(as_dtype(shape[0]))
+        return self.reshape(*shape)
+
+    def _view_as_dtype(self, dtype: np.dtype) -> Tensor:
+        if dtype.itemsize != self.dtype.itemsize:
+            size, last = dtype.itemsize, self.shape[-1] if self.ndim else None
+            if last is None or (last * self.dtype.itemsize) % size:
+                where = ("a 0-d tensor" if last is None else
+                         f"a last dim of {last} {self.dtype} items ({last * self.dtype.itemsize}"
+                         f" bytes)")
+                raise OpError(f"view: cannot view {where} as {dtype} ({size}-byte items)")
+        data = self.backend.writable(self.data).view(dtype)
+        out = Tensor._make(data, self.backend)
+        _share_version(out, self)
+        return out
 
     def transpose(self, *axes: Any) -> Tensor:
         """No axes: reverse them (as ``t.T``). Two dims: swap them (PyTorch's
@@ -444,7 +521,7 @@ class Tensor:
             dims = tuple(dims[0])
         order = tuple(_dim("permute", d, self.ndim) for d in dims)
         if sorted(order) != list(range(self.ndim)):
-            raise ValueError(f"permute: {dims} is not an order of all {self.ndim} dims of a "
+            raise OpError(f"permute: {dims} is not an order of all {self.ndim} dims of a "
                              f"tensor of shape {self.shape}")
         return _ops.Transpose.apply(self, axes=order)
 
@@ -462,7 +539,7 @@ class Tensor:
         if self.ndim == 0:
             return self.reshape(1)
         if start > end:
-            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+            raise OpError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
         shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
         return self.reshape(shape)
 
@@ -492,7 +569,7 @@ class Tensor:
     def t(self) -> Tensor:
         """The transpose of a tensor of at most 2 dims."""
         if self.ndim > 2:
-            raise ValueError(f"t: expects a tensor of at most 2 dims, got shape {self.shape}; "
+            raise OpError(f"t: expects a tensor of at most 2 dims, got shape {self.shape}; "
                              "use transpose(dim0, dim1)")
         return self.transpose()
 
@@ -508,7 +585,7 @@ class Tensor:
     def mm(self, other: Tensor) -> Tensor:
         """The product of two matrices (2-D only; ``matmul`` broadcasts)."""
         if self.ndim != 2 or getattr(other, "ndim", None) != 2:
-            raise ValueError(f"mm: expects two 2-D tensors, got shapes {self.shape} and "
+            raise OpError(f"mm: expects two 2-D tensors, got shapes {self.shape} and "
                              f"{getattr(other, 'shape', other)}")
         return self @ other
 
@@ -547,7 +624,7 @@ class Tensor:
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         """log sum exp along ``dim``, shifted by the (detached) max so that nothing
         overflows."""
-        top = self.detach().max(axis=dim, keepdims=True)
+        top = self.detach().amax(axis=dim, keepdims=True)
         out = (self - top).exp().sum(axis=dim, keepdims=True).log() + top
         return out if keepdim else out.squeeze(dim)
 
@@ -575,7 +652,7 @@ class Tensor:
                 raise ValueError(f"split: split_size must be positive, got {split_size}")
             sizes = [min(split_size, n - start) for start in range(0, n, split_size)] or [0]
         elif sum(split_size) != n:
-            raise ValueError(f"split: sizes {list(split_size)} do not add up to {n}, the "
+            raise OpError(f"split: sizes {list(split_size)} do not add up to {n}, the "
                              f"length of dim {dim}")
         else:
             sizes = list(split_size)
@@ -592,6 +669,9 @@ class Tensor:
         index = _as_index(key)
         if _is_basic(index):
             return _ops.Slice.apply(self, index=index)
+        split = _ints_first(index)
+        if split is not None:  # PyTorch selects by ints first: they are not advanced indices
+            return _ops.Index.apply(_ops.Slice.apply(self, index=split[0]), index=split[1])
         return _ops.Index.apply(self, index=index)
 
     # in place: each bumps the version counter
@@ -628,15 +708,16 @@ class Tensor:
                 "recorded; use the out-of-place operation instead"
             )
         before = Tensor._make(self.backend.copy(self.data), self.backend, self._node)
-        before.requires_grad = self.requires_grad
+        before._requires_grad = self._requires_grad
         result = op.apply(before, other, **params)
+        self.data = self.backend.writable(self.data)
         self.backend.setitem(self.data, Ellipsis, result.data)
         retained = getattr(self._node, "_retained", None)
         if retained is not None:  # retain_grad follows the tensor to its new value (PyTorch)
             del self._node._retained
             result._node._retained = retained
         self._node = result._node
-        self.requires_grad = result.requires_grad
+        self._requires_grad = result._requires_grad
 
     def __iadd__(self, other: Any) -> Tensor:
         return self._inplace(_ops.Add, "add", other)
@@ -683,7 +764,7 @@ class Tensor:
 
 def _records_inplace(t: Tensor, other: Any) -> bool:
     return autograd.grad_state.enabled and (
-        t.requires_grad or (isinstance(other, Tensor) and other.requires_grad)
+        t._requires_grad or (isinstance(other, Tensor) and other._requires_grad)
     )
 
 
@@ -746,23 +827,40 @@ def _dim(name: str, d: int, ndim: int) -> int:
 
 
 def _axis_args(t: Tensor, axis: Any, keepdims: bool, dim: Any, keepdim: bool | None) -> tuple:
+    """``(axis, keepdims)`` from NumPy's or PyTorch's names, each dim checked and made
+    non-negative; a 0-d tensor takes dim 0 or -1, which reduce nothing (as PyTorch)."""
     if dim is not None:
         axis = dim
     if keepdim is not None:
         keepdims = keepdim
-    if isinstance(axis, list):
-        axis = tuple(axis)
+    if isinstance(axis, (tuple, list)):
+        axis = tuple(_dim("reduce", a, t.ndim) for a in axis)
+        if not axis:
+            axis = None
+    elif axis is not None:
+        axis = _dim("reduce", axis, t.ndim)
+    if t.ndim == 0 and axis is not None:
+        axis = None
     return axis, bool(keepdims)
 
 
+def _along(t: Tensor, indices: Any, axis: int) -> tuple:
+    """The index that picks, along ``axis``, the element each of ``indices`` names (its
+    shape ``t``'s with ``axis`` kept as 1): NumPy's ``take_along_axis`` as an index."""
+    xp = t.backend
+    index = []
+    for i, n in enumerate(t.shape):
+        if i == axis:
+            index.append(indices)
+        else:
+            shape = [1] * t.ndim
+            shape[i] = n
+            index.append(xp.reshape(xp.arange(0, n, 1, int64), tuple(shape)))
+    return tuple(index)
+
+
 def _count(t: Tensor, axis: Any) -> int:
-    if axis is None:
-        return t.data.size
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    n = 1
-    for a in axes:
-        n *= t.shape[a]
-    return n
+    return _ops.reduced_count(t.shape, axis)
 
 
 def _shape_args(shape: tuple) -> tuple[int, ...]:
@@ -783,6 +881,28 @@ def _as_index(key: Any) -> Any:
 
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
+
+
+def _ints_first(index: Any) -> tuple | None:
+    """For an index that mixes ints with index arrays, the ints as a basic index of their
+    own and what remains, or None. NumPy counts ints among the advanced indices, which moves
+    the indexed dims to the front when a slice stands between; PyTorch does not."""
+    if not isinstance(index, tuple):
+        return None
+    ints = [isinstance(k, int) and not isinstance(k, bool) for k in index]
+    if not any(ints) or all(isinstance(k, _BASIC) for k in index):
+        return None
+    first, rest = [], []
+    for k, is_int in zip(index, ints):
+        if is_int:
+            first.append(k)
+        elif k is None:
+            rest.append(k)
+        else:
+            rest.append(k)
+            dims = k.ndim if getattr(k, "dtype", None) is not None and k.dtype.kind == "b" else 1
+            first.extend([k] if k is Ellipsis else [slice(None)] * dims)
+    return tuple(first), tuple(rest)
 
 
 def _is_basic(index: Any) -> bool:

@@ -40,6 +40,10 @@ def sigmoid(x: Any) -> Tensor:
     return ops.Sigmoid.apply(_t(x))
 
 
+def sign(x: Any) -> Tensor:
+    return ops.Sign.apply(_t(x))
+
+
 def relu(x: Any) -> Tensor:
     return ops.Relu.apply(_t(x))
 
@@ -67,12 +71,26 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, **options: Any) -> Ten
     return _t(x).var(axis, keepdims, **options)
 
 
-def max(x: Any, axis: Any = None, keepdims: bool = False, **aliases: Any) -> Tensor:  # noqa: A001
+def max(x: Any, axis: Any = None, keepdims: bool = False, **aliases: Any) -> Any:  # noqa: A001
+    """The largest value; with a dim, ``(values, indices)``; with a tensor, ``maximum``."""
+    if isinstance(axis, Tensor):
+        return maximum(x, axis)
     return _t(x).max(axis, keepdims, **aliases)
 
 
-def min(x: Any, axis: Any = None, keepdims: bool = False, **aliases: Any) -> Tensor:  # noqa: A001
+def min(x: Any, axis: Any = None, keepdims: bool = False, **aliases: Any) -> Any:  # noqa: A001
+    """The smallest value; with a dim, ``(values, indices)``; with a tensor, ``minimum``."""
+    if isinstance(axis, Tensor):
+        return minimum(x, axis)
     return _t(x).min(axis, keepdims, **aliases)
+
+
+def amax(x: Any, axis: Any = None, keepdims: bool = False, **aliases: Any) -> Tensor:
+    return _t(x).amax(axis, keepdims, **aliases)
+
+
+def amin(x: Any, axis: Any = None, keepdims: bool = False, **aliases: Any) -> Tensor:
+    return _t(x).amin(axis, keepdims, **aliases)
 
 
 def argmax(x: Any, axis: int | None = None, keepdims: bool = False, **aliases: Any) -> Tensor:

@@ -321,7 +321,7 @@ DOUBLE_BACKWARD = {
     "matmul": lambda a, b: a.reshape(2, 3) @ b.reshape(3, 2),
     "sum axis": lambda a, b: (a * b).sum(axis=1) ** 2,
     "mean": lambda a, b: a.mean(axis=0, keepdims=True) * b,
-    "max": lambda a, b: a.max(axis=1) * b.sum(axis=1),
+    "amax": lambda a, b: a.amax(axis=1) * b.sum(axis=1),
     "var": lambda a, b: a.var(axis=1) * b.mean(),
     "index": lambda a, b: a[np.array([0, 0, 1])] * b[1],
     "slice": lambda a, b: a[:, ::-1] * b,

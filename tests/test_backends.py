@@ -320,7 +320,7 @@ def test_backend_matches_numpy_reference(device):
     np.testing.assert_allclose(a.sigmoid().numpy(), 1 / (1 + np.exp(-a_np)), **tol)
     np.testing.assert_allclose(a.relu().numpy(), np.maximum(a_np, 0), **tol)
     np.testing.assert_allclose(a.sum(axis=0).numpy(), a_np.sum(axis=0), **tol)
-    np.testing.assert_allclose(a.max(axis=1).numpy(), a_np.max(axis=1), **tol)
+    np.testing.assert_allclose(a.amax(axis=1).numpy(), a_np.max(axis=1), **tol)
     np.testing.assert_allclose(a.mean().item(), a_np.mean(), **tol)
     np.testing.assert_allclose(a.var(axis=1).numpy(), a_np.var(axis=1, ddof=1), **tol)
     np.testing.assert_array_equal(a.argmax(axis=1).numpy(), a_np.argmax(axis=1))
@@ -343,7 +343,7 @@ def test_backend_gradients_match_numpy_reference(device):
     for name in ("numpy", device):
         w = mg.tensor(w_np, dtype=mg.float64, device=name, requires_grad=True)
         x = mg.tensor(x_np, dtype=mg.float64, device=name)
-        loss = ((x @ w).sigmoid() * (x @ w).tanh()).max(axis=1).mean()
+        loss = ((x @ w).sigmoid() * (x @ w).tanh()).amax(axis=1).mean()
         loss.backward()
         grads[name] = w.grad.numpy()
     np.testing.assert_allclose(grads[device], grads["numpy"], rtol=1e-10, atol=1e-12)

@@ -227,14 +227,14 @@ def test_sigmoid_extreme_logits(device):
 REDUCTIONS = {
     "sum": lambda t, **kw: t.sum(**kw),
     "mean": lambda t, **kw: t.mean(**kw),
-    "max": lambda t, **kw: t.max(**kw),
-    "min": lambda t, **kw: t.min(**kw),
+    "amax": lambda t, **kw: t.amax(**kw),
+    "amin": lambda t, **kw: t.amin(**kw),
     "var": lambda t, **kw: t.var(**kw),
     "var0": lambda t, **kw: t.var(correction=0, **kw),
     "mg.sum": lambda t, **kw: mg.sum(t, **kw),
     "mg.mean": lambda t, **kw: mg.mean(t, **kw),
-    "mg.max": lambda t, **kw: mg.max(t, **kw),
-    "mg.min": lambda t, **kw: mg.min(t, **kw),
+    "mg.amax": lambda t, **kw: mg.amax(t, **kw),
+    "mg.amin": lambda t, **kw: mg.amin(t, **kw),
     "mg.var": lambda t, **kw: mg.var(t, **kw),
 }
 
@@ -266,8 +266,8 @@ def test_reduction_values_match_numpy(device):
     np.testing.assert_allclose(t.sum(axis=(0, -1)).numpy(), x.sum(axis=(0, -1)))
     np.testing.assert_allclose(t.mean(axis=-2, keepdims=True).numpy(),
                                x.mean(axis=-2, keepdims=True))
-    np.testing.assert_allclose(t.max(axis=1).numpy(), x.max(axis=1))
-    np.testing.assert_allclose(t.min(axis=(1, 2)).numpy(), x.min(axis=(1, 2)))
+    np.testing.assert_allclose(t.amax(axis=1).numpy(), x.max(axis=1))
+    np.testing.assert_allclose(t.amin(axis=(1, 2)).numpy(), x.min(axis=(1, 2)))
     np.testing.assert_allclose(t.var(axis=2).numpy(), x.var(axis=2, ddof=1))
     np.testing.assert_allclose(t.var(axis=2, correction=0).numpy(), x.var(axis=2))
     np.testing.assert_allclose(t.var().item(), x.var(ddof=1))
@@ -292,11 +292,11 @@ def test_max_ties_share_gradient_equally(device):
     np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 0.5, 0.5], [0.0, 0.0, 0.0]])
 
     x.grad = None
-    x.max(axis=1).sum().backward()
+    x.amax(axis=1).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [[0.0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
 
     x.grad = None
-    x.max(axis=0, keepdims=True).backward(mg.tensor([[1.0, 2.0, 4.0]], dtype=mg.float64,
+    x.amax(axis=0, keepdims=True).backward(mg.tensor([[1.0, 2.0, 4.0]], dtype=mg.float64,
                                                     device=device))
     np.testing.assert_allclose(x.grad.numpy(), [[0.0, 2.0, 4.0], [1.0, 0.0, 0.0]])
 
@@ -307,19 +307,19 @@ def test_min_ties_share_gradient_equally(device):
     np.testing.assert_array_equal(x.grad.numpy(), [[0, 0, 0, 0], [0.5, 0, 0.5, 0]])
 
     x.grad = None
-    x.min(axis=-1).sum().backward()
+    x.amin(axis=-1).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [[0, 1 / 3, 1 / 3, 1 / 3], [0.5, 0, 0.5, 0]])
 
 
 def test_max_min_ties_match_torch_amax(device):
     torch = pytest.importorskip("torch")
     data = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0], [0.0, -1.0, 0.0]])
-    for name, axis in [("max", None), ("max", 1), ("max", 0), ("min", 1), ("min", None)]:
+    for name, axis in [("amax", None), ("amax", 1), ("amax", 0), ("amin", 1), ("amin", None)]:
         x = _leaf(data, device)
         getattr(x, name)(axis=axis).sum().backward()
         tx = torch.tensor(data, requires_grad=True)
         dims = tuple(range(data.ndim)) if axis is None else axis
-        reduce = torch.amax if name == "max" else torch.amin
+        reduce = torch.amax if name == "amax" else torch.amin
         reduce(tx, dim=dims).sum().backward()
         np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
 
