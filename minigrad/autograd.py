@@ -76,6 +76,26 @@ def is_grad_enabled() -> bool:
     return grad_state.enabled
 
 
+class Version:
+    """The version counter of a tensor's memory, shared with its views: the sequence number
+    of the op that last changed it in place (0: never), and whether views of it exist.
+    A tensor gets one when it is first viewed, saved, or changed in place."""
+
+    __slots__ = ("changed_at", "has_views")
+
+    def __init__(self) -> None:
+        self.changed_at = 0
+        self.has_views = False
+
+
+def version_of(t: Any) -> Version:
+    """``t``'s version counter, made now if it has none yet."""
+    v = t._version
+    if v is None:
+        v = t._version = Version()
+    return v
+
+
 class Context:
     """One recorded op: the node of the graph and the ``ctx`` of its forward and backward.
 
@@ -176,16 +196,20 @@ def check_saved(ctx: Context) -> None:
     """
     seq, op = ctx.seq, ctx.op
     if op.array_level:
-        if op.saves_output and ctx._output_version[0] > seq:
-            _stale(ctx, "its output", ctx._output_version[0])
+        if op.saves_output and ctx._output_version.changed_at > seq:
+            _stale(ctx, "its output", ctx._output_version.changed_at)
         if not op.saves_inputs:
             return
         tensors = ctx._args
     else:
         tensors = ctx._saved
-    for t in tensors:
-        if isinstance(t, Tensor) and t._version[0] > seq:
-            _stale(ctx, f"saved tensor {[id(u) for u in tensors].index(id(t))}", t._version[0])
+    if op.array_level and op.grad_uses is not None:  # only what the wanted gradients read
+        read = {j for uses, entry in zip(op.grad_uses, ctx.inputs) if entry is not None
+                for j in uses}
+        tensors = [t if i in read else None for i, t in enumerate(tensors)]
+    for i, t in enumerate(tensors):
+        if isinstance(t, Tensor) and t._version is not None and t._version.changed_at > seq:
+            _stale(ctx, f"saved tensor {i}", t._version.changed_at)
 
 
 def _stale(ctx: Context, which: str, changed_at: int) -> None:

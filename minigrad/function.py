@@ -77,6 +77,7 @@ class Op(Function):
     differentiable = True
     saves_inputs = False
     saves_output = False
+    grad_uses = None  # per input, which saved inputs its gradient reads (None: all of them)
     is_view = False  # the output shares memory with the first input
     sets_dtype = False  # the output dtype is the op's choice, not promotion's
 
@@ -123,10 +124,10 @@ class Op(Function):
         result.backend = ctx.backend
         result._grad = None
         if cls.is_view:
-            result._version = args[0]._version
-            result._version[1] = True
+            result._version = version = autograd.version_of(args[0])
+            version.has_views = True
         else:
-            result._version = [0, False]
+            result._version = None
         if record and cls.differentiable and autograd.grad_state.enabled:
             ctx.op = cls
             ctx.inputs = entries
@@ -134,7 +135,7 @@ class Op(Function):
             ctx.shape = out.shape
             ctx.dtype = out.dtype
             if cls.saves_output:
-                ctx._output_version = result._version
+                ctx._output_version = autograd.version_of(result)
                 ctx._saved = arrays + [out] if cls.saves_inputs else (out,)
             else:
                 ctx._saved = arrays if cls.saves_inputs else ()

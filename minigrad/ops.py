@@ -43,6 +43,7 @@ class Sub(Op):
 
 class Mul(Op):
     saves_inputs = True
+    grad_uses = ((1,), (0,))
 
     @staticmethod
     def forward(ctx, a, b):
@@ -57,6 +58,7 @@ class Mul(Op):
 
 class Div(Op):
     saves_inputs = True
+    grad_uses = ((1,), (0, 1))
 
     @staticmethod
     def forward(ctx, a, b):
@@ -553,6 +555,7 @@ class Stack(Op):
 
 class Matmul(Op):
     saves_inputs = True
+    grad_uses = ((1,), (0,))
 
     @staticmethod
     def forward(ctx, a, b):
@@ -589,6 +592,7 @@ class Linear(Op):
     one dispatch instead of three, and a weight gradient made whole, not a transpose."""
 
     saves_inputs = True
+    grad_uses = ((1,), (0,), ())
 
     @staticmethod
     def forward(ctx, x, w, b=None):

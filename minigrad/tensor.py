@@ -20,7 +20,8 @@ class Tensor:
 
     ``data`` is the backend's own array (a ``numpy.ndarray`` on the CPU backends).
     ``_node`` is the Context of the op that made this tensor (None for a leaf), and
-    ``_version`` a counter, shared with views, that every in-place op bumps.
+    ``_version`` a counter, shared with views, that every in-place op bumps (an
+    ``autograd.Version``, made when first needed).
     """
 
     __slots__ = ("data", "backend", "_requires_grad", "_grad", "_node", "_version", "_hooks",
@@ -39,7 +40,7 @@ class Tensor:
         self.backend = backend
         self._grad = None
         self._node = None
-        self._version = [0, False]
+        self._version = None
         self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -53,7 +54,7 @@ class Tensor:
         t._requires_grad = node is not None
         t._grad = None
         t._node = node
-        t._version = [0, False]
+        t._version = None
         return t
 
     # metadata
@@ -123,7 +124,7 @@ class Tensor:
 
     def _bump_version(self) -> None:
         """Note that the data was changed in place (saved copies of it are now stale)."""
-        self._version[0] = next(autograd._sequence)
+        autograd.version_of(self).changed_at = next(autograd._sequence)
 
     @property
     def is_leaf(self) -> bool:
@@ -209,7 +210,7 @@ class Tensor:
         """The same values, cut off from the graph (shares memory and version counter, so
         an in-place change of either is caught wherever the other was saved for backward)."""
         out = Tensor._make(self.data, self.backend)
-        out._version = self._version
+        out._version = autograd.version_of(self)
         return out
 
     def clone(self) -> Tensor:
@@ -702,7 +703,7 @@ class Tensor:
                 "a leaf tensor that requires grad is being used in an in-place operation; "
                 "do it inside `with mg.no_grad():` or on a copy"
             )
-        if self._version[1]:
+        if self._version is not None and self._version.has_views:
             raise RuntimeError(
                 "an in-place operation on a tensor that shares memory with a view cannot be "
                 "recorded; use the out-of-place operation instead"
@@ -773,8 +774,8 @@ def _raw(value: Any) -> Any:
 
 
 def _share_version(view: Tensor, base: Tensor) -> None:
-    view._version = base._version
-    base._version[1] = True
+    view._version = version = autograd.version_of(base)
+    version.has_views = True
 
 
 _SCALARS = (int, float, bool)

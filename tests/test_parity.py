@@ -302,3 +302,23 @@ def test_sum_dtype_and_integer_sums(device):
     with pytest.raises(RuntimeError, match="floating-point"):
         t.mean()
     assert t.mean(dtype=mg.float32).item() == 2.5
+
+
+# an op keeps only what its gradient reads
+
+
+def test_in_place_change_of_an_input_the_gradient_does_not_read(device):
+    x, tx = _pair([1.0, 2.0], device)
+    d, td = x * 1, tx * 1
+    e, te = d * 2, td * 2
+    d += 1
+    td += 1
+    e.sum().backward()
+    te.sum().backward()
+    _close(x.grad, tx.grad)
+    w = mg.tensor([3.0, 4.0], dtype=mg.float64, device=device, requires_grad=True)
+    d = x * 1
+    e = d * w  # w's gradient reads d
+    d += 1
+    with pytest.raises(RuntimeError, match="in-place"):
+        e.sum().backward()

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import autograd
+from ..autograd import version_of
 from ..backend import Backend, get_backend
 from ..dtypes import as_dtype
 from ..tensor import Tensor
@@ -36,12 +37,12 @@ class Parameter(Tensor):
         if isinstance(data, Tensor):
             self.data = data.data
             self.backend = data.backend
-            self._version = data._version
+            self._version = version_of(data)
         else:
             source = Tensor(data)
             self.data = source.data
             self.backend = source.backend
-            self._version = source._version
+            self._version = None
         self.grad = None
         self._node = None
         self.requires_grad = False
@@ -375,7 +376,7 @@ class Module:
                     if new is not param:
                         param.data = new.data
                         param.backend = new.backend
-                        param._version = [0, False]
+                        param._version = None
                     if param.grad is not None:
                         param.grad = convert(param.grad).detach()
                 for name, buffer in module._buffers.items():
