@@ -2,11 +2,12 @@
 
 Every training step allocates its activations, gradients and temporaries anew. With
 glibc's own thresholds, malloc hands much of that memory back to the OS after each step
-and the next step faults it in again, page by page; ``minigrad train`` and ``minigrad bench`` raise
-the thresholds (``minigrad.host_memory.tune_malloc()``, which a script may call too). Each backend and model runs in fresh processes, with malloc as
-glibc leaves it (``MINIGRAD_TUNE_MALLOC=0``) and as minigrad sets it, alternately for
-several rounds; each process counts the page faults of its timed steps (after a warm-up)
-and takes their median time.
+and the next step faults it in again, page by page; ``minigrad train`` and ``minigrad
+bench`` raise the thresholds (``minigrad.host_memory.tune_malloc()``, which a script may
+call too). Each backend and model runs in fresh processes, with malloc as glibc leaves it
+(``MINIGRAD_TUNE_MALLOC=0``) and as minigrad sets it, alternately for several rounds; each
+process counts the page faults of its timed steps (after a warm-up) and takes their median
+time.
 
     python examples/host_memory.py            # about a minute
     python examples/host_memory.py --quick
