@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.optim import updates
+from minigrad import optimizer_kernels as updates
 
 from .numpy_backend import NumPyBackend
 
@@ -126,7 +126,7 @@ class NumbaBackend(NumPyBackend):
         return out
 
     # fused optimizer updates: one pass over parameter, gradient and state, in place
-    # (signatures and formulas: minigrad.optim.updates)
+    # (signatures and formulas: minigrad.optimizer_kernels)
     def adam_update(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr,
                     beta1, beta2, eps, weight_decay, decoupled, amsgrad) -> None:
         t = param.dtype.type  # hyperparameters in the parameter's precision
