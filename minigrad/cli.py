@@ -110,10 +110,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{name}: {stop or 'interrupted'}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as err:
-        if args.debug:
-            raise
+        if args.debug or (_in_mpi_job() and not _is_usage(err)):
+            raise  # in a job of several ranks, the excepthook of distributed.init() ends all
         print(f"{name}: error: {_one_line(err)}", file=sys.stderr)
         return EXIT_USAGE if _is_usage(err) else EXIT_FAILED
+
+
+def _in_mpi_job() -> bool:
+    """Whether this process is one of several ranks of a joined MPI job."""
+    distributed = sys.modules.get("minigrad.distributed")
+    return distributed is not None and distributed.is_initialized() and distributed.size() > 1
 
 
 def _is_usage(err: Exception) -> bool:
