@@ -176,7 +176,7 @@ class CuPyBackend(Backend):
 
     def adam_update(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr,
                     beta1, beta2, eps, weight_decay, decoupled, amsgrad) -> None:
-        """Adam/AdamW in one kernel launch (formulas: minigrad.optim.updates.adam_update)."""
+        """Adam/AdamW in one kernel launch (formulas: minigrad.optimizer_kernels.adam_update)."""
         name = "adam_amsgrad" if amsgrad else "adam"
         kernel = self._kernel(name, lambda xp: xp.ElementwiseKernel(
             "T g, T decay, T wd, T keep1, T beta2, T omb1, T omb2, T bc2_sqrt, T eps, T neg_step",
@@ -197,7 +197,7 @@ class CuPyBackend(Backend):
         return kernel
 
 
-# the operations of minigrad.optim.updates.adam_update, in the same order
+# the operations of minigrad.optimizer_kernels.adam_update, in the same order
 _ADAM = """
 T p1 = p * decay;
 T g1 = g + wd * p1;

@@ -10,13 +10,16 @@ in ``compile_seconds``.
 
 from __future__ import annotations
 
+import ctypes
+import importlib.metadata
 import importlib.util
 import os
+import sys
 from typing import Any
 
 import numpy as np
 
-from minigrad.optim import updates
+from minigrad import optimizer_kernels as updates
 
 from .numpy_backend import NumPyBackend
 
@@ -47,6 +50,7 @@ class NumbaBackend(NumPyBackend):
         # a 1M-element Adam update runs twice as fast, and parallel optimizer updates pay
         # from 256K elements instead of 4M (examples/numba_tuning.py measures the layers).
         # A layer the user chose (NUMBA_THREADING_LAYER) is kept.
+        load_tbb()
         if "NUMBA_THREADING_LAYER" not in os.environ:
             numba.config.THREADING_LAYER = "tbb" if tbb_available() else "workqueue"
         from . import numba_kernels
@@ -57,7 +61,19 @@ class NumbaBackend(NumPyBackend):
         import numba
 
         return (f"Numba {numba.__version__} ({numba.config.NUMBA_NUM_THREADS} threads, "
-                f"{numba.config.THREADING_LAYER} layer), host memory shared with numpy")
+                f"{self.threading_layer()} layer), host memory shared with numpy")
+
+    def threading_layer(self) -> str:
+        """The layer Numba's parallel kernels run on, as Numba reports it once its threads
+        have started (they are started here if need be)."""
+        import numba
+        from numba.np.ufunc import parallel
+
+        try:
+            parallel._launch_threads()
+            return numba.threading_layer()
+        except Exception as err:  # the layer asked for cannot start here
+            return f"no {numba.config.THREADING_LAYER} threads: {err}"
 
     @property
     def compile_seconds(self) -> float:
@@ -110,7 +126,7 @@ class NumbaBackend(NumPyBackend):
         return out
 
     # fused optimizer updates: one pass over parameter, gradient and state, in place
-    # (signatures and formulas: minigrad.optim.updates)
+    # (signatures and formulas: minigrad.optimizer_kernels)
     def adam_update(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr,
                     beta1, beta2, eps, weight_decay, decoupled, amsgrad) -> None:
         t = param.dtype.type  # hyperparameters in the parameter's precision
@@ -158,8 +174,37 @@ class NumbaBackend(NumPyBackend):
                           t(eps), t(weight_decay), t(momentum), bool(centered))
 
 
+_TBB_LIBRARY = {"linux": "libtbb.so.12", "darwin": "libtbb.12.dylib"}
+
+
+def load_tbb() -> str | None:
+    """Load the TBB library of the ``tbb`` package, so that Numba finds it; its path.
+
+    The package puts ``libtbb.so.12`` in the environment's ``lib`` folder (a virtual
+    environment's, or ``~/.local/lib`` for ``pip install --user``), where the loader does not
+    look; Numba asks for it by name and falls back to another layer. Loaded once by its
+    path, with its symbols global, it is found by name afterwards. None where the package
+    or its library is missing (Numba may still find a TBB of the system).
+    """
+    name = _TBB_LIBRARY.get(sys.platform)
+    try:
+        files = importlib.metadata.files("tbb") or ()
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for file in files:
+        if name is not None and file.name == name:
+            path = os.path.realpath(file.locate())
+            try:
+                ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+            except OSError:
+                return None
+            return path
+    return None
+
+
 def tbb_available() -> bool:
     """Whether Numba can load its TBB threading layer (the tbb package, recent enough)."""
+    load_tbb()
     try:
         from numba.np.ufunc import parallel
 

@@ -86,7 +86,7 @@ def relu_backward_parallel(out, grad, grad_in):
 
 @njit(inline="always")
 def _adam(p, g, m, v, decay, weight_decay, keep1, beta2, one_minus_beta1, one_minus_beta2):
-    # the operations of minigrad.optim.updates.adam_update, in the same order
+    # the operations of minigrad.optimizer_kernels.adam_update, in the same order
     p = p * decay
     g = g + weight_decay * p
     if one_minus_beta1 < 0.5:
@@ -128,7 +128,7 @@ def adam_parallel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, decay, weigh
 
 @njit(inline="always")
 def _sgd(p, g, b, neg_lr, weight_decay, momentum, damp, first, nesterov):
-    # the operations of minigrad.optim.updates.sgd_update, in the same order
+    # the operations of minigrad.optimizer_kernels.sgd_update, in the same order
     g = g + weight_decay * p
     if momentum != 0:
         b = g if first else b * momentum + g * damp
@@ -159,7 +159,7 @@ def sgd_parallel(param, grad, buf, neg_lr, weight_decay, momentum, damp, first, 
 @njit(inline="always")
 def _rmsprop(p, g, s, a, b, neg_lr, alpha, one_minus_alpha, eps, weight_decay, momentum,
              centered):
-    # the operations of minigrad.optim.updates.rmsprop_update, in the same order
+    # the operations of minigrad.optimizer_kernels.rmsprop_update, in the same order
     g = g + weight_decay * p
     s = s * alpha + g * one_minus_alpha * g
     mean_sq = s

@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 
 from minigrad.backend import Backend
-from minigrad.host_memory import tune_malloc
 
 
 class NumPyBackend(Backend):
@@ -17,7 +16,6 @@ class NumPyBackend(Backend):
 
     def __init__(self) -> None:
         self.rng = np.random.default_rng()
-        tune_malloc()  # keep freed arrays for the next step (see minigrad.host_memory)
 
     def describe(self) -> str:
         return f"NumPy {np.__version__}, host memory"

@@ -4,6 +4,9 @@ matches the CPU, and the GPU benchmark.
 Run on a machine with an NVIDIA GPU and `pip install "minigrad[cuda]"`:
     python examples/gpu_check.py
 Without a usable GPU it says why and stops.
+
+Exit status: 0 checked and passed, 1 checked and failed, 3 could not check here (no usable
+GPU).
 """
 
 from __future__ import annotations
@@ -38,8 +41,14 @@ def training_matches_cpu(epochs: int) -> float:
                for k in states["numpy"])
 
 
+PASSED, FAILED, NOT_CHECKED = 0, 1, 3  # exit statuses
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog=f"exit status: {PASSED} checked and passed, {FAILED} checked and failed, "
+               f"{NOT_CHECKED} could not check here (no usable GPU)")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--skip-suite", action="store_true")
     parser.add_argument("--skip-bench", action="store_true")
@@ -48,7 +57,7 @@ def main() -> int:
         backend = mg.get_backend("cupy")
     except mg.BackendUnavailable as err:
         print(f"no GPU to check: {err}")
-        return 0
+        return NOT_CHECKED
     print(backend.describe())
     failed = 0
     if not args.skip_suite:
@@ -63,7 +72,7 @@ def main() -> int:
                        "--json", "runs/gpu_check/bench.json",
                        "--plot", "runs/gpu_check/bench.png"])
     print("all GPU checks passed" if not failed else "some GPU checks FAILED")
-    return int(failed)
+    return FAILED if failed else PASSED
 
 
 if __name__ == "__main__":

@@ -2,11 +2,12 @@
 
 Every training step allocates its activations, gradients and temporaries anew. With
 glibc's own thresholds, malloc hands much of that memory back to the OS after each step
-and the next step faults it in again, page by page; minigrad raises the thresholds
-(``minigrad.host_memory``). Each backend and model runs in fresh processes, with malloc as
-glibc leaves it (``MINIGRAD_TUNE_MALLOC=0``) and as minigrad sets it, alternately for
-several rounds; each process counts the page faults of its timed steps (after a warm-up)
-and takes their median time.
+and the next step faults it in again, page by page; ``minigrad train`` and ``minigrad
+bench`` raise the thresholds (``minigrad.host_memory.tune_malloc()``, which a script may
+call too). Each backend and model runs in fresh processes, with malloc as glibc leaves it
+(``MINIGRAD_TUNE_MALLOC=0``) and as minigrad sets it, alternately for several rounds; each
+process counts the page faults of its timed steps (after a warm-up) and takes their median
+time.
 
     python examples/host_memory.py            # about a minute
     python examples/host_memory.py --quick
@@ -32,8 +33,10 @@ MODELS = ("784-512-256-10@256", "784-2048-2048-10@512")
 def child(device: str, model: str, steps: int) -> None:
     """Time ``steps`` Adam training steps of ``model`` on ``device``; print JSON."""
     from minigrad import functional as F
-    from minigrad.host_memory import malloc_settings
+    from minigrad.host_memory import malloc_settings, tune_malloc
     from minigrad.training import TrainConfig, build_model, build_optimizer
+
+    tune_malloc()  # as minigrad train does; MINIGRAD_TUNE_MALLOC=0 leaves malloc as it is
 
     layers_text, batch = model.split("@")
     layers = [int(n) for n in layers_text.split("-")]

@@ -217,7 +217,8 @@ def threading_layers(repeats: int) -> None:
     print(f"   {'setting':<28} {'Adam 1M µs':>11} {'step ms':>8}")
     for label, extra in settings.items():
         if extra["NUMBA_THREADING_LAYER"] == "tbb" and not tbb_available():
-            print(f"   {label:<28} (tbb is not installed)")
+            print(f"   {label:<28} (TBB does not load here: pip install \"tbb>=2021.6\", "
+                  "or the numba extra)")
             continue
         child = subprocess.run(
             [sys.executable, "-c", _CHILD.format(here=here, repeats=repeats)],

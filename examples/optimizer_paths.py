@@ -14,8 +14,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-
-from minigrad import viz
+import surfaces  # examples/surfaces.py, beside this script
 
 
 def main() -> None:
@@ -27,20 +26,20 @@ def main() -> None:
                         help="also write an animation beside --out (.gif)")
     args = parser.parse_args()
 
-    results = viz.run_test_functions(steps=args.steps, seed=args.seed)
+    results = surfaces.run_test_functions(steps=args.steps, seed=args.seed)
     for key, paths in results.items():
-        surface = viz.test_functions[key]
+        surface = surfaces.test_functions[key]
         minima = " and ".join(f"({x:.3g}, {y:.3g})" for x, y in surface.minima)
         print(f"{surface.name}: f = {surface.formula}, from {surface.start}, "
               f"minimum at {minima}, {args.steps} steps")
         for name, points in paths.items():
             finite = np.isfinite(points).all(axis=1)
             x, y = points[finite][-1]
-            loss = viz.surface_values(surface.f, x, y)
+            loss = surfaces.surface_values(surface.f, x, y)
             note = "" if finite.all() else f"  (diverged after {finite.sum() - 1} steps)"
             print(f"  {name:22s} ends at ({x:8.4f}, {y:8.4f})  final loss {loss:10.3g}{note}")
     out = Path(args.out)
-    viz.plot_optimizer_paths(results, out, gif=out.with_suffix(".gif") if args.gif else None)
+    surfaces.plot_optimizer_paths(results, out, gif=out.with_suffix(".gif") if args.gif else None)
 
 
 if __name__ == "__main__":

@@ -11,8 +11,10 @@ about a third of the step on the numpy backend (``examples/host_memory.py`` meas
 
 :func:`tune_malloc` raises both thresholds once per process, so that freed arrays are
 reused from the heap and up to ``TRIM_THRESHOLD`` of free heap stays mapped (per malloc
-arena: the memory a process held at its peak stays resident, up to that much). The host
-backends call it when they are created. It leaves malloc alone where the C library is not
+arena: the memory a process held at its peak stays resident, up to that much). It changes
+malloc for the whole process, so minigrad leaves the choice to the program: ``minigrad
+train`` and ``minigrad bench`` call it; a script that trains calls it once at its start
+(creating a backend does not). It leaves malloc alone where the C library is not
 glibc, where another allocator is preloaded, where the user has tuned malloc already
 (``MALLOC_*_`` variables or ``GLIBC_TUNABLES``), and where ``MINIGRAD_TUNE_MALLOC=0``.
 """

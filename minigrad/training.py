@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import io
 import json
+import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +20,24 @@ import minigrad as mg
 DATASETS = ("digits", "spirals", "moons", "regression", "mnist")
 LOSSES = ("cross_entropy", "multi_margin", "hinge", "bce_with_logits", "mse", "l1", "huber")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu")
 REGRESSION_LOSSES = ("mse", "l1", "huber")
+ADAPTIVE = ("adam", "adamw", "rmsprop")  # optimizers whose usual rate is 1e-3
+MAX_SEED = 2**32 - 1
+
+# A checkpoint's config defines the resumed run: these settings may not change ...
+RUN_SETTINGS = ("data", "hidden", "activation", "loss", "optimizer", "momentum",
+                "weight_decay", "batch_size", "test_fraction", "seed")
+# ... these may (the MNIST folder may have moved; the split of MNIST is its files').
+ADJUSTABLE = ("epochs", "lr", "device", "out", "data_path")
+
+
+class TrainingError(ValueError):
+    """A setting or an input that a training run cannot use; the message names it."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training stopped by Ctrl-C after saving what was done; the message says how to go on."""
 
 
 @dataclasses.dataclass
@@ -31,7 +52,7 @@ class TrainConfig:
     optimizer: str = "adam"
     lr: float | None = None  # the optimizer's usual rate when None
     momentum: float = 0.9
-    weight_decay: float = 0.0
+    weight_decay: float | None = None  # 0, or AdamW's usual 0.01, when None
     batch_size: int | None = 32  # None: the whole training set (full-batch)
     epochs: int = 30
     test_fraction: float = 0.2
@@ -45,65 +66,116 @@ class TrainConfig:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> TrainConfig:
-        fields = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in vars(args).items() if k in fields}
-        return cls(**values)
+        return cls(**{k: v for k, v in vars(args).items() if k in _FIELDS})
 
     def __post_init__(self) -> None:
-        if self.data not in DATASETS:
-            raise ValueError(f"unknown data set {self.data!r}; choose from {', '.join(DATASETS)}")
+        # the settings left to their usual value, told apart from those given
+        self._usual = frozenset(n for n in ("loss", "lr", "weight_decay")
+                                if getattr(self, n) is None)
+        _check_choice("--data", self.data, DATASETS)
         if self.loss is None:
             self.loss = "mse" if self.data == "regression" else "cross_entropy"
-        if self.loss not in LOSSES:
-            raise ValueError(f"unknown loss {self.loss!r}; choose from {', '.join(LOSSES)}")
+        _check_choice("--loss", self.loss, LOSSES)
         regression = self.data == "regression"
         if regression != (self.loss in REGRESSION_LOSSES):
             kind = "a regression" if regression else "a classification"
-            raise ValueError(f"loss {self.loss!r} does not fit {self.data!r}, {kind} data set")
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(
-                f"unknown optimizer {self.optimizer!r}; choose from {', '.join(OPTIMIZERS)}"
-            )
+            raise TrainingError(f"--loss {self.loss} does not fit --data {self.data}, {kind} "
+                                f"data set (regression takes {', '.join(REGRESSION_LOSSES)})")
+        _check_choice("--optimizer", self.optimizer, OPTIMIZERS)
+        _check_choice("--activation", self.activation, ACTIVATIONS)
         if self.lr is None:
-            self.lr = {"adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-3}.get(self.optimizer, 0.05)
+            self.lr = 1e-3 if self.optimizer in ADAPTIVE else 0.05
+        if self.weight_decay is None:
+            self.weight_decay = 1e-2 if self.optimizer == "adamw" else 0.0
+        for flag, value in (("--lr", self.lr), ("--momentum", self.momentum),
+                            ("--weight-decay", self.weight_decay)):
+            if not value >= 0 or value == float("inf"):
+                raise TrainingError(f"{flag} must be a finite number >= 0, got {value}")
         if self.epochs < 1:
-            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
+            raise TrainingError(f"--epochs must be at least 1, got {self.epochs}")
         if self.batch_size is not None and self.batch_size < 1:
-            raise ValueError(f"batch size must be positive, got {self.batch_size}")
+            raise TrainingError(f"--batch-size must be at least 1 (or 'full'), "
+                                f"got {self.batch_size}")
+        if not 0 < self.test_fraction < 1:
+            raise TrainingError(f"--test-fraction must lie between 0 and 1, "
+                                f"got {self.test_fraction}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise TrainingError(f"--seed must be between 0 and {MAX_SEED}, got {self.seed}")
         if self.data == "mnist" and not self.data_path:
-            raise ValueError("--data mnist needs --data-path, the folder with the MNIST IDX files")
+            raise TrainingError("--data mnist needs --data-path, the folder with the MNIST "
+                                "IDX files")
+        if self.data != "mnist" and self.data_path:
+            raise TrainingError(f"--data-path is read only with --data mnist; --data "
+                                f"{self.data} is built in")
         self.hidden = tuple(int(n) for n in self.hidden)
+
+    def given(self) -> set[str]:
+        """The settings that differ from a default run's (for a config built in code)."""
+        usual = TrainConfig()
+        return {f for f in _FIELDS if f not in self._usual
+                and getattr(self, f) != getattr(usual, f)}
+
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig))
+
+
+def _check_choice(flag: str, value: str, choices: Iterable[str]) -> None:
+    if value not in choices:
+        raise TrainingError(f"{flag}: unknown choice {value!r}; choose from "
+                            f"{', '.join(choices)}")
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``minigrad train``. None has a default in the namespace: an option
+    left out is absent, so that ``--resume`` can tell the options given from the rest."""
     d = TrainConfig()
-    parser.add_argument("--data", choices=DATASETS, default=d.data, help="data set")
-    parser.add_argument("--data-path", help="folder with the MNIST IDX files (plain or .gz)")
-    parser.add_argument("--hidden", type=_sizes, default=d.hidden,
-                        help="hidden layer sizes, comma separated (e.g. 128,64; 'none' for none)")
-    parser.add_argument("--activation", choices=("relu", "tanh", "sigmoid", "leaky_relu"),
-                        default=d.activation)
-    parser.add_argument("--loss", choices=LOSSES,
-                        help="loss (default: cross_entropy, or mse for regression)")
-    parser.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer)
-    parser.add_argument("--lr", type=float, help="learning rate (default: 1e-3 for adam, "
-                        "adamw and rmsprop, 0.05 for the SGD family)")
-    parser.add_argument("--momentum", type=float, default=d.momentum,
-                        help="momentum of the momentum and nesterov optimizers")
-    parser.add_argument("--weight-decay", type=float, default=d.weight_decay)
-    parser.add_argument("--batch-size", type=_batch, default=d.batch_size,
-                        help="mini-batch size, or 'full' for full-batch gradient descent")
-    parser.add_argument("--epochs", type=int, default=d.epochs)
-    parser.add_argument("--test-fraction", type=float, default=d.test_fraction)
-    parser.add_argument("--device", default=d.device, help="numpy, numba or cupy")
-    parser.add_argument("--seed", type=int, default=d.seed)
-    parser.add_argument("--out", default=d.out,
-                        help="folder for the checkpoint, the metrics and the plot")
-    parser.add_argument("--resume", help="checkpoint to continue from (runs up to --epochs)")
-    parser.add_argument("--no-plot", dest="plot", action="store_false", help="skip the plot")
-    parser.add_argument("--no-progress", dest="progress", action="store_false",
-                        help="no progress bar")
-    parser.add_argument("--quiet", action="store_true", help="print only the final result")
+    add = parser.add_argument
+    skip = argparse.SUPPRESS
+    add("--data", choices=DATASETS, default=skip, help=f"data set (default: {d.data})")
+    add("--data-path", metavar="FOLDER", default=skip,
+        help="folder with the MNIST IDX files, plain or .gz (--data mnist only)")
+    add("--hidden", type=_sizes, metavar="SIZES", default=skip,
+        help="hidden layer sizes, comma separated, or 'none' "
+             f"(default: {','.join(map(str, d.hidden))})")
+    add("--activation", choices=ACTIVATIONS, default=skip,
+        help=f"activation between the layers (default: {d.activation})")
+    add("--loss", choices=LOSSES, default=skip,
+        help="loss (default: cross_entropy; mse for --data regression)")
+    add("--optimizer", choices=OPTIMIZERS, default=skip,
+        help=f"optimizer (default: {d.optimizer})")
+    add("--lr", type=float, default=skip,
+        help="learning rate (default: 0.001 for adam, adamw and rmsprop; 0.05 for sgd, "
+             "momentum and nesterov)")
+    add("--momentum", type=float, default=skip,
+        help=f"momentum of the momentum and nesterov optimizers (default: {d.momentum})")
+    add("--weight-decay", type=float, default=skip,
+        help="weight decay (default: 0; 0.01 for adamw)")
+    add("--batch-size", type=_batch, metavar="N", default=skip,
+        help=f"mini-batch size, or 'full' for full-batch gradient descent "
+             f"(default: {d.batch_size})")
+    add("--epochs", type=int, default=skip,
+        help=f"epochs to train up to (default: {d.epochs}; with --resume, the checkpoint's)")
+    add("--test-fraction", type=float, default=skip,
+        help=f"share of the data held out for testing (default: {d.test_fraction})")
+    add("--device", default=skip,
+        help=f"numpy, numba or cupy (default: {d.device}; with --resume, the checkpoint's)")
+    add("--seed", type=int, default=skip,
+        help=f"seed of the weights, the split and the batch order (default: {d.seed})")
+    add("--out", metavar="FOLDER", default=skip,
+        help=f"folder for the checkpoint, the metrics and the plot (default: {d.out}; "
+             "with --resume, the checkpoint's folder)")
+    add("--resume", metavar="CHECKPOINT", default=skip,
+        help="continue from this checkpoint; its settings define the run")
+    add("--no-plot", dest="plot", action="store_false", default=skip,
+        help="do not draw the loss and accuracy plot")
+    add("--no-progress", dest="progress", action="store_false", default=skip,
+        help="no progress bar (there is none when the output is not a terminal)")
+    add("--quiet", action="store_true", default=skip, help="print only the final line")
+
+
+def given_options(args: argparse.Namespace) -> set[str]:
+    """The settings given on the command line (parsed by :func:`add_train_arguments`)."""
+    return {k for k in vars(args) if k in _FIELDS}
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -140,8 +212,11 @@ def load_data(config: TrainConfig) -> tuple[np.ndarray, ...]:
     elif config.data == "regression":
         X, y = datasets.make_regression(n_samples=400, outliers=0.05, seed=config.seed)
     else:
-        X_train, y_train = datasets.load_mnist(config.data_path, train=True)
-        X_test, y_test = datasets.load_mnist(config.data_path, train=False)
+        try:
+            X_train, y_train = datasets.load_mnist(config.data_path, train=True)
+            X_test, y_test = datasets.load_mnist(config.data_path, train=False)
+        except (OSError, ValueError) as err:
+            raise TrainingError(f"--data-path {config.data_path}: {err}") from err
         return X_train, X_test, y_train, y_test
     return datasets.train_test_split(X, y, test_size=config.test_fraction, seed=config.seed)
 
@@ -173,7 +248,7 @@ def build_optimizer(config: TrainConfig, params: Any) -> mg.optim.Optimizer:
     if config.optimizer == "rmsprop":
         return optim.RMSprop(params, lr=config.lr, weight_decay=wd)
     if config.optimizer == "adamw":
-        return optim.AdamW(params, lr=config.lr, weight_decay=wd or 1e-2)
+        return optim.AdamW(params, lr=config.lr, weight_decay=wd)
     return optim.Adam(params, lr=config.lr, weight_decay=wd)
 
 
@@ -202,8 +277,8 @@ def _outputs(config: TrainConfig, y: np.ndarray) -> int:
         return y.shape[1]
     if config.loss in ("hinge", "bce_with_logits"):
         if int(y.max()) > 1:
-            raise ValueError(f"loss {config.loss!r} is binary; {config.data!r} has "
-                             f"{int(y.max()) + 1} classes")
+            raise TrainingError(f"--loss {config.loss} is binary; --data {config.data} has "
+                                f"{int(y.max()) + 1} classes")
         return 1
     return int(y.max()) + 1
 
@@ -229,15 +304,42 @@ def evaluate(config: TrainConfig, model: mg.nn.Module, X: np.ndarray, y: np.ndar
     return metrics
 
 
-def train(config: TrainConfig) -> dict[str, Any]:
-    """Run one training job; returns the history and the final metrics."""
+def warn(message: str) -> None:
+    """A warning about the run, one line on stderr."""
+    print(f"minigrad train: warning: {message}", file=sys.stderr)
+
+
+def train(config: TrainConfig, given: Iterable[str] | None = None) -> dict[str, Any]:
+    """Run one training job; returns the history and the final metrics.
+
+    With ``config.resume``, the checkpoint's settings define the run: ``given`` names the
+    settings the caller chose (the options on the command line; by default those that
+    differ from a default run's), and one of them that conflicts with the checkpoint is
+    refused, while epochs, lr, device, out and data_path are applied. Raises
+    TrainingError for settings or inputs the run cannot use, and TrainingInterrupted on
+    Ctrl-C, after saving the epochs done.
+    """
     from .data import DataLoader, TensorDataset
 
+    given = config.given() if given is None else set(given)
+    checkpoint = None
+    changes: list[str] = []
+    if config.resume:
+        checkpoint = read_checkpoint(config.resume)
+        config, changes = resumed_config(config, checkpoint, given)
+    _check_device(config.device, "device" not in given and checkpoint is not None)
+    if config.lr == 0:
+        warn("--lr 0 leaves the weights where they start; the run measures the initial model")
     mg.manual_seed(config.seed)
     # Data parallel (mpiexec -n N): rank 0 alone prints and writes; see _distributed().
     dist = _distributed()
-    if dist is not None and config.device in ("cupy", "cuda"):
-        dist.select_gpu()  # each rank of a machine on its own GPU, where it has several
+    if dist is not None:
+        if config.batch_size is not None and config.batch_size < dist.size():
+            raise TrainingError(f"--batch-size {config.batch_size} is the global batch, "
+                                f"shared by {dist.size()} MPI processes: it must be at least "
+                                f"{dist.size()}")
+        if config.device in ("cupy", "cuda"):
+            dist.select_gpu()  # each rank of a machine on its own GPU, where it has several
     lead = dist is None or dist.rank() == 0
     if not lead:
         config = dataclasses.replace(config, quiet=True, progress=False, plot=False)
@@ -246,24 +348,15 @@ def train(config: TrainConfig) -> dict[str, Any]:
         out_dir.mkdir(parents=True, exist_ok=True)
     say = (lambda *a: None) if config.quiet else print
     X_train, X_test, y_train, y_test = load_data(config)
-    start_epoch = 0
-    history: dict[str, list[float]] = {}
-    checkpoint = None
-    if config.resume:
-        checkpoint = mg.load(config.resume)
-        saved = TrainConfig(**{**_config_fields(checkpoint["config"]), "epochs": config.epochs,
-                               "resume": config.resume, "out": config.out,
-                               "device": config.device, "quiet": config.quiet,
-                               "progress": config.progress, "plot": config.plot})
-        config = saved
     model = build_model(config, X_train.shape[1], _outputs(config, y_train))
     optimizer = build_optimizer(config, model.parameters())
+    start_epoch = 0
+    history: dict[str, list[float]] = {}
     if checkpoint is not None:
-        model.load_state_dict(checkpoint["model"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        start_epoch = int(checkpoint["epoch"])
+        start_epoch = _restore(checkpoint, config, model, optimizer)
         history = {k: list(v) for k, v in checkpoint["history"].items()}
-        say(f"resumed from {config.resume} after epoch {start_epoch}")
+        say(f"resumed from {config.resume} after epoch {start_epoch}, writing to {out_dir}"
+            + (f"; changed: {', '.join(changes)}" if changes else ""))
     dataset = TensorDataset(X_train, y_train)
     sampler = None
     if dist is not None:
@@ -276,7 +369,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
         """Epoch ``epoch``'s batches, in an order fixed by (seed, epoch) so resuming repeats it."""
         if sampler is not None:  # this rank's share; --batch-size is the global batch
             sampler.set_epoch(epoch)
-            share = None if config.batch_size is None else max(1, config.batch_size // dist.size())
+            share = None if config.batch_size is None else config.batch_size // dist.size()
             return DataLoader(dataset, batch_size=share, sampler=sampler, device=config.device)
         return DataLoader(dataset, batch_size=config.batch_size,
                           shuffle=config.batch_size is not None,
@@ -288,48 +381,157 @@ def train(config: TrainConfig) -> dict[str, Any]:
     if dist is not None:
         say(f"data parallel over {dist.size()} MPI processes; gradients averaged in "
             f"{dist.gradient_path(config.device)}")
+    checkpoint_path = out_dir / "checkpoint.npz"
     bar = _progress(config, (config.epochs - start_epoch) * len(loader(0)))
     started = time.perf_counter()
-    for epoch in range(start_epoch, config.epochs):
-        running = 0.0
-        for step, (xb, yb) in enumerate(loader(epoch), 1):
-            loss = loss_fn(model(xb), yb)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            running += (loss.item() - running) / step
-            if bar is not None:
-                bar.update()
-                bar.set_postfix(epoch=epoch + 1, loss=f"{running:.4f}")
-        train_metrics = evaluate(config, model, X_train, y_train, loss_fn)
-        test_metrics = evaluate(config, model, X_test, y_test, loss_fn)
-        if dist is not None:  # every rank records rank 0's figures
-            train_metrics, test_metrics = dist.broadcast_object((train_metrics, test_metrics))
-        for prefix, metrics in (("train", train_metrics), ("test", test_metrics)):
-            for name, value in metrics.items():
-                history.setdefault(f"{prefix}_{name}", []).append(value)
-        line = f"epoch {epoch + 1:3d}/{config.epochs}  " + "  ".join(
-            f"{k} {v[-1]:.4f}" for k, v in history.items())
-        if not config.quiet:
-            (bar.write if bar is not None else print)(line)
-        if lead:
-            mg.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                     "epoch": epoch + 1, "config": _config_json(config), "history": history},
-                    out_dir / "checkpoint.npz")
+    epoch = start_epoch
+    try:
+        for epoch in range(start_epoch, config.epochs):
+            running = 0.0
+            for step, (xb, yb) in enumerate(loader(epoch), 1):
+                loss = loss_fn(model(xb), yb)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                running += (loss.item() - running) / step
+                if bar is not None:
+                    bar.update()
+                    bar.set_postfix(epoch=epoch + 1, loss=f"{running:.4f}")
+            train_metrics = evaluate(config, model, X_train, y_train, loss_fn)
+            test_metrics = evaluate(config, model, X_test, y_test, loss_fn)
+            if dist is not None:  # every rank records rank 0's figures
+                train_metrics, test_metrics = dist.broadcast_object((train_metrics, test_metrics))
+            for prefix, metrics in (("train", train_metrics), ("test", test_metrics)):
+                for name, value in metrics.items():
+                    history.setdefault(f"{prefix}_{name}", []).append(value)
+            if lead:
+                mg.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                         "epoch": epoch + 1, "config": _config_json(config),
+                         "history": history}, checkpoint_path)
+            line = f"epoch {epoch + 1:3d}/{config.epochs}  " + "  ".join(
+                f"{k} {v[-1]:.4f}" for k, v in history.items())
+            if bar is not None and not config.quiet:
+                bar.write(line)
+            elif not config.quiet:
+                print(line, flush=True)
+        epoch = config.epochs
+    except KeyboardInterrupt:
+        if bar is not None:
+            bar.close()
+        _finish(config, history, time.perf_counter() - started, checkpoint_path, lead)
+        raise TrainingInterrupted(_how_to_go_on(config, epoch, start_epoch,
+                                                checkpoint_path)) from None
     if bar is not None:
         bar.close()
-    seconds = time.perf_counter() - started
+    result = _finish(config, history, time.perf_counter() - started, checkpoint_path, lead)
+    summary = "  ".join(f"{k} {v:.4f}" for k, v in result["final"].items()
+                        if k.startswith("test"))
+    if lead:
+        print(f"done in {result['seconds']:.1f} s: {summary}; checkpoint {checkpoint_path}")
+    return result
+
+
+def _finish(config: TrainConfig, history: dict[str, list[float]], seconds: float,
+            checkpoint: Path, lead: bool) -> dict[str, Any]:
+    """metrics.json and the plot of the epochs done."""
     final = {k: v[-1] for k, v in history.items()}
     result = {"final": final, "history": history, "seconds": seconds,
-              "checkpoint": str(out_dir / "checkpoint.npz")}
-    if lead:
-        (out_dir / "metrics.json").write_text(json.dumps(result, indent=2))
-    if config.plot:
-        result["plot"] = _plot(history, out_dir / "curves.png")
-    summary = "  ".join(f"{k} {v:.4f}" for k, v in final.items() if k.startswith("test"))
-    if lead:
-        print(f"done in {seconds:.1f} s: {summary}; checkpoint {result['checkpoint']}")
+              "checkpoint": str(checkpoint)}
+    if lead and history:
+        (checkpoint.parent / "metrics.json").write_text(json.dumps(result, indent=2))
+        if config.plot:
+            result["plot"] = _plot(history, checkpoint.parent / "curves.png", config.quiet)
     return result
+
+
+def _how_to_go_on(config: TrainConfig, epoch: int, start_epoch: int, checkpoint: Path) -> str:
+    """What an interrupted run saved, and the command that continues it."""
+    if epoch == start_epoch and not config.resume:
+        return f"interrupted during epoch {epoch + 1}, before any checkpoint was written"
+    path = checkpoint if epoch > start_epoch else Path(config.resume)
+    return (f"interrupted during epoch {epoch + 1} of {config.epochs}; the checkpoint after "
+            f"epoch {epoch} is {path}; continue with: minigrad train --resume {path}")
+
+
+def _check_device(device: str, from_checkpoint: bool = False) -> None:
+    try:
+        mg.get_backend(device)
+    except (mg.BackendUnavailable, ValueError, TypeError) as err:
+        where = " (the checkpoint's; choose another with --device)" if from_checkpoint else ""
+        raise TrainingError(f"--device {device}{where}: {err}") from None
+
+
+def read_checkpoint(path: str) -> dict[str, Any]:
+    """A training checkpoint written by ``minigrad train``; TrainingError when it is not."""
+    try:
+        checkpoint = mg.load(path)
+    except (OSError, ValueError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else err
+        raise TrainingError(f"--resume {path}: {reason}") from None
+    needed = ("model", "optimizer", "epoch", "config", "history")
+    missing = [k for k in needed if not isinstance(checkpoint, dict) or k not in checkpoint]
+    if missing:
+        raise TrainingError(f"--resume {path}: a minigrad file, but not a checkpoint of "
+                            f"minigrad train (it has no {', '.join(map(repr, missing))})")
+    return checkpoint
+
+
+def resumed_config(config: TrainConfig, checkpoint: dict[str, Any],
+                   given: set[str]) -> tuple[TrainConfig, list[str]]:
+    """The checkpoint's config, with the adjustable settings that ``given`` names taken
+    from ``config``; the changes made, in words. TrainingError for a conflicting setting."""
+    path = config.resume
+    try:
+        saved = TrainConfig(**_config_fields(checkpoint["config"]))
+    except (TypeError, ValueError) as err:
+        raise TrainingError(f"--resume {path}: its config cannot be read ({err})") from None
+    conflicts = [f"--{_flag(name)} {_show(getattr(config, name))} (the checkpoint's: "
+                 f"{_show(getattr(saved, name))})" for name in RUN_SETTINGS
+                 if name in given and getattr(config, name) != getattr(saved, name)]
+    if conflicts:
+        raise TrainingError(f"--resume {path}: {'; '.join(conflicts)}: a resumed run keeps "
+                            "its checkpoint's settings; leave these out, or start a new run")
+    values = {name: getattr(saved, name) for name in _FIELDS}
+    changes = []
+    for name in ADJUSTABLE:
+        if name in given and getattr(config, name) != values[name]:
+            changes.append(f"{name} {_show(values[name])} -> {_show(getattr(config, name))}")
+            values[name] = getattr(config, name)
+    if "out" not in given:
+        values["out"] = str(Path(path).parent)
+    values.update(resume=path, plot=config.plot, progress=config.progress, quiet=config.quiet)
+    done = int(checkpoint["epoch"])
+    if values["epochs"] <= done:
+        if "epochs" in given:
+            raise TrainingError(f"--epochs {values['epochs']} is not more than the {done} "
+                                f"epochs {path} has done; nothing to train")
+        raise TrainingError(f"--resume {path}: its run has done all its {done} epochs; "
+                            "pass --epochs N (more than that) to train further")
+    return TrainConfig(**values), changes
+
+
+def _restore(checkpoint: dict[str, Any], config: TrainConfig, model: mg.nn.Module,
+             optimizer: mg.optim.Optimizer) -> int:
+    """Load the model and optimizer from the checkpoint (at the config's lr); its epoch."""
+    try:
+        model.load_state_dict(checkpoint["model"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+    except (KeyError, ValueError, RuntimeError) as err:
+        raise TrainingError(f"--resume {config.resume}: the saved weights do not fit the "
+                            f"model of its config ({err})") from None
+    for group in optimizer.param_groups:
+        group["lr"] = config.lr
+    return int(checkpoint["epoch"])
+
+
+def _flag(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ",".join(map(str, value)) or "none"
+    return "full" if value is None else str(value)
 
 
 def _distributed() -> Any:
@@ -350,11 +552,14 @@ def _config_json(config: TrainConfig) -> str:
 def _config_fields(saved: Any) -> dict[str, Any]:
     values = json.loads(str(saved))
     values["hidden"] = tuple(values["hidden"])
-    return values
+    return {k: v for k, v in values.items() if k in _FIELDS}
 
 
 def _progress(config: TrainConfig, total: int) -> Any:
+    """A progress bar, where a person watches: not in a log (output not a terminal)."""
     if not config.progress or config.quiet:
+        return None
+    if not (sys.stdout.isatty() and sys.stderr.isatty()):
         return None
     try:
         from tqdm.auto import tqdm
@@ -363,24 +568,25 @@ def _progress(config: TrainConfig, total: int) -> Any:
     return tqdm(total=total, unit="step", dynamic_ncols=True, leave=False)
 
 
-def _plot(history: dict[str, list[float]], path: Path) -> str | None:
+def _plot(history: dict[str, list[float]], path: Path, quiet: bool = False) -> str | None:
     """Loss and accuracy curves per epoch, when matplotlib is installed."""
     from . import plotting
 
-    plt = plotting.pyplot()
-    if plt is None:
-        return None
-    kinds = [k for k in ("loss", "accuracy") if f"train_{k}" in history]
-    fig, axes = plt.subplots(1, len(kinds), figsize=(5 * len(kinds), 3.6), squeeze=False)
-    for ax, kind in zip(axes[0], kinds):
-        for prefix in ("train", "test"):
-            values = history.get(f"{prefix}_{kind}")
-            if values:
-                ax.plot(range(1, len(values) + 1), values, label=prefix)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(kind)
-        if kind == "loss":
-            ax.set_yscale("log")
-        ax.grid(alpha=0.3)
-        ax.legend()
-    return plotting.save(fig, path)
+    with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext():
+        plt = plotting.pyplot()
+        if plt is None:
+            return None
+        kinds = [k for k in ("loss", "accuracy") if f"train_{k}" in history]
+        fig, axes = plt.subplots(1, len(kinds), figsize=(5 * len(kinds), 3.6), squeeze=False)
+        for ax, kind in zip(axes[0], kinds):
+            for prefix in ("train", "test"):
+                values = history.get(f"{prefix}_{kind}")
+                if values:
+                    ax.plot(range(1, len(values) + 1), values, label=prefix)
+            ax.set_xlabel("epoch")
+            ax.set_ylabel(kind)
+            if kind == "loss":
+                ax.set_yscale("log")
+            ax.grid(alpha=0.3)
+            ax.legend()
+        return plotting.save(fig, path)

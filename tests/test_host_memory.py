@@ -1,5 +1,6 @@
-"""glibc's malloc, tuned by the host backends: freed arrays are reused, not faulted in again;
-the setting gives way to the user's own."""
+"""glibc's malloc, tuned by ``tune_malloc()`` (which ``minigrad train`` and ``bench`` call, and
+creating a backend does not): freed arrays are reused, not faulted in again; the setting
+gives way to the user's own."""
 
 import json
 import os
@@ -21,8 +22,10 @@ ROUNDS = textwrap.dedent("""
     import json, resource
     import numpy as np
     import minigrad as mg
-    from minigrad.host_memory import malloc_settings
-    mg.zeros(1)  # the numpy backend is created here
+    from minigrad.host_memory import malloc_settings, tune_malloc
+    mg.zeros(1)  # the numpy backend is created here, and leaves malloc alone
+    created = malloc_settings()
+    tune_malloc()
     def round_():
         arrays = [np.ones(1 << 19, dtype=np.float32) for _ in range(4)]
         del arrays
@@ -31,7 +34,7 @@ ROUNDS = textwrap.dedent("""
     for _ in range(20):
         round_()
     faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 20
-    print(json.dumps({"faults": faults, "malloc": malloc_settings()}))
+    print(json.dumps({"faults": faults, "malloc": malloc_settings(), "created": created}))
 """)
 
 
@@ -67,7 +70,32 @@ def test_the_users_own_malloc_settings_are_kept(variable, value):
 
 
 def test_tune_malloc_runs_once_and_reports_it():
-    mg.zeros(1)
-    first = host_memory.malloc_settings()
-    assert first != "not tuned yet"
+    first = host_memory.tune_malloc()
+    assert first != "not tuned yet" and host_memory.malloc_settings() == first
     assert host_memory.tune_malloc() == first
+
+
+def _settings_after(code: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "MINIGRAD_TUNE_MALLOC"}
+    done = subprocess.run([sys.executable, "-c", code + "\nfrom minigrad.host_memory import "
+                           "malloc_settings\nprint(malloc_settings())"], capture_output=True,
+                          text=True, env=env, check=True)
+    return done.stdout.splitlines()[-1]
+
+
+def test_creating_backends_leaves_malloc_alone():
+    devices = [d for d in ("numpy", "numba") if d in mg.devices()]
+    code = f"import minigrad as mg\nfor d in {devices}: mg.zeros(3, device=d) + 1"
+    assert _settings_after(code) == "not tuned yet"
+
+
+@pytest.mark.parametrize("command", [
+    ["train", "--data", "spirals", "--hidden", "4", "--epochs", "1", "--no-plot", "--quiet"],
+    ["bench"],
+])
+def test_the_commands_tune_malloc(command, tmp_path):
+    code = ("import os, minigrad.bench\n"
+            "minigrad.bench.run_from_args = lambda args: 0  # the settings, not the timings\n"
+            f"os.chdir({str(tmp_path)!r})\n"
+            f"from minigrad.cli import main\nassert main({command}) == 0")
+    assert _settings_after(code) != "not tuned yet"

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.optim import updates
+from minigrad import optimizer_kernels as updates
 
 numba = pytest.importorskip("numba")
 from minigrad.backends import numba_kernels  # noqa: E402

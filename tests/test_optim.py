@@ -565,7 +565,7 @@ def test_step_is_in_place_unrecorded_and_bumps_the_version(device, name):
     ("AdamW", "adam_update"),
 ])
 def test_backend_kernel_is_used_when_offered(device, monkeypatch, name, kernel):
-    from minigrad.optim import updates
+    from minigrad import optimizer_kernels as updates
 
     backend = mg.get_backend(device)
     calls = []

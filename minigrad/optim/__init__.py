@@ -1,7 +1,7 @@
 """Optimizers: PyTorch's update rules on minigrad tensors, state on each parameter's device.
 
 Each update runs on raw backend arrays, unrecorded, through the fused kernels of
-:mod:`minigrad.optim.updates` (or a backend's own faster version of them).
+:mod:`minigrad.optimizer_kernels` (or a backend's own faster version of them).
 """
 
 from .adam import Adam, AdamW

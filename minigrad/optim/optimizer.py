@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from .. import autograd
+from .. import optimizer_kernels as updates
 from ..tensor import Tensor
-from . import updates
 
 _SET_ERROR = (
     "optimizer parameters must be an ordered collection such as a list; "

@@ -1,6 +1,8 @@
 """The arithmetic of each optimizer update, over raw backend arrays.
 
-These are the default implementations of the fused optimizer kernels. An optimizer
+These are the default implementations of the fused optimizer kernels, part of the backend
+interface: the optimizers (``minigrad.optim``) call them, and a backend that replaces one
+falls back to it for arrays its kernel does not take. An optimizer
 looks the kernel up on the parameter's backend first (``getattr(backend, "adam_update",
 None)``) and falls back to the function here, so a faster backend (Numba, CuPy) offers
 its own by defining a method of the same name and signature, with ``self`` in place of
