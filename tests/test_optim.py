@@ -11,9 +11,11 @@ SCALES = [1.0, 3.0, 0.1, 2.0, 0.01, 1.0, 5.0, 0.2, 1.0, 0.3]  # shrinking grads 
 
 
 # The update rules written out in NumPy, as in PyTorch's documentation.
-def ref_sgd(p, grads, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False):
+def ref_sgd(p, grads, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False,
+            maximize=False):
     p, buf, out = p.copy(), None, []
     for g in grads:
+        g = -g if maximize else g
         g = g + weight_decay * p
         if momentum != 0:
             buf = g.copy() if buf is None else momentum * buf + (1 - dampening) * g
@@ -24,9 +26,10 @@ def ref_sgd(p, grads, lr, momentum=0, dampening=0, weight_decay=0, nesterov=Fals
 
 
 def ref_rmsprop(p, grads, lr, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                centered=False):
+                centered=False, maximize=False):
     p, v, mean, buf, out = p.copy(), np.zeros_like(p), np.zeros_like(p), np.zeros_like(p), []
     for g in grads:
+        g = -g if maximize else g
         g = g + weight_decay * p
         v = alpha * v + (1 - alpha) * g * g
         if centered:
@@ -44,10 +47,11 @@ def ref_rmsprop(p, grads, lr, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
 
 
 def ref_adam(p, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
-             decoupled=False):
+             decoupled=False, maximize=False):
     beta1, beta2 = betas
     p, m, v, vmax, out = p.copy(), np.zeros_like(p), np.zeros_like(p), np.zeros_like(p), []
     for t, g in enumerate(grads, start=1):
+        g = -g if maximize else g
         if decoupled:
             p = p * (1 - lr * weight_decay)
         else:
@@ -74,6 +78,7 @@ SGD_OPTIONS = [
     dict(lr=0.2, weight_decay=0.3),
     dict(lr=0.1, momentum=0.7, dampening=0.2, weight_decay=0.1),
     dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.2),
+    dict(lr=0.1, momentum=0.9, weight_decay=0.1, maximize=True),
 ]
 RMSPROP_OPTIONS = [
     dict(lr=0.01),
@@ -82,6 +87,7 @@ RMSPROP_OPTIONS = [
     dict(lr=0.01, alpha=0.9, centered=True),
     dict(lr=0.01, weight_decay=0.2, eps=1e-4),
     dict(lr=0.03, alpha=0.3, momentum=0.5, centered=True, weight_decay=0.1, eps=1e-3),
+    dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.1, maximize=True),
 ]
 ADAM_OPTIONS = [
     dict(lr=0.1),
@@ -89,12 +95,14 @@ ADAM_OPTIONS = [
     dict(lr=0.1, amsgrad=True),
     dict(lr=0.1, weight_decay=0.3),
     dict(lr=0.1, betas=(0.3, 0.7), eps=1e-4, weight_decay=0.2, amsgrad=True),
+    dict(lr=0.1, weight_decay=0.1, amsgrad=True, maximize=True),
 ]
 ADAMW_OPTIONS = [
     dict(lr=0.1),
     dict(lr=0.05, weight_decay=0.5, betas=(0.8, 0.9)),
     dict(lr=0.1, amsgrad=True, weight_decay=0.0),
     dict(lr=0.1, betas=(0.3, 0.7), eps=1e-3, weight_decay=0.3, amsgrad=True),
+    dict(lr=0.1, weight_decay=0.2, maximize=True),
 ]
 CASES = (
     [("SGD", ref_sgd, o, SGD_OPTIONS) for o in SGD_OPTIONS]
@@ -113,10 +121,14 @@ FULL_STATE = {
     "AdamW": [dict(lr=0.1, amsgrad=True), dict(lr=0.05, weight_decay=0.3)],
 }
 DEFAULT_OPTIONS = {
-    "SGD": dict(lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False),
-    "RMSprop": dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False),
-    "Adam": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False),
-    "AdamW": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False),
+    "SGD": dict(lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
+                maximize=False),
+    "RMSprop": dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                    maximize=False),
+    "Adam": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
+                 maximize=False),
+    "AdamW": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
+                  maximize=False),
 }
 TOL = {np.float64: dict(rtol=1e-12, atol=1e-14), np.float32: dict(rtol=2e-5, atol=1e-6)}
 SHAPES = [(3, 4), (5,)]
