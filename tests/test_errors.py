@@ -387,3 +387,22 @@ def test_linear_negative_sizes_raise_pytorch_message(device, sizes):
 def test_linear_takes_integer_scalars_of_every_kind(device):
     layer = mg.nn.Linear(np.int64(4), mg.tensor(3), device=device)
     assert layer.weight.shape == (3, 4) and type(layer.in_features) is int
+
+
+@pytest.mark.parametrize("seed", [-1, -2**63, 2**64 - 1])
+def test_manual_seed_takes_pytorch_range(device, seed):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(seed)
+    mg.manual_seed(seed)
+    first = mg.randn(3, device=device).numpy()
+    mg.manual_seed(seed % 2**64)  # a negative seed wraps, as PyTorch's
+    np.testing.assert_array_equal(mg.randn(3, device=device).numpy(), first)
+
+
+@pytest.mark.parametrize("seed", [2**64, -2**63 - 1])
+def test_manual_seed_out_of_range_raises_as_pytorch(seed):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError):
+        torch.manual_seed(seed)
+    with pytest.raises(ValueError, match="out of range"):
+        mg.manual_seed(seed)
