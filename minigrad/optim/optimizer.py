@@ -132,11 +132,10 @@ class Optimizer:
             for j, p in enumerate(group["params"]):
                 if p.grad is None:
                     continue
-                where = f"parameter {j} of parameter group {i}"
-                _check_grad(p, where)
+                _check_grad(p, i, j)
                 state = self.state.get(p)
                 if state:
-                    self._check_state(p, state, group, where)
+                    self._check_state(p, state, group, i, j)
                 work.append((p, group))
         return work
 
@@ -144,36 +143,37 @@ class Optimizer:
         """The entries that the state of a parameter of ``group`` must hold once it exists."""
         return ()
 
-    def _check_state(self, p: Tensor, state: dict[str, Any], group: dict[str, Any],
-                     where: str) -> None:
-        """Raise RuntimeError unless ``state`` fits ``p``: every buffer the update reads is
-        there, and every array has p's shape, dtype and device (``step`` is a number)."""
+    def _check_state(self, p: Tensor, state: dict[str, Any], group: dict[str, Any], i: int,
+                     j: int) -> None:
+        """Raise RuntimeError unless ``state`` fits ``p`` (parameter j of group i): every
+        buffer the update reads is there, every array has p's shape, dtype and device, and
+        ``step`` is a number."""
         for name in self._state_keys(group):
             if name not in state:
                 raise RuntimeError(
-                    f"the optimizer state of {where} has no {name!r} entry; an option that "
-                    "needs it was turned on after the state was created"
+                    f"the optimizer state of {_where(i, j)} has no {name!r} entry; an option "
+                    "that needs it was turned on after the state was created"
                 )
+        shape, dtype, array_type = p.shape, p.dtype, _array_type(p.backend)
         for name, value in state.items():
             if name == "step":
-                if not isinstance(value, numbers.Real):
+                if type(value) is not int and not isinstance(value, numbers.Real):
                     raise RuntimeError(
-                        f"the optimizer state of {where} has a step of type "
+                        f"the optimizer state of {_where(i, j)} has a step of type "
                         f"{type(value).__name__}; it must be a number"
                     )
-                continue
-            if not _is_array(value):
-                continue
-            if not isinstance(value, _array_type(p.backend)):
+            elif isinstance(value, array_type):
+                if value.shape != shape or value.dtype != dtype:
+                    raise RuntimeError(
+                        f"the optimizer state {name!r} of {_where(i, j)} has shape "
+                        f"{tuple(value.shape)} and dtype {value.dtype}, but the parameter "
+                        f"has shape {shape} and dtype {dtype}"
+                    )
+            elif _is_array(value):
                 raise RuntimeError(
-                    f"the optimizer state {name!r} of {where} is a {type(value).__name__}, "
-                    f"not an array of the parameter's device {p.device!r}"
-                )
-            if tuple(value.shape) != p.shape or value.dtype != p.dtype:
-                raise RuntimeError(
-                    f"the optimizer state {name!r} of {where} has shape {tuple(value.shape)} "
-                    f"and dtype {value.dtype}, but the parameter has shape {p.shape} and "
-                    f"dtype {p.dtype}"
+                    f"the optimizer state {name!r} of {_where(i, j)} is a "
+                    f"{type(value).__name__}, not an array of the parameter's device "
+                    f"{p.device!r}"
                 )
 
     def _update(self, p: Tensor, grad: Any, group: dict[str, Any]) -> None:
@@ -251,17 +251,22 @@ def _grad_array(p: Tensor) -> Any:
     return p.grad.data
 
 
-def _check_grad(p: Tensor, where: str) -> None:
-    """Raise unless ``p`` is a floating-point tensor whose gradient has its shape, dtype and
-    device (assignment checks this, but ``p.data`` may have been replaced since)."""
-    if p.dtype.kind != "f":
-        raise TypeError(f"can't optimize {where}: its dtype is {p.dtype}, not floating-point")
+def _check_grad(p: Tensor, i: int, j: int) -> None:
+    """Raise unless ``p`` (parameter j of group i) is a floating-point tensor whose gradient
+    has its shape, dtype and device (assignment checks this, but ``p.data`` may have been
+    replaced since)."""
     grad = p.grad
     if grad.shape != p.shape or grad.dtype != p.dtype or grad.backend is not p.backend:
         raise RuntimeError(
-            f"the gradient of {where} ({grad.shape} {grad.dtype} on {grad.device!r}) does "
-            f"not match the parameter ({p.shape} {p.dtype} on {p.device!r})"
+            f"the gradient of {_where(i, j)} ({grad.shape} {grad.dtype} on {grad.device!r}) "
+            f"does not match the parameter ({p.shape} {p.dtype} on {p.device!r})"
         )
+    if p.dtype.kind != "f":
+        raise TypeError(f"can't optimize {_where(i, j)}: its dtype is {p.dtype}, not floating")
+
+
+def _where(i: int, j: int) -> str:
+    return f"parameter {j} of parameter group {i}"
 
 
 @functools.cache
@@ -333,7 +338,8 @@ def _as_int(key: Any) -> Any:
 
 def check_number(name: str, value: Any) -> None:
     """Raise ValueError unless ``value`` is a real number (not None, a string, an array)."""
-    if not isinstance(value, numbers.Real):
+    if type(value) is not float and type(value) is not int and (
+            not isinstance(value, numbers.Real)):
         raise ValueError(f"invalid {name}: {value!r} (must be a number)")
 
 
