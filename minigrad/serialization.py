@@ -59,21 +59,27 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     name = os.path.basename(target)
     _remove_stale_temporaries(folder, name)
     try:
-        tmp, fd = _create_temporary(folder, name)
+        tmp, fd, locked = _create_temporary(folder, name)
     except OSError as err:  # about the user's path, not the hidden temporary one
         raise _about(err, target) from None
     try:
-        with os.fdopen(fd, "wb", closefd=False) as f:
+        # a locked file stays open until renamed; others are closed first (Windows cannot
+        # rename an open file)
+        with os.fdopen(fd, "wb", closefd=not locked) as f:
             np.savez(f, **entries)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError as err:  # the target is a folder, say
+            raise _about(err, target) from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     finally:
-        os.close(fd)  # releases the lock, after the rename
+        if locked:
+            os.close(fd)  # releases the lock, after the rename
     _fsync_folder(folder)
 
 
@@ -231,18 +237,19 @@ def _temporary_pattern(name: str) -> re.Pattern:
     return re.compile(re.escape(f".{name}.") + r"[0-9a-f]{12}\.tmp")
 
 
-def _create_temporary(folder: str, name: str) -> tuple[str, int]:
-    """A new temporary file for ``name`` in ``folder``, locked: its path and descriptor."""
+def _create_temporary(folder: str, name: str) -> tuple[str, int, bool]:
+    """A new temporary file for ``name`` in ``folder``: its path, its descriptor, and whether
+    it is locked (not where the platform or file system has no flock)."""
     while True:
         tmp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
         # 0o666 lets the umask decide the permissions, as for any file the user creates
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
                      0o666)
         if not _lock(fd, blocking=True):
-            return tmp, fd  # a file system without locks: nothing can remove it either
+            return tmp, fd, False  # without locks, no save removes it either
         try:
             if os.path.samestat(os.stat(tmp), os.fstat(fd)):
-                return tmp, fd
+                return tmp, fd, True
         except FileNotFoundError:
             pass
         # another save found it unlocked, just before the lock, and removed it

@@ -310,3 +310,12 @@ def test_a_save_keeps_temporaries_being_written_and_other_files(tmp_path):
         assert live.exists()
     save({"w": np.ones(2)}, path)  # its writer is gone now
     assert sorted(os.listdir(tmp_path)) == sorted(others + ["model.ckpt"])
+
+
+def test_saving_over_a_folder_names_the_path_and_leaves_nothing(tmp_path):
+    (tmp_path / "model.ckpt").mkdir()
+    with pytest.raises(OSError) as info:
+        save({"w": np.ones(3)}, tmp_path / "model.ckpt")
+    assert info.value.filename == str(tmp_path / "model.ckpt")
+    assert ".tmp" not in str(info.value)
+    assert os.listdir(tmp_path) == ["model.ckpt"]
