@@ -848,3 +848,28 @@ def test_implementation_keywords_are_accepted_as_pytorch(device, name):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     with pytest.raises(NotImplementedError, match="differentiable"):
         getattr(optim, name)(plain, differentiable=True)
+
+
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_a_pytorch_state_dict_loads_and_continues_as_pytorch(device, name):
+    """PyTorch's own state dict (tensors, a float step, its extra group keys) loads as it is."""
+    torch = pytest.importorskip("torch")
+    init, grads = _problem(np.float64)
+    options = FULL_STATE[name][0]
+    tparams = [torch.tensor(x, requires_grad=True) for x in init]
+    topt = getattr(torch.optim, name)(tparams, foreach=False, **options)
+    for t in range(3):
+        for tp, g in zip(tparams, grads[t]):
+            tp.grad = torch.tensor(g)
+        topt.step()
+    params = _params([tp.detach().numpy().copy() for tp in tparams], device)
+    opt = getattr(optim, name)(params)
+    opt.load_state_dict(topt.state_dict())
+    for t in range(3, N_STEPS):
+        for tp, g in zip(tparams, grads[t]):
+            tp.grad = torch.tensor(g)
+        topt.step()
+        _set_grads(params, grads[t], by_backward=False)
+        opt.step()
+    for p, tp in zip(params, tparams):
+        np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-12, atol=1e-14)
