@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.backend import Backend
+from minigrad.optimizer_kernels import check_arrays
 
 
 class CuPyBackend(Backend):
@@ -177,6 +178,8 @@ class CuPyBackend(Backend):
     def adam_update(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr,
                     beta1, beta2, eps, weight_decay, decoupled, amsgrad) -> None:
         """Adam/AdamW in one kernel launch (formulas: minigrad.optimizer_kernels.adam_update)."""
+        check_arrays(param, grad=grad, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq,
+                     max_exp_avg_sq=max_exp_avg_sq)
         name = "adam_amsgrad" if amsgrad else "adam"
         kernel = self._kernel(name, lambda xp: xp.ElementwiseKernel(
             "T g, T decay, T wd, T keep1, T beta2, T omb1, T omb2, T bc2_sqrt, T eps, T neg_step",

@@ -126,9 +126,15 @@ class NumbaBackend(NumPyBackend):
         return out
 
     # fused optimizer updates: one pass over parameter, gradient and state, in place
-    # (signatures and formulas: minigrad.optimizer_kernels)
+    # (signatures and formulas: minigrad.optimizer_kernels). The kernels index every array
+    # up to param.size, so each update first checks that every array has the parameter's
+    # shape and dtype, and runs a kernel only on contiguous ones (check_arrays, _kernel_ready).
     def adam_update(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr,
                     beta1, beta2, eps, weight_decay, decoupled, amsgrad) -> None:
+        updates.check_arrays(param, grad=grad, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq,
+                             max_exp_avg_sq=max_exp_avg_sq)
+        if amsgrad and max_exp_avg_sq is None:
+            raise ValueError("amsgrad needs a max_exp_avg_sq buffer")
         t = param.dtype.type  # hyperparameters in the parameter's precision
         decay = 1 - lr * weight_decay if decoupled else 1.0
         bias_correction2 = 1 - beta2**step
@@ -146,6 +152,7 @@ class NumbaBackend(NumPyBackend):
 
     def sgd_update(self, param, grad, momentum_buffer, *, lr, momentum, dampening,
                    weight_decay, nesterov):
+        updates.check_arrays(param, grad=grad, momentum_buffer=momentum_buffer)
         t = param.dtype.type
         first = momentum_buffer is None
         if momentum != 0 and first:
@@ -162,6 +169,10 @@ class NumbaBackend(NumPyBackend):
 
     def rmsprop_update(self, param, grad, square_avg, grad_avg, momentum_buffer, *, lr, alpha,
                        eps, weight_decay, momentum, centered) -> None:
+        updates.check_arrays(param, grad=grad, square_avg=square_avg, grad_avg=grad_avg,
+                             momentum_buffer=momentum_buffer)
+        if (centered and grad_avg is None) or (momentum > 0 and momentum_buffer is None):
+            raise ValueError("centered needs a grad_avg buffer and momentum a momentum_buffer")
         t = param.dtype.type
         states = (square_avg, square_avg if grad_avg is None else grad_avg,
                   square_avg if momentum_buffer is None else momentum_buffer)
@@ -216,9 +227,10 @@ def tbb_available() -> bool:
 
 
 def _kernel_ready(*arrays: np.ndarray) -> bool:
-    """Whether a kernel can update these arrays in place through flat views (contiguous,
-    of a dtype Numba computes in)."""
-    return arrays[0].dtype in KERNEL_DTYPES and all(a.flags.c_contiguous for a in arrays)
+    """Whether a kernel can update these arrays in place through flat views (NumPy arrays,
+    contiguous, of a dtype Numba computes in; shapes and dtypes are checked before)."""
+    return arrays[0].dtype in KERNEL_DTYPES and all(
+        isinstance(a, np.ndarray) and a.flags.c_contiguous for a in arrays)
 
 
 def _flat(*arrays: np.ndarray) -> list[np.ndarray]:

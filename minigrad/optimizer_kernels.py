@@ -27,7 +27,8 @@ beta1, beta2, eps, weight_decay, decoupled, amsgrad) -> None``
 
 Contract of every kernel: ``param`` and the state buffers are updated in place;
 ``grad`` is never written (gradients may be read-only or shared between parameters);
-all arrays have the parameter's shape and dtype; the hyperparameters are Python
+all arrays have the parameter's shape and dtype (each kernel checks this with
+``check_arrays`` before it changes anything); the hyperparameters are Python
 numbers, so a float32 parameter is updated in float32 arithmetic. The formulas are
 those of PyTorch's single-tensor (``foreach=False``) implementations, operation for
 operation, written with ``out=`` so that an update allocates at most a few temporaries.
@@ -36,6 +37,19 @@ operation, written with ``out=`` so that an update allocates at most a few tempo
 from __future__ import annotations
 
 from typing import Any
+
+
+def check_arrays(param: Any, **arrays: Any) -> None:
+    """Raise ValueError unless every array of ``arrays`` (None: absent) has ``param``'s shape
+    and dtype: an update that trusted a wrong one would broadcast, or write out of bounds."""
+    for name, array in arrays.items():
+        if array is None:
+            continue
+        if array.shape != param.shape or array.dtype != param.dtype:
+            raise ValueError(
+                f"{name} has shape {tuple(array.shape)} and dtype {array.dtype}, but the "
+                f"parameter has shape {tuple(param.shape)} and dtype {param.dtype}"
+            )
 
 
 def _decayed(backend: Any, grad: Any, param: Any, weight_decay: float) -> tuple[Any, bool]:
@@ -77,6 +91,7 @@ def sgd_update(
     d = g + momentum * buf (Nesterov), else d = buf
     param = param - lr * d
     """
+    check_arrays(param, grad=grad, momentum_buffer=momentum_buffer)
     lr, momentum, dampening = float(lr), float(momentum), float(dampening)
     g, owned = _decayed(backend, grad, param, float(weight_decay))
     if momentum != 0:
@@ -130,6 +145,8 @@ def rmsprop_update(
     buf = momentum * buf + g / avg, then param = param - lr * buf (momentum > 0)
     param = param - lr * g / avg (otherwise)
     """
+    check_arrays(param, grad=grad, square_avg=square_avg, grad_avg=grad_avg,
+                 momentum_buffer=momentum_buffer)
     lr, alpha, eps, momentum = float(lr), float(alpha), float(eps), float(momentum)
     g, owned = _decayed(backend, grad, param, float(weight_decay))
     avg = backend.mul(g, 1 - alpha)
@@ -185,6 +202,8 @@ def adam_update(
     denom = sqrt(v) / sqrt(1 - beta2 ** step) + eps
     param = param - (lr / (1 - beta1 ** step)) * exp_avg / denom
     """
+    check_arrays(param, grad=grad, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq,
+                 max_exp_avg_sq=max_exp_avg_sq)
     lr, beta1, beta2, eps = float(lr), float(beta1), float(beta2), float(eps)
     weight_decay = float(weight_decay)
     if decoupled:

@@ -7,7 +7,10 @@ arrays point to the other entries. Nothing is pickled, so loading a file cannot 
 
 ``save`` writes to a temporary file in the target's folder, flushes it to disk, and
 renames it over the target, so a crash leaves either the old file or the new one, never
-a torn one. ``load`` refuses any file it did not write, with an error naming the file.
+a torn one. The writer holds an exclusive ``flock`` on its temporary file until the rename;
+the kernel drops it when the process dies, so the next save to the same target removes
+the temporary files of writers that were killed (those nobody holds a lock on).
+``load`` refuses any file it did not write, with an error naming the file.
 """
 
 from __future__ import annotations
@@ -15,11 +18,18 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import uuid
+import re
+import secrets
+import stat
 import zipfile
 from typing import Any
 
 import numpy as np
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock, so stale temporary files are left alone
+    fcntl = None
 
 from .tensor import Tensor
 
@@ -46,19 +56,30 @@ def save(obj: Any, path: str | os.PathLike) -> None:
 
     target = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(target))
-    tmp = os.path.join(folder, f".{os.path.basename(target)}.{uuid.uuid4().hex[:12]}.tmp")
-    # 0o666 lets the umask decide the permissions, as for any file the user creates
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    name = os.path.basename(target)
+    _remove_stale_temporaries(folder, name)
     try:
-        with os.fdopen(fd, "wb") as f:
+        tmp, fd, locked = _create_temporary(folder, name)
+    except OSError as err:  # about the user's path, not the hidden temporary one
+        raise _about(err, target) from None
+    try:
+        # a locked file stays open until renamed; others are closed first (Windows cannot
+        # rename an open file)
+        with os.fdopen(fd, "wb", closefd=not locked) as f:
             np.savez(f, **entries)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError as err:  # the target is a folder, say
+            raise _about(err, target) from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    finally:
+        if locked:
+            os.close(fd)  # releases the lock, after the rename
     _fsync_folder(folder)
 
 
@@ -210,6 +231,73 @@ def _items(node: dict) -> list:
     if not isinstance(items, list):
         raise ValueError(f"malformed manifest entry {node!r}")
     return items
+
+
+def _temporary_pattern(name: str) -> re.Pattern:
+    return re.compile(re.escape(f".{name}.") + r"[0-9a-f]{12}\.tmp")
+
+
+def _create_temporary(folder: str, name: str) -> tuple[str, int, bool]:
+    """A new temporary file for ``name`` in ``folder``: its path, its descriptor, and whether
+    it is locked (not where the platform or file system has no flock)."""
+    while True:
+        tmp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
+        # 0o666 lets the umask decide the permissions, as for any file the user creates
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                     0o666)
+        if not _lock(fd, blocking=True):
+            return tmp, fd, False  # without locks, no save removes it either
+        try:
+            if os.path.samestat(os.stat(tmp), os.fstat(fd)):
+                return tmp, fd, True
+        except FileNotFoundError:
+            pass
+        # another save found it unlocked, just before the lock, and removed it
+        os.close(fd)
+
+
+def _remove_stale_temporaries(folder: str, name: str) -> None:
+    """Remove the temporary files of earlier saves to ``name`` whose writer died (their
+    lock is free); files being written are locked, and other files do not match."""
+    if fcntl is None:
+        return
+    pattern = _temporary_pattern(name)
+    try:
+        entries = [e for e in os.listdir(folder) if pattern.fullmatch(e)]
+    except OSError:
+        return
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    for entry in entries:
+        path = os.path.join(folder, entry)
+        try:
+            fd = os.open(path, flags)
+        except OSError:
+            continue
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode) and _lock(fd, blocking=False):
+                os.unlink(path)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+
+def _lock(fd: int, blocking: bool) -> bool:
+    """Take an exclusive flock on ``fd``; False where it is held or locks are unsupported."""
+    if fcntl is None:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except OSError:
+        return False
+    return True
+
+
+def _about(err: OSError, path: str) -> OSError:
+    """The same error, naming ``path``."""
+    if err.errno is None:
+        return err
+    return type(err)(err.errno, err.strerror, path)
 
 
 def _fsync_folder(folder: str) -> None:

@@ -279,3 +279,130 @@ def test_user_function_returning_wrong_number_of_gradients(device):
         Bad.apply(a, b).sum().backward()
     message = str(info.value)
     assert "Bad" in message and "1" in message and "2" in message
+
+
+# creation: what PyTorch refuses is refused, nothing is truncated or allocated in vain
+ARANGE_REFUSED = [(0, 5, 0), (0, 5, 0.0), (5, 0, 1), (0, 5, -1), (0, float("inf"), 1),
+                  (0, float("nan"), 1), (0, 3, 0.9, "int64")]
+
+
+@pytest.mark.parametrize("args", ARANGE_REFUSED, ids=str)
+def test_arange_refuses_what_pytorch_refuses(device, args):
+    torch = pytest.importorskip("torch")
+    *bounds, dtype = args if isinstance(args[-1], str) else (*args, None)
+    with pytest.raises((RuntimeError, ValueError)) as expected:  # ValueError: truncated step
+        torch.arange(*bounds, dtype=dtype and getattr(torch, dtype))
+    with pytest.raises(RuntimeError) as info:
+        mg.arange(*bounds, dtype=dtype, device=device)
+    assert isinstance(info.value, ValueError)
+    assert str(expected.value).split(":")[0] in str(info.value)
+
+
+@pytest.mark.parametrize("args, dtype", [
+    ((2**33,), "int32"), ((250, 260), "uint8"), ((-1, 3), "uint8"), ((0, 70000), "float16"),
+    ((2**31 - 1, 2**31 + 2), "int32"), ((0, 1e40, 1e39), "float32"), ((2**63,), "int64"),
+    ((-300, 0, 100), "int8"),
+])
+def test_arange_values_that_do_not_fit_the_dtype_raise_before_allocating(
+        device, monkeypatch, args, dtype):
+    backend = mg.get_backend(device)
+    monkeypatch.setattr(backend, "arange", lambda *a: pytest.fail("allocated"))
+    with pytest.raises(RuntimeError, match=f"overflow|{dtype} cannot hold"):
+        mg.arange(*args, dtype=dtype, device=device)
+
+
+@pytest.mark.parametrize("args, dtype", [
+    ((-2**31, -2**31 + 2), "int32"), ((250, 256), "uint8"), ((0, 65504, 4096), "float16"),
+    ((0.5, 3), "int64"), ((-2.5, 2, 1.5), "int64"), ((0, 5.5, 2), "int64"), ((1.9, 5), "int32"),
+    ((0, 1, 0.1), "float32"), ((10, 0, -3), "int64"), ((3, 3), "int64"),
+])
+def test_arange_at_the_edges_matches_pytorch(device, args, dtype):
+    torch = pytest.importorskip("torch")
+    out = mg.arange(*args, dtype=dtype, device=device)
+    expected = torch.arange(*args, dtype=getattr(torch, dtype)).numpy()
+    assert out.dtype == expected.dtype
+    np.testing.assert_array_equal(out.numpy(), expected)
+
+
+CREATORS = ["zeros", "ones", "rand", "randn"]
+
+
+@pytest.mark.parametrize("name", CREATORS)
+@pytest.mark.parametrize("shape", [(2.5,), (3, 2.0), ((2, 2.5),), (True,), (np.float64(3),),
+                                   ("3",), ((2, None),)], ids=str)
+def test_sizes_that_are_not_ints_raise_type_error_as_pytorch(device, name, shape):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError):
+        getattr(torch, name)(*shape)
+    with pytest.raises(TypeError, match="tuple of ints") as info:
+        getattr(mg, name)(*shape, device=device)
+    assert "pos" in str(info.value)
+
+
+@pytest.mark.parametrize("name", CREATORS + ["full"])
+def test_integer_sizes_of_every_kind_are_taken(device, name):
+    torch = pytest.importorskip("torch")
+    for shape in [(np.int64(3), 2), (mg.tensor(3), np.uint8(2)), ([3, 2],), ((3, 2),)]:
+        if name == "full":
+            out = mg.full(shape if len(shape) > 1 else shape[0], 1.5, device=device)
+        else:
+            out = getattr(mg, name)(*shape, device=device)
+        assert out.shape == tuple(torch.zeros(3, 2).shape)
+    with pytest.raises(TypeError):
+        mg.full(2.5, 1.0, device=device)
+
+
+@pytest.mark.parametrize("name", CREATORS + ["full"])
+def test_negative_sizes_raise_pytorch_message(device, name):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError) as expected:
+        torch.randn(2, -3)
+    make = (lambda s: mg.full(s, 1.0, device=device)) if name == "full" else (
+        lambda s: getattr(mg, name)(*s, device=device))
+    with pytest.raises(RuntimeError) as info:
+        make((2, -3))
+    assert str(info.value) == str(expected.value)
+    assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize("sizes", [(2.5, 3), (3, 2.5), ("3", 2)], ids=str)
+def test_linear_refuses_sizes_that_are_not_ints_as_pytorch(device, sizes):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError):
+        torch.nn.Linear(*sizes)
+    with pytest.raises(TypeError, match="features must be an int"):
+        mg.nn.Linear(*sizes, device=device)
+
+
+@pytest.mark.parametrize("sizes", [(-1, 3), (2, -3)], ids=str)
+def test_linear_negative_sizes_raise_pytorch_message(device, sizes):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError) as expected:
+        torch.nn.Linear(*sizes)
+    with pytest.raises(RuntimeError) as info:
+        mg.nn.Linear(*sizes, device=device)
+    assert str(info.value) == str(expected.value)
+
+
+def test_linear_takes_integer_scalars_of_every_kind(device):
+    layer = mg.nn.Linear(np.int64(4), mg.tensor(3), device=device)
+    assert layer.weight.shape == (3, 4) and type(layer.in_features) is int
+
+
+@pytest.mark.parametrize("seed", [-1, -2**63, 2**64 - 1])
+def test_manual_seed_takes_pytorch_range(device, seed):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(seed)
+    mg.manual_seed(seed)
+    first = mg.randn(3, device=device).numpy()
+    mg.manual_seed(seed % 2**64)  # a negative seed wraps, as PyTorch's
+    np.testing.assert_array_equal(mg.randn(3, device=device).numpy(), first)
+
+
+@pytest.mark.parametrize("seed", [2**64, -2**63 - 1])
+def test_manual_seed_out_of_range_raises_as_pytorch(seed):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError):
+        torch.manual_seed(seed)
+    with pytest.raises(ValueError, match="out of range"):
+        mg.manual_seed(seed)

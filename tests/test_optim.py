@@ -11,9 +11,11 @@ SCALES = [1.0, 3.0, 0.1, 2.0, 0.01, 1.0, 5.0, 0.2, 1.0, 0.3]  # shrinking grads 
 
 
 # The update rules written out in NumPy, as in PyTorch's documentation.
-def ref_sgd(p, grads, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False):
+def ref_sgd(p, grads, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False,
+            maximize=False):
     p, buf, out = p.copy(), None, []
     for g in grads:
+        g = -g if maximize else g
         g = g + weight_decay * p
         if momentum != 0:
             buf = g.copy() if buf is None else momentum * buf + (1 - dampening) * g
@@ -24,9 +26,10 @@ def ref_sgd(p, grads, lr, momentum=0, dampening=0, weight_decay=0, nesterov=Fals
 
 
 def ref_rmsprop(p, grads, lr, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                centered=False):
+                centered=False, maximize=False):
     p, v, mean, buf, out = p.copy(), np.zeros_like(p), np.zeros_like(p), np.zeros_like(p), []
     for g in grads:
+        g = -g if maximize else g
         g = g + weight_decay * p
         v = alpha * v + (1 - alpha) * g * g
         if centered:
@@ -44,10 +47,11 @@ def ref_rmsprop(p, grads, lr, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
 
 
 def ref_adam(p, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
-             decoupled=False):
+             decoupled=False, maximize=False):
     beta1, beta2 = betas
     p, m, v, vmax, out = p.copy(), np.zeros_like(p), np.zeros_like(p), np.zeros_like(p), []
     for t, g in enumerate(grads, start=1):
+        g = -g if maximize else g
         if decoupled:
             p = p * (1 - lr * weight_decay)
         else:
@@ -74,6 +78,7 @@ SGD_OPTIONS = [
     dict(lr=0.2, weight_decay=0.3),
     dict(lr=0.1, momentum=0.7, dampening=0.2, weight_decay=0.1),
     dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.2),
+    dict(lr=0.1, momentum=0.9, weight_decay=0.1, maximize=True),
 ]
 RMSPROP_OPTIONS = [
     dict(lr=0.01),
@@ -82,6 +87,7 @@ RMSPROP_OPTIONS = [
     dict(lr=0.01, alpha=0.9, centered=True),
     dict(lr=0.01, weight_decay=0.2, eps=1e-4),
     dict(lr=0.03, alpha=0.3, momentum=0.5, centered=True, weight_decay=0.1, eps=1e-3),
+    dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.1, maximize=True),
 ]
 ADAM_OPTIONS = [
     dict(lr=0.1),
@@ -89,12 +95,14 @@ ADAM_OPTIONS = [
     dict(lr=0.1, amsgrad=True),
     dict(lr=0.1, weight_decay=0.3),
     dict(lr=0.1, betas=(0.3, 0.7), eps=1e-4, weight_decay=0.2, amsgrad=True),
+    dict(lr=0.1, weight_decay=0.1, amsgrad=True, maximize=True),
 ]
 ADAMW_OPTIONS = [
     dict(lr=0.1),
     dict(lr=0.05, weight_decay=0.5, betas=(0.8, 0.9)),
     dict(lr=0.1, amsgrad=True, weight_decay=0.0),
     dict(lr=0.1, betas=(0.3, 0.7), eps=1e-3, weight_decay=0.3, amsgrad=True),
+    dict(lr=0.1, weight_decay=0.2, maximize=True),
 ]
 CASES = (
     [("SGD", ref_sgd, o, SGD_OPTIONS) for o in SGD_OPTIONS]
@@ -113,10 +121,14 @@ FULL_STATE = {
     "AdamW": [dict(lr=0.1, amsgrad=True), dict(lr=0.05, weight_decay=0.3)],
 }
 DEFAULT_OPTIONS = {
-    "SGD": dict(lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False),
-    "RMSprop": dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False),
-    "Adam": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False),
-    "AdamW": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False),
+    "SGD": dict(lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
+                maximize=False),
+    "RMSprop": dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                    maximize=False),
+    "Adam": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
+                 maximize=False),
+    "AdamW": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
+                  maximize=False),
 }
 TOL = {np.float64: dict(rtol=1e-12, atol=1e-14), np.float32: dict(rtol=2e-5, atol=1e-6)}
 SHAPES = [(3, 4), (5,)]
@@ -596,3 +608,268 @@ def test_mismatched_gradient_raises():
     assert p.grad is None
     opt.step()  # nothing to do
     np.testing.assert_array_equal(p.numpy(), np.zeros(3, np.float32))
+
+
+# Checked state, atomic steps, maximize and PyTorch's implementation keywords
+KERNEL_STATES = {  # the state buffers each fused update takes, after param and grad
+    "sgd_update": ("momentum_buffer",),
+    "rmsprop_update": ("square_avg", "grad_avg", "momentum_buffer"),
+    "adam_update": ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+}
+KERNEL_OPTIONS = {
+    "sgd_update": dict(lr=0.1, momentum=0.9, dampening=0, weight_decay=0.1, nesterov=False),
+    "rmsprop_update": dict(lr=0.01, alpha=0.9, eps=1e-8, weight_decay=0.1, momentum=0.5,
+                           centered=True),
+    "adam_update": dict(step=1, lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.1,
+                        decoupled=False, amsgrad=True),
+}
+
+
+def _stepped(name, device, dtype=np.float64, steps=2):
+    """An optimizer of ``name`` (every state buffer) over two parameters, after ``steps``."""
+    init, grads = _problem(dtype)
+    params = _params(init, device)
+    opt = getattr(optim, name)(params, **FULL_STATE[name][0])
+    for t in range(steps):
+        _set_grads(params, grads[t], by_backward=False)
+        opt.step()
+    return opt, params
+
+
+def _snapshot(opt, params):
+    return [p.numpy().copy() for p in params], opt.state_dict()
+
+
+def _assert_unchanged(opt, params, snapshot):
+    values, sd = snapshot
+    for p, v in zip(params, values):
+        np.testing.assert_array_equal(p.numpy(), v)
+    now = opt.state_dict()
+    assert sorted(now["state"]) == sorted(sd["state"])
+    for i, state in sd["state"].items():
+        for key, value in state.items():
+            np.testing.assert_array_equal(now["state"][i][key], value, err_msg=key)
+
+
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_load_state_dict_refuses_state_of_another_shape(device, name):
+    opt, params = _stepped(name, device)
+    sd = opt.state_dict()
+    swapped = getattr(optim, name)(params[::-1], **FULL_STATE[name][0])
+    before = _snapshot(swapped, params)
+    with pytest.raises(ValueError) as info:
+        swapped.load_state_dict(sd)
+    message = str(info.value)
+    assert "parameter 0 of parameter group 0" in message
+    assert str(SHAPES[0]) in message and str(SHAPES[1]) in message
+    assert len(swapped.state) == 0 and swapped.param_groups[0]["params"][0] is params[1]
+    _assert_unchanged(swapped, params, before)
+    _set_grads(params, _problem(np.float64)[1][0], by_backward=False)
+    swapped.step()  # still usable, from fresh state
+
+
+@pytest.mark.parametrize("layout, change", [
+    ("groups", lambda sd: {**sd, "param_groups": sd["param_groups"] * 2}),
+    ("sizes", lambda sd: {**sd, "param_groups": [
+        {**sd["param_groups"][0], "params": sd["param_groups"][0]["params"][:1]}]}),
+])
+def test_load_state_dict_refuses_another_layout_as_pytorch(layout, change):
+    torch = pytest.importorskip("torch")
+    init, _ = _problem(np.float64)
+    opt = optim.Adam(_params(init, "numpy"))
+    topt = torch.optim.Adam([torch.tensor(x, requires_grad=True) for x in init])
+    with pytest.raises(ValueError) as expected:
+        topt.load_state_dict(change(topt.state_dict()))
+    with pytest.raises(ValueError) as info:
+        opt.load_state_dict(change(opt.state_dict()))
+    assert str(info.value).startswith(str(expected.value))
+
+
+def test_load_state_dict_casts_as_pytorch(device):
+    """Floating state takes the parameter's dtype, other arrays and the step keep theirs."""
+    torch = pytest.importorskip("torch")
+    p = mg.zeros(3, dtype=mg.float32, device=device, requires_grad=True)
+    tp = torch.zeros(3, dtype=torch.float32, requires_grad=True)
+    values = {"step": np.array(4.0), "exp_avg": np.arange(3.0), "exp_avg_sq": np.ones(3),
+              "counts": np.arange(3, dtype=np.int32)}
+    opt, topt = optim.Adam([p]), torch.optim.Adam([tp])
+    opt.load_state_dict({"state": {0: values}, "param_groups": opt.state_dict()["param_groups"]})
+    topt.load_state_dict({"state": {0: {k: torch.tensor(v) for k, v in values.items()}},
+                          "param_groups": topt.state_dict()["param_groups"]})
+    state, tstate = opt.state[p], topt.state[tp]
+    assert state["step"] == tstate["step"].item()
+    for key in ("exp_avg", "exp_avg_sq"):
+        assert state[key].dtype == np.float32 == tstate[key].numpy().dtype
+        assert type(state[key]) is type(p.data)
+    assert state["counts"].dtype == np.int32
+
+
+@pytest.mark.parametrize("name", list(FULL_STATE))
+@pytest.mark.parametrize("tamper", ["smaller", "larger", "dtype", "missing", "step"])
+def test_state_changed_after_loading_is_refused_before_any_update(device, name, tamper):
+    """A state that no longer fits its parameter raises before anything is written."""
+    opt, params = _stepped(name, device)
+    fresh = getattr(optim, name)(params, **FULL_STATE[name][0])
+    fresh.load_state_dict(opt.state_dict())
+    state = fresh.state[params[1]]  # the second parameter: the first one must stay untouched
+    key = next(k for k, v in state.items() if hasattr(v, "shape"))
+    backend = mg.get_backend(device)
+    if tamper == "smaller":
+        state[key] = backend.zeros((1,), params[1].dtype)
+    elif tamper == "larger":
+        state[key] = backend.zeros((1000,), params[1].dtype)
+    elif tamper == "dtype":
+        state[key] = backend.astype(state[key], np.float32)
+    elif tamper == "missing":
+        if name == "SGD":
+            pytest.skip("SGD's momentum buffer is created on the first step")
+        del state[key]
+    else:
+        if name == "SGD":
+            pytest.skip("SGD keeps no step")
+        state["step"] = None
+    _set_grads(params, _problem(np.float64)[1][2], by_backward=False)
+    before = _snapshot(fresh, params)
+    with pytest.raises(RuntimeError, match="parameter 1 of parameter group 0"):
+        fresh.step()
+    for p, v in zip(params, before[0]):
+        np.testing.assert_array_equal(p.numpy(), v)
+    first = fresh.state[params[0]]
+    for k, v in before[1]["state"][0].items():
+        np.testing.assert_array_equal(backend.to_numpy(first[k]) if k != "step" else first[k], v)
+
+
+@pytest.mark.parametrize("kernel", list(KERNEL_STATES))
+@pytest.mark.parametrize("wrong", ["grad", "state", "dtype"])
+def test_fused_updates_refuse_arrays_of_another_shape(device, kernel, wrong):
+    """The device's own kernel (or the default) checks every array before it writes."""
+    from minigrad import optimizer_kernels as updates
+
+    backend = mg.get_backend(device)
+    fused = getattr(backend, kernel, None)
+    if fused is None:
+        def fused(*args, **kwargs):
+            return getattr(updates, kernel)(backend, *args, **kwargs)
+    rng = np.random.default_rng(0)
+    host = [rng.standard_normal(5) for _ in range(2 + len(KERNEL_STATES[kernel]))]
+    arrays = [backend.asarray(np.abs(a) if i > 1 else a, np.float64) for i, a in enumerate(host)]
+    bad = {"grad": 1, "state": 2, "dtype": len(arrays) - 1}[wrong]
+    arrays[bad] = backend.zeros((3,) if wrong != "dtype" else (5,),
+                                np.float32 if wrong == "dtype" else np.float64)
+    kept = [backend.to_numpy(a).copy() for a in arrays]
+    with pytest.raises(ValueError, match="shape"):
+        fused(*arrays, **KERNEL_OPTIONS[kernel])
+    for a, k in zip(arrays, kept):
+        np.testing.assert_array_equal(backend.to_numpy(a), k)
+
+
+@pytest.mark.parametrize("kernel", list(KERNEL_STATES))
+def test_fused_updates_on_strided_state_match_contiguous(device, kernel):
+    """State that is not contiguous is updated correctly, not through flat views."""
+    from minigrad import optimizer_kernels as updates
+
+    backend = mg.get_backend(device)
+    fused = getattr(backend, kernel, None) or (
+        lambda *a, **k: getattr(updates, kernel)(backend, *a, **k))
+    rng = np.random.default_rng(1)
+    host = [np.abs(rng.standard_normal((4, 3))) for _ in range(2 + len(KERNEL_STATES[kernel]))]
+    if kernel == "rmsprop_update":  # square_avg above grad_avg ** 2: a real square root
+        host[2] += 1
+        host[3] *= 0.1
+    plain = [backend.asarray(a, np.float64) for a in host]
+    strided = [backend.asarray(a, np.float64) for a in host]
+    strided[2:] = [backend.transpose(backend.asarray(a.T.copy(), np.float64), (1, 0))
+                   for a in host[2:]]
+    fused(*plain, **KERNEL_OPTIONS[kernel])
+    fused(*strided, **KERNEL_OPTIONS[kernel])
+    for a, b in zip(plain, strided):
+        np.testing.assert_allclose(backend.to_numpy(b), backend.to_numpy(a), rtol=1e-12)
+
+
+BAD_OPTIONS = {
+    "SGD": [("lr", None), ("lr", -0.1), ("momentum", -0.5), ("weight_decay", float("nan")),
+            ("dampening", None), ("lr", "0.1")],
+    "RMSprop": [("lr", None), ("alpha", -0.1), ("eps", -1.0), ("momentum", None)],
+    "Adam": [("lr", None), ("betas", (1.0, 0.999)), ("betas", (0.9, None)), ("betas", 0.9),
+             ("eps", -1e-8), ("weight_decay", -0.1)],
+    "AdamW": [("lr", -1e-3), ("betas", (0.9, 1.5)), ("weight_decay", None)],
+}
+
+
+@pytest.mark.parametrize("name, key, value",
+                         [(n, k, v) for n, bad in BAD_OPTIONS.items() for k, v in bad])
+def test_a_step_with_a_bad_option_in_a_later_group_changes_nothing(device, name, key, value):
+    init, grads = _problem(np.float64)
+    params = _params(init, device)
+    opt = _two_groups(name, params, FULL_STATE[name][0], FULL_STATE[name][1])
+    _set_grads(params, grads[0], by_backward=False)
+    opt.step()
+    _set_grads(params, grads[1], by_backward=False)
+    before = _snapshot(opt, params)
+    opt.param_groups[1][key] = value  # as a scheduler with a bug would
+    with pytest.raises(ValueError, match=f"parameter group 1: invalid {key[:4]}"):
+        opt.step()
+    _assert_unchanged(opt, params, before)
+
+
+def test_a_step_with_a_gradient_that_no_longer_fits_changes_nothing(device):
+    init, grads = _problem(np.float64)
+    params = _params(init, device)
+    opt = _two_groups("Adam", params, FULL_STATE["Adam"][0], FULL_STATE["Adam"][1])
+    _set_grads(params, grads[0], by_backward=False)
+    opt.step()
+    before = _snapshot(opt, params)
+    params[1].grad = mg.zeros(params[1].shape, dtype=mg.float64, device=device)
+    params[1].grad.data = mg.get_backend(device).zeros((7,), np.float64)
+    with pytest.raises(RuntimeError, match="gradient of parameter 0 of parameter group 1"):
+        opt.step()
+    _assert_unchanged(opt, params, before)
+
+
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_implementation_keywords_are_accepted_as_pytorch(device, name):
+    torch = pytest.importorskip("torch")
+    keywords = {"SGD": dict(foreach=False, fused=None),
+                "RMSprop": dict(foreach=None, capturable=False),
+                "Adam": dict(foreach=True, fused=None, capturable=False),
+                "AdamW": dict(foreach=False, fused=None, capturable=False)}[name]
+    getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)], differentiable=False,
+                               **keywords)
+    init, grads = _problem(np.float64)
+    plain, chosen = _params(init, device), _params(init, device)
+    opts = [getattr(optim, name)(plain, **FULL_STATE[name][0]),
+            getattr(optim, name)(chosen, **FULL_STATE[name][0], differentiable=False,
+                                 **keywords)]
+    for t in range(3):
+        for opt, params in zip(opts, (plain, chosen)):
+            _set_grads(params, grads[t], by_backward=False)
+            opt.step()
+    for a, b in zip(plain, chosen):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    with pytest.raises(NotImplementedError, match="differentiable"):
+        getattr(optim, name)(plain, differentiable=True)
+
+
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_a_pytorch_state_dict_loads_and_continues_as_pytorch(device, name):
+    """PyTorch's own state dict (tensors, a float step, its extra group keys) loads as it is."""
+    torch = pytest.importorskip("torch")
+    init, grads = _problem(np.float64)
+    options = FULL_STATE[name][0]
+    tparams = [torch.tensor(x, requires_grad=True) for x in init]
+    topt = getattr(torch.optim, name)(tparams, foreach=False, **options)
+    for t in range(3):
+        for tp, g in zip(tparams, grads[t]):
+            tp.grad = torch.tensor(g)
+        topt.step()
+    params = _params([tp.detach().numpy().copy() for tp in tparams], device)
+    opt = getattr(optim, name)(params)
+    opt.load_state_dict(topt.state_dict())
+    for t in range(3, N_STEPS):
+        for tp, g in zip(tparams, grads[t]):
+            tp.grad = torch.tensor(g)
+        topt.step()
+        _set_grads(params, grads[t], by_backward=False)
+        opt.step()
+    for p, tp in zip(params, tparams):
+        np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-12, atol=1e-14)

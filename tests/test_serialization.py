@@ -242,3 +242,80 @@ def test_refuses_corrupted_array_data(tmp_path):
 def test_missing_file_is_a_file_not_found_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         load(tmp_path / "nothing.npz")
+
+
+def test_saving_into_a_missing_folder_names_the_path(tmp_path):
+    path = tmp_path / "missing" / "model.ckpt"
+    with pytest.raises(FileNotFoundError) as info:
+        save({"w": np.ones(3)}, path)
+    assert info.value.filename == str(path)
+    assert str(path) in str(info.value) and ".tmp" not in str(info.value)
+
+
+_WRITER = """
+import sys
+import numpy as np
+from minigrad.serialization import save
+big = {"w": np.ones(8_000_000)}  # 64 MB
+while True:
+    save(big, sys.argv[1])
+"""
+
+
+def _temporaries(folder):
+    return sorted(name for name in os.listdir(folder) if name.endswith(".tmp"))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL and flock")
+def test_a_save_removes_the_temporaries_of_killed_writers(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    path = tmp_path / "model.ckpt"
+    save({"w": np.arange(3.0)}, path)
+    for _ in range(3):  # each writer is killed while it writes a temporary file
+        writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(path)], cwd=root,
+                                  env={**os.environ, "PYTHONPATH": str(root)})
+        try:
+            deadline = time.monotonic() + 60
+            before = set(_temporaries(tmp_path))
+            while not set(_temporaries(tmp_path)) - before and time.monotonic() < deadline:
+                time.sleep(0.002)
+        finally:
+            writer.send_signal(signal.SIGKILL)
+            writer.wait()
+    stale = _temporaries(tmp_path)
+    assert stale, "no writer was killed while writing"
+    assert load(path)["w"].shape in ((3,), (8_000_000,))  # the old file or a whole new one
+    save({"w": np.ones(2)}, path)
+    assert os.listdir(tmp_path) == ["model.ckpt"]
+    np.testing.assert_array_equal(load(path)["w"], np.ones(2))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="flock")
+def test_a_save_keeps_temporaries_being_written_and_other_files(tmp_path):
+    import fcntl
+
+    path = tmp_path / "model.ckpt"
+    live = tmp_path / ".model.ckpt.0123456789ab.tmp"
+    others = [".other.ckpt.0123456789ab.tmp", ".model.ckpt.backup.tmp", "model.ckpt.tmp"]
+    for name in others:
+        (tmp_path / name).write_bytes(b"x")
+    with open(live, "wb") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # a writer at work
+        save({"w": np.ones(2)}, path)
+        assert live.exists()
+    save({"w": np.ones(2)}, path)  # its writer is gone now
+    assert sorted(os.listdir(tmp_path)) == sorted(others + ["model.ckpt"])
+
+
+def test_saving_over_a_folder_names_the_path_and_leaves_nothing(tmp_path):
+    (tmp_path / "model.ckpt").mkdir()
+    with pytest.raises(OSError) as info:
+        save({"w": np.ones(3)}, tmp_path / "model.ckpt")
+    assert info.value.filename == str(tmp_path / "model.ckpt")
+    assert ".tmp" not in str(info.value)
+    assert os.listdir(tmp_path) == ["model.ckpt"]

@@ -9,7 +9,7 @@ from typing import Any
 
 from .. import autograd
 from .. import functional as F
-from ..creation import rand
+from ..creation import _integer, rand
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -37,8 +37,12 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  device: str | None = None, dtype: Any = None) -> None:
         super().__init__()
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if _integer(value) is None:  # a float is refused, not truncated (PyTorch)
+                raise TypeError(f"Linear(): {name} must be an int, not {type(value).__name__}")
+        in_features, out_features = _integer(in_features), _integer(out_features)
+        self.in_features = in_features
+        self.out_features = out_features
         bound = 1 / math.sqrt(in_features) if in_features > 0 else 0.0
         self.weight = _uniform((out_features, in_features), bound, device, dtype)
         if bias:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable
 from typing import Any
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, call_kernel, check_nonnegative
+from .optimizer import Optimizer, call_kernel, check_implementation, check_nonnegative
 
 
 class Adam(Optimizer):
@@ -15,7 +16,9 @@ class Adam(Optimizer):
     exp_avg and exp_avg_sq are running means of g and g^2; the step is
     (lr / (1 - beta1^t)) * exp_avg / (sqrt(exp_avg_sq) / sqrt(1 - beta2^t) + eps).
     ``amsgrad`` divides by the running maximum of exp_avg_sq instead; ``weight_decay``
-    adds ``weight_decay * param`` to the gradient (L2).
+    adds ``weight_decay * param`` to the gradient (L2); ``maximize`` ascends (the gradient
+    is negated first). ``foreach``, ``fused`` and ``capturable`` are accepted and ignored:
+    in PyTorch they only choose an implementation.
     """
 
     _decoupled = False
@@ -28,9 +31,16 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0,
         amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
+        check_implementation(differentiable)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                        amsgrad=amsgrad)
+                        amsgrad=amsgrad, maximize=maximize)
         super().__init__(params, defaults)
 
     def _check(self, group: dict[str, Any]) -> None:
@@ -42,12 +52,12 @@ class Adam(Optimizer):
         except (TypeError, ValueError):
             raise ValueError(f"invalid betas: {betas!r} (must be two numbers)") from None
         for i, beta in enumerate((beta1, beta2)):
-            try:
-                valid = bool(0 <= beta < 1)
-            except TypeError:
-                valid = False
-            if not valid:
+            if not (isinstance(beta, numbers.Real) and 0 <= beta < 1):
                 raise ValueError(f"invalid beta at index {i}: {beta!r} (must be in [0, 1))")
+
+    def _state_keys(self, group: dict[str, Any]) -> tuple[str, ...]:
+        keys = ("step", "exp_avg", "exp_avg_sq")
+        return keys + ("max_exp_avg_sq",) if group["amsgrad"] else keys
 
     def _update(self, p: Tensor, grad: Any, group: dict[str, Any]) -> None:
         state = self.state[p]
@@ -85,6 +95,12 @@ class AdamW(Adam):
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
         amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad)
+                         amsgrad=amsgrad, maximize=maximize, differentiable=differentiable)

@@ -11,6 +11,8 @@ raw arrays; ``step`` runs it for every parameter that has a gradient.
 
 from __future__ import annotations
 
+import functools
+import numbers
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -110,13 +112,69 @@ class Optimizer:
             with autograd.enable_grad():
                 loss = closure()
         with autograd.no_grad():
-            for group in self.param_groups:
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    self._update(p, _grad_array(p), group)
-                    _bump_version(p)
+            for p, group in self._checked_work():
+                grad = _grad_array(p)
+                if group.get("maximize", False):
+                    grad = p.backend.neg(grad)
+                self._update(p, grad, group)
+                _bump_version(p)
         return loss
+
+    def _checked_work(self) -> list[tuple[Tensor, dict[str, Any]]]:
+        """The (parameter, group) pairs to update, after checking every group's options,
+        every gradient and every state: a step that fails changes nothing."""
+        work = []
+        for i, group in enumerate(self.param_groups):
+            try:
+                self._check(group)
+            except ValueError as err:
+                raise ValueError(f"parameter group {i}: {err}") from None
+            for j, p in enumerate(group["params"]):
+                if p.grad is None:
+                    continue
+                _check_grad(p, i, j)
+                state = self.state.get(p)
+                if state:
+                    self._check_state(p, state, group, i, j)
+                work.append((p, group))
+        return work
+
+    def _state_keys(self, group: dict[str, Any]) -> tuple[str, ...]:
+        """The entries that the state of a parameter of ``group`` must hold once it exists."""
+        return ()
+
+    def _check_state(self, p: Tensor, state: dict[str, Any], group: dict[str, Any], i: int,
+                     j: int) -> None:
+        """Raise RuntimeError unless ``state`` fits ``p`` (parameter j of group i): every
+        buffer the update reads is there, every array has p's shape, dtype and device, and
+        ``step`` is a number."""
+        for name in self._state_keys(group):
+            if name not in state:
+                raise RuntimeError(
+                    f"the optimizer state of {_where(i, j)} has no {name!r} entry; an option "
+                    "that needs it was turned on after the state was created"
+                )
+        shape, dtype, array_type = p.shape, p.dtype, _array_type(p.backend)
+        for name, value in state.items():
+            if name == "step":
+                if type(value) is not int and not isinstance(value, numbers.Real):
+                    raise RuntimeError(
+                        f"the optimizer state of {_where(i, j)} has a step of type "
+                        f"{type(value).__name__}; it must be a number"
+                    )
+            elif isinstance(value, array_type):
+                if value.shape != shape or value.dtype != dtype:
+                    raise RuntimeError(
+                        f"the optimizer state {name!r} of {_where(i, j)} has shape "
+                        f"{tuple(value.shape)} and dtype {value.dtype}, but the parameter "
+                        f"has shape {shape} and dtype {dtype}"
+                    )
+            elif _is_array(value):
+                raise RuntimeError(
+                    f"the optimizer state {name!r} of {_where(i, j)} is a "
+                    f"{type(value).__name__}, not an array of the parameter's device "
+                    f"{p.device!r}"
+                )
 
     def _update(self, p: Tensor, grad: Any, group: dict[str, Any]) -> None:
         """Update ``p.data`` in place from ``grad`` (a raw array of p's backend and dtype)."""
@@ -147,27 +205,35 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Load a ``state_dict()``: hyperparameters and state, moved to each parameter's
-        device, and floating-point arrays to its dtype."""
+        device, and floating-point arrays to its dtype.
+
+        The state is checked against the parameters before anything changes: the groups
+        must have the optimizer's sizes, and every array (all but ``step``) the shape of
+        its parameter, else ValueError names the parameter and both shapes.
+        """
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
-                f"the state dict has {len(saved_groups)} parameter groups, "
-                f"the optimizer {len(self.param_groups)}"
+                "loaded state dict has a different number of parameter groups: "
+                f"{len(saved_groups)}, the optimizer has {len(self.param_groups)}"
             )
-        by_index: dict[Any, Tensor] = {}
+        by_index: dict[Any, tuple[Tensor, str]] = {}
         for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(
-                    f"parameter group {i} has {len(saved['params'])} parameters in the state "
-                    f"dict but {len(group['params'])} in the optimizer"
+                    "loaded state dict contains a parameter group that doesn't match the "
+                    f"size of optimizer's group: group {i} has {len(saved['params'])} "
+                    f"parameters in the state dict, {len(group['params'])} in the optimizer"
                 )
-            by_index.update(zip(saved["params"], group["params"]))
+            for j, (key, p) in enumerate(zip(saved["params"], group["params"])):
+                by_index[key] = (p, f"parameter {j} of parameter group {i}")
         state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         for key, values in state_dict["state"].items():
-            p = by_index.get(key, by_index.get(_as_int(key)))
-            if p is None:
+            found = by_index.get(key, by_index.get(_as_int(key)))
+            if found is None:
                 raise ValueError(f"the state dict has state for an unknown parameter {key!r}")
-            state[p] = {name: _to_device(p, name, v) for name, v in values.items()}
+            p, where = found
+            state[p] = {name: _to_device(p, name, v, where) for name, v in values.items()}
         groups = []
         for saved, group in zip(saved_groups, self.param_groups):
             new = {k: v for k, v in saved.items() if k != "params"}
@@ -181,8 +247,32 @@ class Optimizer:
 
 
 def _grad_array(p: Tensor) -> Any:
-    """The raw gradient of ``p`` (its shape, dtype and device are checked on assignment)."""
+    """The raw gradient of ``p`` (checked by ``_check_grad``)."""
     return p.grad.data
+
+
+def _check_grad(p: Tensor, i: int, j: int) -> None:
+    """Raise unless ``p`` (parameter j of group i) is a floating-point tensor whose gradient
+    has its shape, dtype and device (assignment checks this, but ``p.data`` may have been
+    replaced since)."""
+    grad = p.grad
+    if grad.shape != p.shape or grad.dtype != p.dtype or grad.backend is not p.backend:
+        raise RuntimeError(
+            f"the gradient of {_where(i, j)} ({grad.shape} {grad.dtype} on {grad.device!r}) "
+            f"does not match the parameter ({p.shape} {p.dtype} on {p.device!r})"
+        )
+    if p.dtype.kind != "f":
+        raise TypeError(f"can't optimize {_where(i, j)}: its dtype is {p.dtype}, not floating")
+
+
+def _where(i: int, j: int) -> str:
+    return f"parameter {j} of parameter group {i}"
+
+
+@functools.cache
+def _array_type(backend: Any) -> type:
+    """The array type of ``backend``: a state buffer must be one to be updated in place."""
+    return type(backend.zeros((1,), np.dtype(np.float32)))
 
 
 def _bump_version(p: Tensor) -> None:
@@ -218,14 +308,23 @@ def _to_host(p: Tensor, value: Any) -> Any:
     return value
 
 
-def _to_device(p: Tensor, name: str, value: Any) -> Any:
+def _to_device(p: Tensor, name: str, value: Any, where: str) -> Any:
+    """A state value as the optimizer keeps it: arrays copied to p's device, floating ones
+    cast to p's dtype (PyTorch's policy; ``step`` becomes a number), shapes checked."""
     if isinstance(value, Tensor):
         value = value.numpy()
     if not _is_array(value):
         return value
     host = np.asarray(value)
-    if name == "step" and host.ndim == 0:
-        return host.item()
+    if name == "step":
+        if host.ndim == 0:
+            return host.item()
+        raise ValueError(f"the loaded step of {where} has shape {host.shape}; it must be a number")
+    if host.shape != p.shape:
+        raise ValueError(
+            f"loaded state {name!r} of {where} has shape {host.shape}, but the parameter has "
+            f"shape {p.shape}; the state dict belongs to other parameters or another order"
+        )
     dtype = p.dtype if host.dtype.kind == "f" else host.dtype
     return p.backend.asarray(host, dtype)
 
@@ -237,11 +336,24 @@ def _as_int(key: Any) -> Any:
         return None
 
 
+def check_number(name: str, value: Any) -> None:
+    """Raise ValueError unless ``value`` is a real number (not None, a string, an array)."""
+    if type(value) is not float and type(value) is not int and (
+            not isinstance(value, numbers.Real)):
+        raise ValueError(f"invalid {name}: {value!r} (must be a number)")
+
+
+def check_implementation(differentiable: bool) -> None:
+    """PyTorch's ``foreach``, ``fused`` and ``capturable`` only choose an implementation, so
+    they are accepted and ignored; ``differentiable=True`` would change what a step is."""
+    if differentiable:
+        raise NotImplementedError(
+            "differentiable=True is not supported: optimizer steps are not recorded by autograd"
+        )
+
+
 def check_nonnegative(name: str, value: Any) -> None:
-    """Raise ValueError unless ``value >= 0`` (NaN included)."""
-    try:
-        valid = bool(value >= 0)
-    except TypeError:
-        valid = False
-    if not valid:
+    """Raise ValueError unless ``value`` is a number ``>= 0`` (not NaN)."""
+    check_number(name, value)
+    if not value >= 0:
         raise ValueError(f"invalid {name}: {value!r} (must be >= 0)")

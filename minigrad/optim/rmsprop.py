@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, call_kernel, check_nonnegative
+from .optimizer import Optimizer, call_kernel, check_implementation, check_nonnegative
 
 
 class RMSprop(Optimizer):
@@ -15,7 +15,9 @@ class RMSprop(Optimizer):
     square_avg = alpha * square_avg + (1 - alpha) * g^2; the step divides g by
     sqrt(square_avg) + eps (eps outside the root), or by sqrt(square_avg - grad_avg^2)
     + eps when ``centered`` (grad_avg a running mean of g); with momentum, that
-    quotient feeds a momentum buffer and the buffer is the step.
+    quotient feeds a momentum buffer and the buffer is the step. ``maximize`` ascends
+    (the gradient is negated first); ``foreach`` and ``capturable`` are accepted and
+    ignored (they choose an implementation in PyTorch).
     """
 
     def __init__(
@@ -27,14 +29,28 @@ class RMSprop(Optimizer):
         weight_decay: float = 0,
         momentum: float = 0,
         centered: bool = False,
+        *,
+        capturable: bool = False,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        differentiable: bool = False,
     ) -> None:
+        check_implementation(differentiable)
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                        momentum=momentum, centered=centered)
+                        momentum=momentum, centered=centered, maximize=maximize)
         super().__init__(params, defaults)
 
     def _check(self, group: dict[str, Any]) -> None:
         for name in ("lr", "eps", "momentum", "weight_decay", "alpha"):
             check_nonnegative(name, group[name])
+
+    def _state_keys(self, group: dict[str, Any]) -> tuple[str, ...]:
+        keys = ("step", "square_avg")
+        if group["momentum"] > 0:
+            keys += ("momentum_buffer",)
+        if group["centered"]:
+            keys += ("grad_avg",)
+        return keys
 
     def _update(self, p: Tensor, grad: Any, group: dict[str, Any]) -> None:
         state = self.state[p]
