@@ -9,16 +9,8 @@ import numpy as np
 
 from .backend import get_backend
 from .dtypes import as_dtype, default_float, float64, int64
+from .errors import OpError, RangeOverflowError
 from .tensor import Tensor
-
-
-class InvalidArgumentError(RuntimeError, ValueError):
-    """An argument PyTorch refuses with a RuntimeError (a negative size, a zero step);
-    a ValueError too, as the kind of error it is."""
-
-
-class RangeOverflowError(RuntimeError, OverflowError):
-    """An ``arange`` whose values do not fit its dtype, raised before any allocation."""
 
 
 def tensor(data: Any, dtype: Any = None, device: str | None = None,
@@ -50,7 +42,7 @@ def _size(name: str, shape: tuple) -> tuple[int, ...]:
         )
     for n in dims:
         if n < 0:
-            raise InvalidArgumentError(
+            raise OpError(
                 f"Trying to create tensor with negative dimension {n}: {list(dims)}")
     return dims
 
@@ -135,9 +127,9 @@ def _checked_range(start: int | float, stop: int | float, step: int | float,
     """The bounds as the range is computed (truncated to ints for an integer dtype, as
     PyTorch does), after PyTorch's checks and one that every value fits ``dtype``."""
     if step == 0:
-        raise InvalidArgumentError("step must be nonzero")
+        raise OpError("step must be nonzero")
     if not all(math.isfinite(v) for v in (start, stop, step)):
-        raise InvalidArgumentError(f"unsupported range: {start} -> {stop} (step {step})")
+        raise OpError(f"unsupported range: {start} -> {stop} (step {step})")
     if dtype.kind != "f":
         start, stop, step = math.trunc(start), math.trunc(stop), math.trunc(step)
         wide = np.iinfo(np.int64)
@@ -146,9 +138,9 @@ def _checked_range(start: int | float, stop: int | float, step: int | float,
                 f"arange({start}, {stop}, {step}): a bound cannot be converted to int64 "
                 "without overflow")
         if step == 0:
-            raise InvalidArgumentError("step must be nonzero (after truncation to an integer)")
+            raise OpError("step must be nonzero (after truncation to an integer)")
     if (step > 0 and start > stop) or (step < 0 and start < stop):
-        raise InvalidArgumentError(
+        raise OpError(
             f"upper bound and lower bound inconsistent with step sign: {start} -> {stop} "
             f"(step {step})")
     if dtype.kind == "f":

@@ -865,8 +865,14 @@ def _count(t: Tensor, axis: Any) -> int:
 
 
 def _shape_args(shape: tuple) -> tuple[int, ...]:
+    """A shape given as ints or as one tuple or list; floats are refused, not truncated."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    for n in shape:
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+            if not (isinstance(n, Tensor) and n.ndim == 0 and n.dtype.kind in "iu"):
+                raise TypeError(f"a shape must be ints, but found {n!r} "
+                                f"({type(n).__name__}) in {tuple(shape)}")
     return tuple(int(n) for n in shape)
 
 
