@@ -29,7 +29,10 @@ class _GradState(threading.local):
 
 
 grad_state = _GradState()
-_sequence = itertools.count()
+_sequence = itertools.count(1)
+# the sequence number of the latest in-place change of any tensor: a node recorded after it
+# cannot have a stale saved tensor, so its check is skipped
+last_change = 0
 
 
 class _GradMode:
@@ -203,12 +206,12 @@ def check_saved(ctx: Context) -> None:
         tensors = ctx._args
     else:
         tensors = ctx._saved
-    if op.array_level and op.grad_uses is not None:  # only what the wanted gradients read
-        read = {j for uses, entry in zip(op.grad_uses, ctx.inputs) if entry is not None
-                for j in uses}
-        tensors = [t if i in read else None for i, t in enumerate(tensors)]
     for i, t in enumerate(tensors):
         if isinstance(t, Tensor) and t._version is not None and t._version.changed_at > seq:
+            if op.array_level and op.grad_uses is not None and not any(
+                    i in uses for uses, entry in zip(op.grad_uses, ctx.inputs)
+                    if entry is not None):
+                continue  # no gradient wanted here reads it
             _stale(ctx, f"saved tensor {i}", t._version.changed_at)
 
 
@@ -293,7 +296,7 @@ def run_backward(
         saved = ctx._saved
         if saved is None:
             raise graph_error()
-        if saved:
+        if saved and ctx.seq < last_change:
             check_saved(ctx)
         if _hooks_used:
             grad = _run_hooks(ctx, grad, create_graph, given)

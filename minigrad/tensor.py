@@ -124,7 +124,7 @@ class Tensor:
 
     def _bump_version(self) -> None:
         """Note that the data was changed in place (saved copies of it are now stale)."""
-        autograd.version_of(self).changed_at = next(autograd._sequence)
+        autograd.version_of(self).changed_at = autograd.last_change = next(autograd._sequence)
 
     @property
     def is_leaf(self) -> bool:
