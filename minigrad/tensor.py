@@ -276,7 +276,7 @@ class Tensor:
     def broadcast_to(self, *shape: Any) -> Tensor:
         """This tensor repeated (as a view) to ``shape``, given as ints or one sequence;
         -1 keeps a size, and new dims go in front."""
-        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], Sequence) else shape
+        shape = tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape
         if -1 in shape:
             shape = _expanded_shape(self.shape, shape)
         return self if shape == self.shape else _ops.Expand.apply(self, shape=shape)
@@ -974,7 +974,8 @@ class Tensor:
                 close = close | (a.isnan() & (b != b))
             if rtol == 0 and atol == 0:
                 return close
-            error = (a - b).abs()
+            with np.errstate(invalid="ignore"):  # inf - inf is NaN, and not close
+                error = (a - b).abs()
             return close | (error.isfinite() & (error <= atol + abs(rtol * b)))
 
     # dtypes and formatting

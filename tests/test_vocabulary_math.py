@@ -145,14 +145,14 @@ def test_erf_is_accurate_to_float64_round_off(device):
 
 # ------------------------------------------------------------------ binary math
 
-BINARY = [
+BINARY = [  # name, minigrad, torch, whether second order is skipped (stepwise)
     ("atan2", lambda a, b: a.atan2(b), torch.atan2, False),
     ("atan2 function", mg.atan2, torch.atan2, False),
-    ("remainder", lambda a, b: a % b, lambda a, b: a % b, True),
+    ("remainder", lambda a, b: a % b, lambda a, b: a % b, False),
     ("remainder function", mg.remainder, torch.remainder, True),
-    ("fmod", lambda a, b: a.fmod(b), torch.fmod, True),
+    ("fmod", lambda a, b: a.fmod(b), torch.fmod, False),
     ("fmod function", mg.fmod, torch.fmod, True),
-    ("copysign", lambda a, b: a.copysign(b), torch.copysign, True),
+    ("copysign", lambda a, b: a.copysign(b), torch.copysign, False),
     ("add alpha", lambda a, b: a.add(b, alpha=2.5), lambda a, b: a.add(b, alpha=2.5), False),
     ("sub alpha", lambda a, b: mg.sub(a, b, alpha=-3), lambda a, b: torch.sub(a, b, alpha=-3),
      False),
