@@ -49,6 +49,16 @@ class CuPyBackend(Backend):
         self.sign = lambda x: xp.nan_to_num(xp.sign(x), copy=False)  # 0 at NaN, as PyTorch
         self.lt, self.le, self.gt, self.ge = xp.less, xp.less_equal, xp.greater, xp.greater_equal
         self.eq, self.ne = xp.equal, xp.not_equal
+        self.sin, self.cos, self.tan = xp.sin, xp.cos, xp.tan
+        self.sinh, self.cosh = xp.sinh, xp.cosh
+        self.arcsin, self.arccos, self.arctan = xp.arcsin, xp.arccos, xp.arctan
+        self.arctan2, self.copysign = xp.arctan2, xp.copysign
+        self.floor, self.ceil, self.rint, self.trunc = xp.floor, xp.ceil, xp.rint, xp.trunc
+        self.floor_divide, self.fmod, self.remainder = xp.floor_divide, xp.fmod, xp.remainder
+        self.isnan, self.isinf, self.isfinite = xp.isnan, xp.isinf, xp.isfinite
+        self.bitwise_and, self.bitwise_or = xp.bitwise_and, xp.bitwise_or
+        self.bitwise_xor, self.invert = xp.bitwise_xor, xp.invert
+        self.left_shift, self.right_shift = xp.left_shift, xp.right_shift
 
     def describe(self) -> str:
         xp = self.xp
@@ -192,6 +202,18 @@ class CuPyBackend(Backend):
         kernel(grad, t(decay), t(0 if decoupled else weight_decay), t(1 - (1 - beta1)),
                t(beta2), t(1 - beta1), t(1 - beta2), t((1 - beta2**step) ** 0.5), t(eps),
                t(-lr / (1 - beta1**step)), param, *states)
+
+    # trigonometry, rounding, remainders, bits and tests
+    def any(self, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        return self.xp.any(x, axis=axis, keepdims=keepdims)
+
+    def all(self, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        return self.xp.all(x, axis=axis, keepdims=keepdims)
+
+    def erf(self, x: Any) -> Any:
+        from cupyx.scipy.special import erf
+
+        return erf(x)
 
     def _kernel(self, name: str, build: Any) -> Any:
         kernel = self._kernels.get(name)

@@ -187,6 +187,24 @@ class Backend:
         self.setitem(out, (rows, target), self.sub(self.getitem(out, (rows, target)), grad))
         return out
 
+    # trigonometry, rounding, remainders, bits and tests: NumPy's names, out= accepted
+    sin = cos = tan = arcsin = arccos = arctan = sinh = cosh = arctan2 = None
+    floor = ceil = rint = trunc = floor_divide = fmod = remainder = copysign = None
+    isnan = isinf = isfinite = None
+    bitwise_and = bitwise_or = bitwise_xor = invert = left_shift = right_shift = None
+
+    def erf(self, x: Any) -> Any:
+        """The error function, 2/sqrt(pi) times the integral of exp(-t^2) from 0 to x."""
+        raise NotImplementedError
+
+    def any(self, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        """Whether any element is nonzero, along ``axis``: a bool array."""
+        return self.ne(self.sum(self.ne(x, 0), axis=axis, keepdims=keepdims), 0)
+
+    def all(self, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        """Whether every element is nonzero, along ``axis``: a bool array."""
+        return self.eq(self.sum(self.eq(x, 0), axis=axis, keepdims=keepdims), 0)
+
     def sum_to(self, x: Any, shape: tuple[int, ...]) -> Any:
         """Sum ``x`` down to ``shape`` (the reverse of broadcasting)."""
         if x.shape == shape:

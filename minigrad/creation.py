@@ -184,3 +184,58 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None,
     else:
         data = backend.arange(start, stop, step, dtype)
     return Tensor._make(data, backend).requires_grad_(requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype: Any = None, device: str | None = None,
+        requires_grad: bool = False) -> Tensor:
+    """An (n, m) matrix with ones on the diagonal (m defaults to n)."""
+    m = n if m is None else m
+    if n < 0 or m < 0:
+        raise ValueError(f"eye: n and m must be non-negative, got {n} and {m}")
+    backend = get_backend(device)
+    dt = default_float if dtype is None else as_dtype(dtype)
+    rows = backend.reshape(backend.arange(0, n, 1, int64), (n, 1))
+    diagonal = backend.eq(rows, backend.arange(0, m, 1, int64))
+    return Tensor._make(backend.astype(diagonal, dt), backend).requires_grad_(requires_grad)
+
+
+def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None,
+             device: str | None = None, requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` (both included), computed
+    as PyTorch does: from ``start`` for the first half, back from ``end`` for the rest."""
+    if steps < 0:
+        raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
+    backend = get_backend(device)
+    dt = default_float if dtype is None else as_dtype(dtype)
+    work = dt if dt.kind == "f" else float64
+    if dt.kind != "f":  # integer ends, as PyTorch casts them
+        start, end = int(start), int(end)
+    if steps == 1:
+        return full((1,), start, dtype=dt, device=backend, requires_grad=requires_grad)
+    i = np.arange(steps, dtype=work)
+    step = (work.type(end) - work.type(start)) / work.type(max(steps - 1, 1))
+    halfway = steps // 2
+    values = np.where(i < halfway, work.type(start) + step * i,
+                      work.type(end) - step * (steps - 1 - i))
+    data = backend.asarray(values.astype(dt))
+    return Tensor._make(data, backend).requires_grad_(requires_grad)
+
+
+def full_like(t: Tensor, value: Any, *, dtype: Any = None, device: str | None = None,
+              requires_grad: bool = False) -> Tensor:
+    """A tensor of ``t``'s shape (and dtype and device, unless given) filled with ``value``."""
+    return full(t.shape, value, dtype=dtype or t.dtype, device=device or t.device,
+                requires_grad=requires_grad)
+
+
+def empty(*shape: Any, dtype: Any = None, device: str | None = None,
+          requires_grad: bool = False) -> Tensor:
+    """A tensor of ``shape`` whose values are not to be relied on (here, zeros)."""
+    return _filled("zeros", shape, 0, dtype, device, requires_grad)
+
+
+def empty_like(t: Tensor, *, dtype: Any = None, device: str | None = None,
+               requires_grad: bool = False) -> Tensor:
+    return empty(t.shape, dtype=dtype or t.dtype, device=device or t.device,
+                 requires_grad=requires_grad)
+

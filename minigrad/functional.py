@@ -43,6 +43,14 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "hinge_loss",
     "multi_margin_loss",
+    "softmin",
+    "silu",
+    "gelu",
+    "softsign",
+    "hardsigmoid",
+    "logsigmoid",
+    "smooth_l1_loss",
+    "one_hot",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -610,3 +618,87 @@ def _pick(
 def _first(values: np.ndarray) -> Any:
     """The first offending value, as a plain Python number for messages."""
     return values.reshape(-1)[0].item()
+
+
+# more activations, smooth L1 and one-hot
+
+
+def softmin(x: Tensor, dim: int = -1) -> Tensor:
+    """softmax(-x) along ``dim``."""
+    return softmax(-_tensor(x), dim=dim)
+
+
+def silu(x: Tensor) -> Tensor:
+    """x * sigmoid(x) (also called swish)."""
+    x = _tensor(x)
+    return x * x.sigmoid()
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_SQRT_TWO_OVER_PI = math.sqrt(2 / math.pi)
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x), Phi the standard normal CDF: 0.5 x (1 + erf(x / sqrt 2)); with
+    ``approximate="tanh"``, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    x = _tensor(x)
+    if approximate == "none":
+        return x * 0.5 * (1 + (x * _SQRT_HALF).erf())
+    if approximate != "tanh":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    inner = _SQRT_TWO_OVER_PI * (x + 0.044715 * (x * x * x))
+    return 0.5 * x * (1 + inner.tanh())
+
+
+def softsign(x: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    x = _tensor(x)
+    return x / (1 + x.abs())
+
+
+def hardsigmoid(x: Tensor) -> Tensor:
+    """0 for x <= -3, 1 for x >= 3, (x + 3) / 6 between (the gradient 1/6 only there)."""
+    x = _tensor(x)
+    return where(x <= -3, 0, where(x >= 3, 1, (x + 3) / 6))
+
+
+def logsigmoid(x: Tensor) -> Tensor:
+    """log sigmoid(x), as min(x, 0) - log(1 + exp(-|x|)): no overflow for any x (and
+    -|x| written with where, so that the second derivative at 0 is PyTorch's too)."""
+    x = _tensor(x)
+    negative = x < 0
+    return where(negative, x, 0) - _log1p(where(negative, x, -x).exp())
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, *, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta, with d = input - target
+    (``torch.nn.functional.smooth_l1_loss``; beta = 0 is the L1 loss)."""
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta!r}")
+    input, target = _regression_args("smooth_l1_loss", input, target, reduction)
+    diff = input - target
+    size = diff.abs()
+    if beta == 0:
+        return _reduce(size, reduction)
+    loss = where(size < beta, 0.5 * diff * diff / beta, size - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """An int64 tensor with a new last dim of ``num_classes``: 1 at each index, else 0
+    (``num_classes=-1``: one more than the largest index)."""
+    indices = _tensor(tensor)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expects a tensor of class indices, got {indices.dtype}")
+    values = indices.numpy()
+    if num_classes == -1:
+        if values.size == 0:
+            raise ValueError("one_hot: cannot infer the number of classes from an empty tensor")
+        num_classes = int(values.max()) + 1
+    if values.size and (values.min() < 0 or values.max() >= num_classes):
+        raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got "
+                         f"[{values.min()}, {values.max()}]")
+    classes = arange(num_classes, device=indices.device)
+    return (indices.unsqueeze(-1) == classes).astype(np.int64)
+

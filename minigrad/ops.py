@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .dtypes import default_float
 from .function import Op
 from .tensor import Tensor
 
@@ -677,6 +678,343 @@ class To(Op):
         if isinstance(grad, Tensor):
             return grad.to(ctx.source)
         return ctx.source.from_backend(grad, ctx.backend)
+
+
+# trigonometry, the error function, rounding, remainders, bits and tests
+
+
+def _floating(ctx: Any, x: Any) -> Any:
+    """Integer and bool inputs of a float function compute in float32, as in PyTorch."""
+    return x if x.dtype.kind == "f" else ctx.backend.astype(x, default_float)
+
+
+class Sin(Op):
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.sin(_floating(ctx, x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * ctx.xp.cos(x)  # d/dx sin x = cos x
+
+
+class Cos(Op):
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.cos(_floating(ctx, x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * -ctx.xp.sin(x)  # d/dx cos x = -sin x
+
+
+class Tan(Op):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.tan(_floating(ctx, x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (1 + out * out)  # d/dx tan x = 1 + tan^2 x
+
+
+class Asin(Op):
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.arcsin(_floating(ctx, x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / ctx.xp.sqrt(1 - x * x)  # d/dx asin x = 1 / sqrt(1 - x^2)
+
+
+class Acos(Op):
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.arccos(_floating(ctx, x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return -grad / ctx.xp.sqrt(1 - x * x)  # d/dx acos x = -1 / sqrt(1 - x^2)
+
+
+class Atan(Op):
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.arctan(_floating(ctx, x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (x * x + 1)  # d/dx atan x = 1 / (1 + x^2)
+
+
+class Sinh(Op):
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.sinh(_floating(ctx, x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * ctx.xp.cosh(x)  # d/dx sinh x = cosh x
+
+
+class Cosh(Op):
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.cosh(_floating(ctx, x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * ctx.xp.sinh(x)  # d/dx cosh x = sinh x
+
+
+class Atan2(Op):
+    """The angle of the point (b, a): ``atan2(a, b)``."""
+
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return ctx.backend.arctan2(_floating(ctx, a), _floating(ctx, b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        scale = grad / (a * a + b * b)
+        return scale * b, scale * -a  # d atan2(a, b) = (b da - a db) / (a^2 + b^2)
+
+
+class Erf(Op):
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.erf(_floating(ctx, x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * _TWO_OVER_SQRT_PI * ctx.xp.exp(-(x * x))  # d/dx erf x = 2/sqrt(pi) e^-x^2
+
+
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+
+
+class Copysign(Op):
+    """|a| with the sign of b."""
+
+    saves_inputs = True
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return ctx.backend.copysign(_floating(ctx, a), b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, _, out = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        xp = ctx.xp
+        grad_a = grad * (xp.sign(a) * xp.sign(out)) if need_a else None  # out / a, 0 at a = 0
+        return grad_a, xp.zeros_like(grad) if need_b else None
+
+
+class _Stepwise(Op):
+    """A piecewise-constant function: its gradient is zero (PyTorch's, not None)."""
+
+    function = ""
+
+    @classmethod
+    def forward(cls, ctx, x):
+        return getattr(ctx.backend, cls.function)(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.xp.zeros_like(grad)
+
+
+class Floor(_Stepwise):
+    function = "floor"
+
+
+class Ceil(_Stepwise):
+    function = "ceil"
+
+
+class Round(_Stepwise):
+    """To the nearest integer, halves to even."""
+
+    function = "rint"
+
+
+class Trunc(_Stepwise):
+    function = "trunc"
+
+
+class FloorDivide(Op):
+    """floor(a / b), as Python's ``//``; the gradient is zero."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return ctx.backend.floor_divide(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        zero = ctx.xp.zeros_like(grad)
+        return zero, zero
+
+
+class Remainder(Op):
+    """a - b floor(a / b): the sign of the divisor, as Python's ``%``."""
+
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return ctx.backend.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_b = grad * -ctx.xp.floor_divide(a, b) if ctx.needs_input_grad[1] else None
+        return grad, grad_b  # d/da = 1, d/db = -floor(a / b)
+
+
+class Fmod(Op):
+    """a - b trunc(a / b): the sign of the dividend, as C's ``fmod``."""
+
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return ctx.backend.fmod(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_b = grad * -ctx.xp.trunc(a / b) if ctx.needs_input_grad[1] else None
+        return grad, grad_b  # d/da = 1, d/db = -trunc(a / b)
+
+
+class ClipBounds(Op):
+    """min(max(x, low), high) with tensor bounds (either may be None): the gradient goes to
+    x where it lies within the bounds, else to the bound that wins, as in PyTorch."""
+
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, low, high):
+        return ctx.backend.clip(x, low, high)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, low, high = ctx.saved_tensors
+        need_x, need_low, need_high = ctx.needs_input_grad
+        where = ctx.xp.where
+        grad_x = grad_low = grad_high = None
+        if high is None:
+            grad_x = where(x >= low, grad, 0) if need_x else None
+            grad_low = where(x < low, grad, 0) if need_low else None
+        elif low is None:
+            grad_x = where(x <= high, grad, 0) if need_x else None
+            grad_high = where(x > high, grad, 0) if need_high else None
+        else:
+            if need_x:
+                grad_x = where((x >= low) & (x <= high), grad, 0)
+            if need_low:  # a lower bound above the upper one never wins
+                grad_low = where((x < low) & (low < high), grad, 0)
+            if need_high:
+                grad_high = where((x > high) | (high < low), grad, 0)
+        return grad_x, grad_low, grad_high
+
+
+class _Elementwise(Op):
+    """A backend function of one or two arrays with no gradient (bits, tests)."""
+
+    differentiable = False
+    function = ""
+
+    @classmethod
+    def forward(cls, ctx, *arrays):
+        return getattr(ctx.backend, cls.function)(*arrays)
+
+
+class BitwiseAnd(_Elementwise):
+    function = "bitwise_and"
+
+
+class BitwiseOr(_Elementwise):
+    function = "bitwise_or"
+
+
+class BitwiseXor(_Elementwise):
+    function = "bitwise_xor"
+
+
+class BitwiseNot(_Elementwise):
+    function = "invert"
+
+
+class LeftShift(_Elementwise):
+    function = "left_shift"
+
+
+class RightShift(_Elementwise):
+    function = "right_shift"
+
+
+class IsNan(_Elementwise):
+    function = "isnan"
+
+
+class IsInf(_Elementwise):
+    function = "isinf"
+
+
+class IsFinite(_Elementwise):
+    function = "isfinite"
+
+
+class AnyTrue(Op):
+    differentiable = False
+    op_name = "any"
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        return ctx.backend.any(x, axis=axis, keepdims=keepdims)
+
+
+class AllTrue(Op):
+    differentiable = False
+    op_name = "all"
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        return ctx.backend.all(x, axis=axis, keepdims=keepdims)
 
 
 class _TensorFunctions:

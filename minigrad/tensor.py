@@ -273,8 +273,12 @@ class Tensor:
         shape = tuple(shape)
         return self if shape == self.shape else _ops.SumTo.apply(self, shape=shape)
 
-    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
-        shape = tuple(shape)
+    def broadcast_to(self, *shape: Any) -> Tensor:
+        """This tensor repeated (as a view) to ``shape``, given as ints or one sequence;
+        -1 keeps a size, and new dims go in front."""
+        shape = tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape
+        if -1 in shape:
+            shape = _expanded_shape(self.shape, shape)
         return self if shape == self.shape else _ops.Expand.apply(self, shape=shape)
 
     expand = broadcast_to
@@ -345,9 +349,9 @@ class Tensor:
         return _ops.Ne.apply(self, _operand(self, other))
 
     def __invert__(self) -> Tensor:
-        if self.dtype.kind != "b":
-            raise TypeError(f"~ is defined for bool tensors, not {self.dtype}")
-        return _ops.Eq.apply(self, False)
+        if self.dtype.kind == "f":
+            raise TypeError(f"~ is defined for integer and bool tensors, not {self.dtype}")
+        return _ops.BitwiseNot.apply(self)
 
     # elementwise functions
     def exp(self) -> Tensor:
@@ -377,6 +381,8 @@ class Tensor:
     def clip(self, min: Any = None, max: Any = None) -> Tensor:
         if min is None and max is None:
             raise ValueError("clip needs at least one of min and max")
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            return _ops.ClipBounds.apply(self, min, max)
         return _ops.Clip.apply(self, low=min, high=max)
 
     clamp = clip
@@ -470,11 +476,17 @@ class Tensor:
         axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
         return _ops.Argmin.apply(self, axis=axis, keepdims=keepdims)
 
-    def any(self) -> bool:
-        return bool(self.numpy().any())
+    def any(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+            keepdims: bool | None = None) -> Tensor:
+        """Whether any element is nonzero (along ``dim``): a bool tensor."""
+        axis, keepdims = _axis_args(self, dim, keepdim, axis, keepdims)
+        return _ops.AnyTrue.apply(self, axis=axis, keepdims=keepdims)
 
-    def all(self) -> bool:
-        return bool(self.numpy().all())
+    def all(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+            keepdims: bool | None = None) -> Tensor:
+        """Whether every element is nonzero (along ``dim``): a bool tensor."""
+        axis, keepdims = _axis_args(self, dim, keepdim, axis, keepdims)
+        return _ops.AllTrue.apply(self, axis=axis, keepdims=keepdims)
 
     # movement
     def reshape(self, *shape: Any) -> Tensor:
@@ -761,6 +773,253 @@ class Tensor:
             src = src.to(self.backend)
         self[...] = src
         return self
+
+
+    # PyTorch's arithmetic spellings, remainders and bits
+    def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """self + alpha * other."""
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """self - alpha * other."""
+        return self - (other if alpha == 1 else other * alpha)
+
+    def mul(self, other: Any) -> Tensor:
+        return self * other
+
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """self / other, or rounded: toward -inf (``"floor"``) or toward 0 (``"trunc"``)."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode == "floor":
+            return self // other
+        if rounding_mode != "trunc":
+            raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
+                             f"{rounding_mode!r}")
+        other = _operand(self, other)
+        other_kind = other.dtype.kind if isinstance(other, Tensor) else (
+            "f" if isinstance(other, float) else "i")
+        if self.dtype.kind == "f" or other_kind == "f":
+            return (self / other).trunc()
+        return (self - self.fmod(other)) // other  # exact on integers
+
+    subtract = sub
+    multiply = mul
+    divide = div
+    true_divide = __truediv__
+
+    def floor_divide(self, other: Any) -> Tensor:
+        return self // other
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return _ops.FloorDivide.apply(self, other if isinstance(other, Tensor)
+                                      else _operand(self, other))
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _ops.FloorDivide.apply(_operand(self, other), self)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return _ops.Remainder.apply(self, other if isinstance(other, Tensor)
+                                    else _operand(self, other))
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _ops.Remainder.apply(_operand(self, other), self)
+
+    def remainder(self, other: Any) -> Tensor:
+        """The remainder of floor division: the sign of ``other``, as Python's ``%``."""
+        return self % other
+
+    def fmod(self, other: Any) -> Tensor:
+        """The remainder of truncated division: the sign of ``self``, as C's ``fmod``."""
+        return _ops.Fmod.apply(self, _operand(self, other))
+
+    def __and__(self, other: Any) -> Tensor:
+        return _ops.BitwiseAnd.apply(self, _operand(self, other))
+
+    def __rand__(self, other: Any) -> Tensor:
+        return _ops.BitwiseAnd.apply(_operand(self, other), self)
+
+    def __or__(self, other: Any) -> Tensor:
+        return _ops.BitwiseOr.apply(self, _operand(self, other))
+
+    def __ror__(self, other: Any) -> Tensor:
+        return _ops.BitwiseOr.apply(_operand(self, other), self)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return _ops.BitwiseXor.apply(self, _operand(self, other))
+
+    def __rxor__(self, other: Any) -> Tensor:
+        return _ops.BitwiseXor.apply(_operand(self, other), self)
+
+    def __lshift__(self, other: Any) -> Tensor:
+        return _ops.LeftShift.apply(self, _operand(self, other))
+
+    def __rlshift__(self, other: Any) -> Tensor:
+        return _ops.LeftShift.apply(_operand(self, other), self)
+
+    def __rshift__(self, other: Any) -> Tensor:
+        return _ops.RightShift.apply(self, _operand(self, other))
+
+    def __rrshift__(self, other: Any) -> Tensor:
+        return _ops.RightShift.apply(_operand(self, other), self)
+
+    bitwise_and = __and__
+    bitwise_or = __or__
+    bitwise_xor = __xor__
+    bitwise_not = __invert__
+    bitwise_left_shift = __lshift__
+    bitwise_right_shift = __rshift__
+
+    def logical_not(self) -> Tensor:
+        return self == 0
+
+    def logical_and(self, other: Any) -> Tensor:
+        return (self != 0) & (_operand(self, other) != 0)
+
+    def logical_or(self, other: Any) -> Tensor:
+        return (self != 0) | (_operand(self, other) != 0)
+
+    def logical_xor(self, other: Any) -> Tensor:
+        return (self != 0) ^ (_operand(self, other) != 0)
+
+    # trigonometry, the error function and rounding
+    def sin(self) -> Tensor:
+        return _ops.Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        return _ops.Cos.apply(self)
+
+    def tan(self) -> Tensor:
+        return _ops.Tan.apply(self)
+
+    def asin(self) -> Tensor:
+        return _ops.Asin.apply(self)
+
+    def acos(self) -> Tensor:
+        return _ops.Acos.apply(self)
+
+    def atan(self) -> Tensor:
+        return _ops.Atan.apply(self)
+
+    def sinh(self) -> Tensor:
+        return _ops.Sinh.apply(self)
+
+    def cosh(self) -> Tensor:
+        return _ops.Cosh.apply(self)
+
+    def atan2(self, other: Any) -> Tensor:
+        """The angle of the point (other, self), in (-pi, pi]."""
+        return _ops.Atan2.apply(self, _operand(self, other, scalars=False))
+
+    arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+
+    def erf(self) -> Tensor:
+        return _ops.Erf.apply(self)
+
+    def floor(self) -> Tensor:
+        return _ops.Floor.apply(self) if self.dtype.kind == "f" else self.clone()
+
+    def ceil(self) -> Tensor:
+        return _ops.Ceil.apply(self) if self.dtype.kind == "f" else self.clone()
+
+    def trunc(self) -> Tensor:
+        return _ops.Trunc.apply(self) if self.dtype.kind == "f" else self.clone()
+
+    fix = trunc
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """To the nearest integer (halves to even), or to ``decimals`` decimal places."""
+        if self.dtype.kind != "f":
+            return self.clone()
+        if decimals == 0:
+            return _ops.Round.apply(self)
+        scale = 10.0 ** abs(decimals)
+        if decimals > 0:
+            return _ops.Round.apply(self * scale) / scale
+        return _ops.Round.apply(self / scale) * scale
+
+    def copysign(self, other: Any) -> Tensor:
+        """|self| with the sign of ``other``."""
+        return _ops.Copysign.apply(self, _operand(self, other))
+
+    def lerp(self, end: Any, weight: Any) -> Tensor:
+        """self + weight * (end - self), in PyTorch's two forms (exact at both ends)."""
+        diff = end - self
+        if not isinstance(weight, Tensor):
+            if abs(weight) < 0.5:
+                return self + weight * diff
+            return end - diff * (1 - weight)
+        from .tensor_functions import where
+
+        return where(weight.abs() < 0.5, self + weight * diff, end - diff * (1 - weight))
+
+    # tests
+    def isnan(self) -> Tensor:
+        return _ops.IsNan.apply(self)
+
+    def isinf(self) -> Tensor:
+        return _ops.IsInf.apply(self)
+
+    def isfinite(self) -> Tensor:
+        return _ops.IsFinite.apply(self)
+
+    def isclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
+                equal_nan: bool = False) -> Tensor:
+        """Where |self - other| <= atol + rtol |other| (or they are equal), as PyTorch."""
+        with autograd.no_grad():
+            a, b = self.detach(), _operand(self, other)
+            b = b.detach() if isinstance(b, Tensor) else b
+            close = a == b
+            if equal_nan:
+                close = close | (a.isnan() & (b != b))
+            if rtol == 0 and atol == 0:
+                return close
+            with np.errstate(invalid="ignore"):  # inf - inf is NaN, and not close
+                error = (a - b).abs()
+            return close | (error.isfinite() & (error <= atol + abs(rtol * b)))
+
+    # dtypes and formatting
+    def half(self) -> Tensor:
+        return self.astype(np.float16)
+
+    def type(self, dtype: Any = None) -> Any:
+        """With no argument, PyTorch's name of this tensor's type ('torch.FloatTensor');
+        given a dtype or such a name, this tensor converted to it."""
+        if dtype is None:
+            prefix = "torch." if self.backend.host_memory else "torch.cuda."
+            return prefix + _TYPE_NAMES[self.dtype]
+        if not isinstance(dtype, str):
+            return self.astype(dtype)
+        name = dtype.rpartition(".")[2]
+        found = [dt for dt, type_name in _TYPE_NAMES.items() if type_name == name]
+        if not found or not dtype.startswith("torch."):
+            raise ValueError(f"type: invalid type {dtype!r}")
+        on_gpu = dtype.startswith("torch.cuda.")
+        moved = self if on_gpu != self.backend.host_memory else self.to(
+            "cuda" if on_gpu else "cpu")
+        return moved.astype(found[0])
+
+    def __format__(self, spec: str) -> str:
+        if self.ndim == 0:  # as PyTorch: a 0-d tensor formats as its value
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+
+_TYPE_NAMES = {
+    np.dtype(np.float16): "HalfTensor", np.dtype(np.float32): "FloatTensor",
+    np.dtype(np.float64): "DoubleTensor", np.dtype(np.int8): "CharTensor",
+    np.dtype(np.uint8): "ByteTensor", np.dtype(np.int16): "ShortTensor",
+    np.dtype(np.int32): "IntTensor", np.dtype(np.int64): "LongTensor",
+    np.dtype(np.bool_): "BoolTensor",
+}
+
+
+def _expanded_shape(shape: tuple, sizes: tuple) -> tuple:
+    """``sizes`` with each -1 replaced by the size it keeps (none in new leading dims)."""
+    lead = len(sizes) - len(shape)
+    if lead < 0 or -1 in sizes[:lead]:
+        raise ValueError(f"expand: cannot expand a tensor of shape {shape} to {sizes}")
+    return tuple(shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
 
 
 def _records_inplace(t: Tensor, other: Any) -> bool:

@@ -180,3 +180,209 @@ def _tensors(tensors: Sequence[Any], name: str) -> list[Tensor]:
     if not tensors:
         raise ValueError(f"{name} needs at least one tensor")
     return [t if isinstance(t, Tensor) else tensor(t) for t in tensors]
+
+
+# arithmetic, remainders and bits, as PyTorch's functions
+
+
+def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
+    """input + alpha * other."""
+    a, b = _pair(input, other)
+    return a + (b if alpha == 1 else b * alpha)
+
+
+def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
+    """input - alpha * other."""
+    a, b = _pair(input, other)
+    return a - (b if alpha == 1 else b * alpha)
+
+
+def mul(input: Any, other: Any) -> Tensor:
+    a, b = _pair(input, other)
+    return a * b
+
+
+def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """input / other, or rounded toward -inf (``"floor"``) or toward 0 (``"trunc"``)."""
+    a, b = _pair(input, other)
+    a = a if isinstance(a, Tensor) else _operand(b, a, scalars=False)
+    return a.div(b, rounding_mode=rounding_mode)
+
+
+subtract, multiply, divide, true_divide = sub, mul, div, div
+
+
+def floor_divide(input: Any, other: Any) -> Tensor:
+    a, b = _pair(input, other)
+    return a // b
+
+
+def remainder(input: Any, other: Any) -> Tensor:
+    a, b = _pair(input, other)
+    return a % b
+
+
+def fmod(input: Any, other: Any) -> Tensor:
+    return _t(input).fmod(other)
+
+
+def bitwise_and(input: Any, other: Any) -> Tensor:
+    return _t(input) & other
+
+
+def bitwise_or(input: Any, other: Any) -> Tensor:
+    return _t(input) | other
+
+
+def bitwise_xor(input: Any, other: Any) -> Tensor:
+    return _t(input) ^ other
+
+
+def bitwise_not(input: Any) -> Tensor:
+    return ~_t(input)
+
+
+def bitwise_left_shift(input: Any, other: Any) -> Tensor:
+    return _t(input) << other
+
+
+def bitwise_right_shift(input: Any, other: Any) -> Tensor:
+    return _t(input) >> other
+
+
+def logical_not(input: Any) -> Tensor:
+    return _t(input).logical_not()
+
+
+def logical_and(input: Any, other: Any) -> Tensor:
+    return _t(input).logical_and(other)
+
+
+def logical_or(input: Any, other: Any) -> Tensor:
+    return _t(input).logical_or(other)
+
+
+def logical_xor(input: Any, other: Any) -> Tensor:
+    return _t(input).logical_xor(other)
+
+
+# trigonometry, the error function and rounding
+
+
+def sin(x: Any) -> Tensor:
+    return ops.Sin.apply(_t(x))
+
+
+def cos(x: Any) -> Tensor:
+    return ops.Cos.apply(_t(x))
+
+
+def tan(x: Any) -> Tensor:
+    return ops.Tan.apply(_t(x))
+
+
+def asin(x: Any) -> Tensor:
+    return ops.Asin.apply(_t(x))
+
+
+def acos(x: Any) -> Tensor:
+    return ops.Acos.apply(_t(x))
+
+
+def atan(x: Any) -> Tensor:
+    return ops.Atan.apply(_t(x))
+
+
+def sinh(x: Any) -> Tensor:
+    return ops.Sinh.apply(_t(x))
+
+
+def cosh(x: Any) -> Tensor:
+    return ops.Cosh.apply(_t(x))
+
+
+def atan2(input: Any, other: Any) -> Tensor:
+    """The angle of the point (other, input), in (-pi, pi]."""
+    return _t(input).atan2(other)
+
+
+arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+
+
+def erf(x: Any) -> Tensor:
+    return ops.Erf.apply(_t(x))
+
+
+def floor(x: Any) -> Tensor:
+    return _t(x).floor()
+
+
+def ceil(x: Any) -> Tensor:
+    return _t(x).ceil()
+
+
+def round(x: Any, *, decimals: int = 0) -> Tensor:  # noqa: A001  (PyTorch's name)
+    return _t(x).round(decimals)
+
+
+def trunc(x: Any) -> Tensor:
+    return _t(x).trunc()
+
+
+fix = trunc
+
+
+def copysign(input: Any, other: Any) -> Tensor:
+    return _t(input).copysign(other)
+
+
+def lerp(input: Any, end: Any, weight: Any) -> Tensor:
+    return _t(input).lerp(end, weight)
+
+
+# tests
+
+
+def isnan(x: Any) -> Tensor:
+    return _t(x).isnan()
+
+
+def isinf(x: Any) -> Tensor:
+    return _t(x).isinf()
+
+
+def isfinite(x: Any) -> Tensor:
+    return _t(x).isfinite()
+
+
+def isclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    return _t(input).isclose(other, rtol, atol, equal_nan)
+
+
+def any(x: Any, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    return _t(x).any(dim, keepdim)
+
+
+def all(x: Any, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    return _t(x).all(dim, keepdim)
+
+
+# softmax and friends as functions
+
+
+def softmax(x: Any, dim: int = -1) -> Tensor:
+    from .functional import softmax
+
+    return softmax(x, dim=dim)
+
+
+def log_softmax(x: Any, dim: int = -1) -> Tensor:
+    from .functional import log_softmax
+
+    return log_softmax(x, dim=dim)
+
+
+def logsumexp(x: Any, dim: Any, keepdim: bool = False) -> Tensor:
+    return _t(x).logsumexp(dim, keepdim)
+

@@ -1,15 +1,22 @@
 """Neural-network building blocks: modules, parameters, layers and losses, as in PyTorch."""
 
 from .layers import (
+    GELU,
     Dropout,
     Flatten,
+    Hardsigmoid,
     Identity,
     LeakyReLU,
     Linear,
+    LogSigmoid,
+    LogSoftmax,
     ReLU,
     Sequential,
     Sigmoid,
+    SiLU,
     Softmax,
+    Softmin,
+    Softsign,
     Tanh,
 )
 from .losses import (
@@ -22,6 +29,7 @@ from .losses import (
     MSELoss,
     MultiMarginLoss,
     NLLLoss,
+    SmoothL1Loss,
 )
 from .module import Module, Parameter
 
@@ -29,4 +37,8 @@ __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Flatten", "HingeLoss",
     "HuberLoss", "Identity", "L1Loss", "LeakyReLU", "Linear", "MSELoss", "Module",
     "MultiMarginLoss", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh",
+]
+__all__ += [
+    "GELU", "Hardsigmoid", "LogSigmoid", "LogSoftmax", "SiLU", "SmoothL1Loss", "Softmin",
+    "Softsign",
 ]

@@ -16,6 +16,7 @@ from .module import Module, Parameter
 __all__ = [
     "Dropout", "Flatten", "Identity", "LeakyReLU", "Linear", "ReLU", "Sequential", "Sigmoid",
     "Softmax", "Tanh",
+    "GELU", "LogSigmoid", "LogSoftmax", "Hardsigmoid", "SiLU", "Softmin", "Softsign",
 ]
 
 
@@ -197,3 +198,62 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+# more activations
+
+
+class LogSoftmax(Module):
+    """log softmax along ``dim``."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.log_softmax(x, dim=self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmin(LogSoftmax):
+    """softmax(-x) along ``dim``."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softmin(x, dim=self.dim)
+
+
+class SiLU(Module):
+    def forward(self, x: Tensor) -> Tensor:
+        return F.silu(x)
+
+
+class GELU(Module):
+    """x * Phi(x); ``approximate="tanh"`` for the tanh approximation."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.gelu(x, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class Softsign(Module):
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softsign(x)
+
+
+class Hardsigmoid(Module):
+    def forward(self, x: Tensor) -> Tensor:
+        return F.hardsigmoid(x)
+
+
+class LogSigmoid(Module):
+    def forward(self, x: Tensor) -> Tensor:
+        return F.logsigmoid(x)
+

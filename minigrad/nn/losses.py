@@ -11,6 +11,7 @@ from .module import Module
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HingeLoss", "HuberLoss", "L1Loss",
     "MSELoss", "MultiMarginLoss", "NLLLoss",
+    "SmoothL1Loss",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -167,3 +168,18 @@ class MultiMarginLoss(_Loss):
     def extra_repr(self) -> str:
         parts = [f"p={self.p}", f"margin={self.margin}", super().extra_repr()]
         return ", ".join(filter(None, parts))
+
+
+class SmoothL1Loss(_Loss):
+    """Quadratic (0.5 d^2 / beta) where |d| < beta, linear beyond (see F.smooth_l1_loss)."""
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.beta = beta
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+    def extra_repr(self) -> str:
+        return ", ".join(filter(None, [super().extra_repr(), f"beta={self.beta}"]))
+

@@ -8,7 +8,7 @@ every tensor of a model without the model listing them.
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -244,6 +244,14 @@ class Module:
     def children(self) -> Iterator[Module]:
         for _, child in self.named_children():
             yield child
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every submodule (children first, depth first), then on this
+        module, as PyTorch does (e.g. to initialise weights); returns this module."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
 
     def _named_members(self, registry: str, prefix: str, recurse: bool) -> Iterator[tuple]:
         seen = set()
