@@ -139,3 +139,26 @@ class NumPyBackend(Backend):
         if np.isnan(np.add.reduce(grad_in, axis=None)):  # any NaN makes the sum NaN
             grad_in = np.where(keep, grad_in, grad_in.dtype.type(0))
         return grad_in
+
+    # windows (convolution and pooling)
+    def sliding_windows(self, x: np.ndarray, kernel_size: tuple[int, ...],
+                        stride: tuple[int, ...], dilation: tuple[int, ...]) -> np.ndarray:
+        # a read-only strided view: no copy until a matmul or reduction reads it
+        k = len(kernel_size)
+        span = tuple(d * (kk - 1) + 1 for kk, d in zip(kernel_size, dilation))
+        view = np.lib.stride_tricks.sliding_window_view(
+            x, span, axis=tuple(range(x.ndim - k, x.ndim)))
+        return view[(Ellipsis, *(slice(None, None, s) for s in stride),
+                     *(slice(None, None, d) for d in dilation))]
+
+    def fold_windows(self, windows: np.ndarray, shape: tuple[int, ...],
+                     stride: tuple[int, ...], dilation: tuple[int, ...]) -> np.ndarray:
+        # one strided add per kernel offset: prod(kernel) vectorised adds
+        k = len(stride)
+        out = np.zeros(shape, dtype=windows.dtype)
+        out_size = windows.shape[-2 * k:-k]
+        for offset in np.ndindex(*windows.shape[-k:]):
+            target = tuple(slice(j * d, j * d + s * (n - 1) + 1, s)
+                           for j, d, s, n in zip(offset, dilation, stride, out_size))
+            out[(Ellipsis, *target)] += windows[(Ellipsis, *offset)]
+        return out

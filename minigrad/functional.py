@@ -608,3 +608,5 @@ def _pick(
 def _first(values: np.ndarray) -> Any:
     """The first offending value, as a plain Python number for messages."""
     return values.reshape(-1)[0].item()
+
+from .conv_functional import *  # noqa: E402, F403  (convolution, pooling, normalisation)
