@@ -91,8 +91,9 @@ def _conv(name: str, x: Any, weight: Tensor, bias: Tensor | None, stride: Any, p
     n, out = x.shape[0], windows.shape[2:2 + k]
     # (N, C, *out, *kernel) -> columns (groups, C / groups * prod(kernel), N * prod(out))
     cols = windows.permute(1, *range(2 + k, 2 + 2 * k), 0, *range(2, 2 + k))
-    cols = cols.reshape(groups, group_channels * math.prod(kernel), n * math.prod(out))
-    y = weight.reshape(groups, out_channels // groups, -1) @ cols  # y = W cols, per group
+    groups_axis = (groups,) if groups > 1 else ()  # NumPy's stacked matmul skips BLAS
+    cols = cols.reshape(*groups_axis, group_channels * math.prod(kernel), n * math.prod(out))
+    y = weight.reshape(*groups_axis, out_channels // groups, -1) @ cols  # y = W cols, per group
     y = y.reshape(out_channels, n, *out).swapaxes(0, 1)
     if bias is not None:
         y = y + bias.reshape(out_channels, *(1,) * k)
@@ -126,8 +127,9 @@ def _conv_transpose(name: str, x: Any, weight: Tensor, bias: Tensor | None, stri
         raise ValueError(f"{name}: padding {padding} leaves no output for input {x.shape}")
     # every input pixel scatters its weighted kernel into the output: cols = W^T x, then Fold
     rows = x.reshape(n, groups, in_channels // groups, -1).permute(1, 2, 0, 3)
-    rows = rows.reshape(groups, in_channels // groups, -1)
-    w = weight.reshape(groups, in_channels // groups, -1).swapaxes(1, 2)
+    groups_axis = (groups,) if groups > 1 else ()  # NumPy's stacked matmul skips BLAS
+    rows = rows.reshape(*groups_axis, in_channels // groups, -1)
+    w = weight.reshape(*groups_axis, in_channels // groups, -1).swapaxes(-1, -2)
     cols = (w @ rows).reshape(groups * group_out, *kernel, n, *size)
     windows = cols.permute(1 + k, 0, *range(2 + k, 2 + 2 * k), *range(1, 1 + k))
     y = conv_ops.Fold.apply(windows, shape=(n, groups * group_out, *full), stride=stride,

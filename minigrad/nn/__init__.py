@@ -30,3 +30,9 @@ __all__ = [
     "HuberLoss", "Identity", "L1Loss", "LeakyReLU", "Linear", "MSELoss", "Module",
     "MultiMarginLoss", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh",
 ]
+
+from . import conv, normalization  # noqa: E402
+from .conv import *  # noqa: E402, F403  (convolution and pooling layers)
+from .normalization import *  # noqa: E402, F403  (batch and layer normalisation)
+
+__all__ += conv.__all__ + normalization.__all__
