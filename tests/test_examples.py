@@ -23,6 +23,7 @@ RUNS = {
                                "distributed scaling"),
     "numba_tuning.py": (["--quick"], "threading layers"),
     "host_memory.py": (["--quick"], "tuned by minigrad"),
+    "cnn_digits.py": (["--epochs", "1"], "test accuracy"),
 }
 WITHOUT_PLOT = {"gpu_check.py", "distributed_scaling.py", "numba_tuning.py", "host_memory.py"}
 NEEDS = {"numba_tuning.py": "numba"}

@@ -12,6 +12,7 @@ from ..creation import randn
 from ..tensor import Tensor
 from .layers import Flatten, Linear, ReLU, Sequential, _uniform
 from .module import Module, Parameter
+from .normalization import BatchNorm2d
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d",
@@ -280,12 +281,12 @@ class Unflatten(Module):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
-def digits_cnn(channels: tuple[int, int] = (16, 32), classes: int = 10) -> Sequential:
-    """A small CNN for 1x8x8 images (the bundled digits): (conv 3x3, ReLU, max-pool 2) x 2,
-    then a linear classifier on the 2x2 maps."""
+def digits_cnn(channels: tuple[int, int] = (32, 64), classes: int = 10) -> Sequential:
+    """A small CNN for 1x8x8 images (the bundled digits): (conv 3x3, BatchNorm, ReLU,
+    max-pool 2) x 2, then a linear classifier on the 2x2 maps."""
     first, second = channels
     return Sequential(
-        Conv2d(1, first, 3, padding=1), ReLU(), MaxPool2d(2),
-        Conv2d(first, second, 3, padding=1), ReLU(), MaxPool2d(2),
-        Flatten(), Linear(second * 2 * 2, classes),
+        Conv2d(1, first, 3, padding=1, bias=False), BatchNorm2d(first), ReLU(), MaxPool2d(2),
+        Conv2d(first, second, 3, padding=1, bias=False), BatchNorm2d(second), ReLU(),
+        MaxPool2d(2), Flatten(), Linear(second * 2 * 2, classes),
     )
