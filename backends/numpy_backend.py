@@ -162,3 +162,16 @@ class NumPyBackend(Backend):
                            for j, d, s, n in zip(offset, dilation, stride, out_size))
             out[(Ellipsis, *target)] += windows[(Ellipsis, *offset)]
         return out
+
+    def window_max(self, windows: np.ndarray, axes: int) -> tuple[np.ndarray, np.ndarray]:
+        # one elementwise pass per kernel offset: far faster than reducing short rows
+        offsets = list(np.ndindex(*windows.shape[-axes:]))
+        best = windows[(Ellipsis, *offsets[0])].copy()
+        index = np.zeros(best.shape, np.int8 if len(offsets) <= 127 else np.int64)
+        for j, offset in enumerate(offsets[1:], 1):
+            candidate = windows[(Ellipsis, *offset)]
+            wins = candidate > best
+            wins |= candidate != candidate  # a NaN wins (and stays: NaN > x is False)
+            np.maximum(best, candidate, out=best)
+            np.copyto(index, j, where=wins)
+        return best, index

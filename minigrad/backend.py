@@ -221,6 +221,15 @@ class Backend:
         lead = tuple(slice(None) for _ in shape[:-k])
         return self.scatter_add(shape, (*lead, *positions), windows)
 
+    def window_max(self, windows: Any, axes: int) -> tuple[Any, Any]:
+        """The maximum of each window (the last ``axes`` axes) and its flat index in the
+        window: the first where several tie; a NaN is the maximum (which of several NaNs
+        is the backend's choice)."""
+        lead = windows.shape[:-axes]
+        flat = self.reshape(windows, (*lead, -1))
+        best = self.argmax(flat, axis=-1)
+        return self.max(flat, axis=-1), best
+
     def _window_positions(self, out_size: tuple[int, ...], kernel_size: tuple[int, ...],
                           stride: tuple[int, ...], dilation: tuple[int, ...]) -> list:
         """Per windowed axis, the integer positions the windows read, shaped to broadcast

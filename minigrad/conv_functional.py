@@ -268,11 +268,11 @@ def _max_indices(windows: Tensor, size: tuple, kernel: tuple, stride: tuple, dil
     """Each window's arg-max as a flat index into the unpadded spatial axes."""
     xp = windows.backend
     k = len(kernel)
-    flat = xp.reshape(windows.data, (*windows.shape[:-k], math.prod(kernel)))
-    rest = xp.argmax(flat, axis=-1)
+    _, rest = xp.window_max(windows.data, k)
     index = 0
     for axis in reversed(range(k)):
         offset, rest = rest % kernel[axis], rest // kernel[axis]
+        offset = xp.astype(offset, np.int64)
         shape = [1] * k
         shape[axis] = out[axis]
         starts = xp.reshape(xp.arange(0, out[axis] * stride[axis], stride[axis], np.int64),

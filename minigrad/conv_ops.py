@@ -71,19 +71,19 @@ class WindowMax(Op):
 
     @staticmethod
     def forward(ctx, windows, axes=2):
-        xp = ctx.backend
-        lead = windows.shape[:-axes]
-        size = math.prod(windows.shape[-axes:])
-        flat = xp.reshape(windows, (*lead, size))
-        best = xp.reshape(xp.argmax(flat, axis=-1), (*lead, 1))
-        picked = xp.eq(best, xp.arange(0, size, 1, np.int64))
-        ctx.picked = xp.reshape(xp.astype(picked, windows.dtype), windows.shape)
-        ctx.kept_shape = (*lead, *(1,) * axes)
-        return xp.max(flat, axis=-1)
+        values, ctx.best = ctx.backend.window_max(windows, axes)
+        ctx.window_shape = windows.shape[-axes:]
+        return values
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.reshape(ctx.kept_shape) * ctx.picked  # d max / d x_j = [j = argmax]
+        xp = ctx.backend
+        size = math.prod(ctx.window_shape)
+        picked = xp.eq(xp.reshape(ctx.best, (*ctx.best.shape, 1)),
+                       xp.arange(0, size, 1, np.int64))
+        picked = xp.astype(xp.reshape(picked, (*ctx.best.shape, *ctx.window_shape)), grad.dtype)
+        kept = (*grad.shape, *(1,) * len(ctx.window_shape))
+        return grad.reshape(kept) * picked  # d max / d x_j = 1 where j is the arg-max, else 0
 
 
 class ConstantPad(Op):

@@ -153,6 +153,15 @@ def test_max_pool_gradient_goes_to_the_first_maximum(device):
     _compare(lambda t: F.max_pool2d(t, 2, 1), lambda t: TF.max_pool2d(t, 2, 1), [x], device)
 
 
+def test_max_pool_nan_is_the_maximum(device):
+    x = _random(1, 2, 4, 4)
+    x[0, 0, 0, 1] = x[0, 0, 1, 0] = x[0, 1, 3, 3] = np.nan
+    out, indices = F.max_pool2d(mg.tensor(x, device=device), 2, return_indices=True)
+    expected, torch_indices = TF.max_pool2d(torch.tensor(x), 2, return_indices=True)
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
+    np.testing.assert_array_equal(indices.numpy(), torch_indices.numpy())
+
+
 def test_max_pool1d_matches_torch(device):
     _compare(lambda t: F.max_pool1d(t, 3, 2, 1, ceil_mode=True),
              lambda t: TF.max_pool1d(t, 3, 2, 1, ceil_mode=True), [_random(2, 3, 10)], device)
@@ -332,6 +341,9 @@ def test_window_defaults_match_numpy(kernel, stride, dilation):
     np.testing.assert_allclose(
         Backend.fold_windows(numpy_backend, grad, x.shape, stride, dilation),
         numpy_backend.fold_windows(grad, x.shape, stride, dilation), rtol=1e-12)
+    for ours, theirs in zip(Backend.window_max(numpy_backend, windows, len(kernel)),
+                            numpy_backend.window_max(windows, len(kernel))):
+        np.testing.assert_array_equal(ours, theirs)
 
 
 @pytest.mark.parametrize("fn", [

@@ -24,8 +24,10 @@ RUNS = {
     "numba_tuning.py": (["--quick"], "threading layers"),
     "host_memory.py": (["--quick"], "tuned by minigrad"),
     "cnn_digits.py": (["--epochs", "1"], "test accuracy"),
+    "lenet_timing.py": (["--steps", "2", "--rounds", "1"], "ms/step"),
 }
-WITHOUT_PLOT = {"gpu_check.py", "distributed_scaling.py", "numba_tuning.py", "host_memory.py"}
+WITHOUT_PLOT = {"gpu_check.py", "distributed_scaling.py", "numba_tuning.py", "host_memory.py",
+                "lenet_timing.py"}
 NEEDS = {"numba_tuning.py": "numba"}
 
 
