@@ -610,3 +610,6 @@ def _first(values: np.ndarray) -> Any:
     return values.reshape(-1)[0].item()
 
 from .conv_functional import *  # noqa: E402, F403  (convolution, pooling, normalisation)
+from .conv_functional import __all__ as _conv_all  # noqa: E402
+
+__all__ += _conv_all
