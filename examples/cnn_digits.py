@@ -10,9 +10,11 @@ Run: python examples/cnn_digits.py
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import time
 from pathlib import Path
+from typing import Any
 
 import minigrad as mg
 import minigrad.functional as F
@@ -35,8 +37,24 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="numpy", help="numpy, numba or cupy")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS threads (small matrices run best on one)")
     parser.add_argument("--out", default="runs/cnn_digits.png")
     args = parser.parse_args()
+    with blas_threads(args.threads):
+        train(args)
+
+
+def blas_threads(count: int) -> Any:
+    """A context that limits NumPy's BLAS to ``count`` threads (with threadpoolctl)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=count, user_api="blas")
+
+
+def train(args: argparse.Namespace) -> None:
     mg.set_default_device(args.device)
     mg.manual_seed(args.seed)
 

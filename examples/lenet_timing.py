@@ -9,8 +9,10 @@ says otherwise. Run: python examples/lenet_timing.py
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import time
+from typing import Any
 
 import numpy as np
 
@@ -59,6 +61,16 @@ def torch_step(torch, images: np.ndarray, labels: np.ndarray):
     return step
 
 
+def blas_threads(count: int) -> Any:
+    """A context that limits NumPy's BLAS to ``count`` threads (with threadpoolctl)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        print("threadpoolctl is not installed: BLAS threads left as they are")
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=count, user_api="blas")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch-size", type=int, default=64)
@@ -78,10 +90,8 @@ def main() -> None:
         runs["torch (cpu)"] = torch_step(torch, images, labels)
     except ImportError:
         print("PyTorch is not installed: timing minigrad alone")
-    from threadpoolctl import threadpool_limits
-
     times: dict[str, list[float]] = {name: [] for name in runs}
-    with threadpool_limits(args.threads):
+    with blas_threads(args.threads):
         for step in runs.values():  # warm up: first calls, allocator, JIT
             for _ in range(3):
                 step()
