@@ -219,7 +219,6 @@ class CuPyBackend(Backend):
         return kernel
 
 
-
 # the operations of minigrad.optim.updates.adam_update, in the same order
 _ADAM = """
 T p1 = p * decay;
