@@ -177,6 +177,29 @@ class CuPyBackend(Backend):
     def matmul(self, a: Any, b: Any) -> Any:
         return self.xp.matmul(a, b)
 
+    # windows (convolution and pooling); untested here: written as the NumPy backend's
+    def sliding_windows(self, x: Any, kernel_size: tuple[int, ...], stride: tuple[int, ...],
+                        dilation: tuple[int, ...]) -> Any:
+        k = len(kernel_size)
+        out = tuple((n - d * (kk - 1) - 1) // s + 1
+                    for n, kk, s, d in zip(x.shape[-k:], kernel_size, stride, dilation))
+        steps = x.strides[-k:]
+        strides = (*x.strides[:-k], *(st * s for st, s in zip(steps, stride)),
+                   *(st * d for st, d in zip(steps, dilation)))
+        return self.xp.lib.stride_tricks.as_strided(
+            x, shape=(*x.shape[:-k], *out, *kernel_size), strides=strides)
+
+    def fold_windows(self, windows: Any, shape: tuple[int, ...], stride: tuple[int, ...],
+                     dilation: tuple[int, ...]) -> Any:
+        k = len(stride)
+        out = self.xp.zeros(shape, dtype=windows.dtype)
+        out_size = windows.shape[-2 * k:-k]
+        for offset in np.ndindex(*windows.shape[-k:]):
+            target = tuple(slice(j * d, j * d + s * (n - 1) + 1, s)
+                           for j, d, s, n in zip(offset, dilation, stride, out_size))
+            out[(Ellipsis, *target)] += windows[(Ellipsis, *offset)]
+        return out
+
     # fused kernels
     def sigmoid(self, x: Any) -> Any:
         kernel = self._kernel("sigmoid", lambda xp: xp.ElementwiseKernel(

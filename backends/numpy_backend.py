@@ -183,6 +183,44 @@ class NumPyBackend(Backend):
 
 # W. J. Cody's rational approximations of erf and erfc (Math. Comp. 23, 1969, as in his
 # SPECFUN routine CALERF): erf to float64 round-off on three ranges of |x|
+
+    # windows (convolution and pooling)
+    def sliding_windows(self, x: np.ndarray, kernel_size: tuple[int, ...],
+                        stride: tuple[int, ...], dilation: tuple[int, ...]) -> np.ndarray:
+        # a read-only strided view: no copy until a matmul or reduction reads it
+        k = len(kernel_size)
+        span = tuple(d * (kk - 1) + 1 for kk, d in zip(kernel_size, dilation))
+        view = np.lib.stride_tricks.sliding_window_view(
+            x, span, axis=tuple(range(x.ndim - k, x.ndim)))
+        return view[(Ellipsis, *(slice(None, None, s) for s in stride),
+                     *(slice(None, None, d) for d in dilation))]
+
+    def fold_windows(self, windows: np.ndarray, shape: tuple[int, ...],
+                     stride: tuple[int, ...], dilation: tuple[int, ...]) -> np.ndarray:
+        # one strided add per kernel offset: prod(kernel) vectorised adds
+        k = len(stride)
+        out = np.zeros(shape, dtype=windows.dtype)
+        out_size = windows.shape[-2 * k:-k]
+        for offset in np.ndindex(*windows.shape[-k:]):
+            target = tuple(slice(j * d, j * d + s * (n - 1) + 1, s)
+                           for j, d, s, n in zip(offset, dilation, stride, out_size))
+            out[(Ellipsis, *target)] += windows[(Ellipsis, *offset)]
+        return out
+
+    def window_max(self, windows: np.ndarray, axes: int) -> tuple[np.ndarray, np.ndarray]:
+        # one elementwise pass per kernel offset: far faster than reducing short rows
+        offsets = list(np.ndindex(*windows.shape[-axes:]))
+        best = windows[(Ellipsis, *offsets[0])].copy()
+        index = np.zeros(best.shape, np.int8 if len(offsets) <= 127 else np.int64)
+        for j, offset in enumerate(offsets[1:], 1):
+            candidate = windows[(Ellipsis, *offset)]
+            wins = candidate > best
+            wins |= candidate != candidate  # a NaN wins (and stays: NaN > x is False)
+            np.maximum(best, candidate, out=best)
+            np.copyto(index, j, where=wins)
+        return best, index
+
+
 _ERF_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
           3.20937758913846947e03, 1.85777706184603153e-1)
 _ERF_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,

@@ -222,6 +222,51 @@ class Backend:
         # copies and pickles of a tensor find the one registered backend by its name
         return get_backend, (self.name,)
 
+    def sliding_windows(self, x: Any, kernel_size: tuple[int, ...], stride: tuple[int, ...],
+                        dilation: tuple[int, ...]) -> Any:
+        """The windows of the last ``k = len(kernel_size)`` axes (im2col): shape
+        (..., *out, *kernel_size), where window ``o`` reads x at o * stride + j * dilation
+        for kernel offset ``j``; out = (size - dilation * (kernel - 1) - 1) // stride + 1.
+        This default gathers with integer indices; a backend may return a strided view."""
+        k = len(kernel_size)
+        out = tuple((n - d * (kk - 1) - 1) // s + 1
+                    for n, kk, s, d in zip(x.shape[-k:], kernel_size, stride, dilation))
+        return self.getitem(x, (Ellipsis, *self._window_positions(
+            out, kernel_size, stride, dilation)))
+
+    def fold_windows(self, windows: Any, shape: tuple[int, ...], stride: tuple[int, ...],
+                     dilation: tuple[int, ...]) -> Any:
+        """Zeros of ``shape`` with every window of ``windows`` (as ``sliding_windows`` gives
+        them) added back where it was read (col2im): the gradient of ``sliding_windows``."""
+        k = len(stride)
+        positions = self._window_positions(windows.shape[-2 * k:-k], windows.shape[-k:],
+                                           stride, dilation)
+        lead = tuple(slice(None) for _ in shape[:-k])
+        return self.scatter_add(shape, (*lead, *positions), windows)
+
+    def window_max(self, windows: Any, axes: int) -> tuple[Any, Any]:
+        """The maximum of each window (the last ``axes`` axes) and its flat index in the
+        window: the first where several tie; a NaN is the maximum (which of several NaNs
+        is the backend's choice)."""
+        lead = windows.shape[:-axes]
+        flat = self.reshape(windows, (*lead, -1))
+        best = self.argmax(flat, axis=-1)
+        return self.max(flat, axis=-1), best
+
+    def _window_positions(self, out_size: tuple[int, ...], kernel_size: tuple[int, ...],
+                          stride: tuple[int, ...], dilation: tuple[int, ...]) -> list:
+        """Per windowed axis, the integer positions the windows read, shaped to broadcast
+        to (*out_size, *kernel_size)."""
+        k = len(kernel_size)
+        positions = []
+        for axis, (out, kk, s, d) in enumerate(zip(out_size, kernel_size, stride, dilation)):
+            starts = self.reshape(self.arange(0, out * s, s, np.int64), (out, 1))
+            offsets = self.reshape(self.arange(0, kk * d, d, np.int64), (1, kk))
+            shape = [1] * (2 * k)
+            shape[axis], shape[k + axis] = out, kk
+            positions.append(self.reshape(self.add(starts, offsets), tuple(shape)))
+        return positions
+
 
 _ALIASES = {"cpu": "numpy", "cuda": "cupy"}
 _BUILTIN = {

@@ -702,3 +702,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     classes = arange(num_classes, device=indices.device)
     return (indices.unsqueeze(-1) == classes).astype(np.int64)
 
+from .conv_functional import *  # noqa: E402, F403  (convolution, pooling, normalisation)
+from .conv_functional import __all__ as _conv_all  # noqa: E402
+
+__all__ += _conv_all

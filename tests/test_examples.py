@@ -27,8 +27,11 @@ RUNS = {
                                "distributed scaling"),
     "numba_tuning.py": (["--quick"], "threading layers"),
     "host_memory.py": (["--quick"], "tuned by minigrad"),
+    "cnn_digits.py": (["--epochs", "1"], "test accuracy"),
+    "lenet_timing.py": (["--steps", "2", "--rounds", "1"], "ms/step"),
 }
-WITHOUT_PLOT = {"gpu_check.py", "distributed_scaling.py", "numba_tuning.py", "host_memory.py"}
+WITHOUT_PLOT = {"gpu_check.py", "distributed_scaling.py", "numba_tuning.py", "host_memory.py",
+                "lenet_timing.py"}
 NEEDS = {"numba_tuning.py": "numba"}
 # exit status of a script that could not check anything here (stated in its --help)
 NOT_CHECKED = {"gpu_check.py": ("cupy", 3)}

@@ -42,3 +42,9 @@ __all__ += [
     "GELU", "Hardsigmoid", "LogSigmoid", "LogSoftmax", "SiLU", "SmoothL1Loss", "Softmin",
     "Softsign",
 ]
+
+from . import conv, normalization  # noqa: E402
+from .conv import *  # noqa: E402, F403  (convolution and pooling layers)
+from .normalization import *  # noqa: E402, F403  (batch and layer normalisation)
+
+__all__ += conv.__all__ + normalization.__all__
