@@ -21,12 +21,14 @@ DATASETS = ("digits", "spirals", "moons", "regression", "mnist")
 LOSSES = ("cross_entropy", "multi_margin", "hinge", "bce_with_logits", "mse", "l1", "huber")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu")
+MODELS = ("mlp", "cnn")
+IMAGE_SIDES = {"digits": 8, "mnist": 28}  # the data sets whose rows are square images
 REGRESSION_LOSSES = ("mse", "l1", "huber")
 ADAPTIVE = ("adam", "adamw", "rmsprop")  # optimizers whose usual rate is 1e-3
 MAX_SEED = 2**32 - 1
 
 # A checkpoint's config defines the resumed run: these settings may not change ...
-RUN_SETTINGS = ("data", "hidden", "activation", "loss", "optimizer", "momentum",
+RUN_SETTINGS = ("data", "model", "hidden", "activation", "loss", "optimizer", "momentum",
                 "weight_decay", "batch_size", "test_fraction", "seed")
 # ... these may (the MNIST folder may have moved; the split of MNIST is its files').
 ADJUSTABLE = ("epochs", "lr", "device", "out", "data_path")
@@ -46,6 +48,7 @@ class TrainConfig:
 
     data: str = "digits"
     data_path: str | None = None
+    model: str = "mlp"
     hidden: tuple[int, ...] = (128,)
     activation: str = "relu"
     loss: str | None = None  # the data set's usual loss when None
@@ -83,6 +86,10 @@ class TrainConfig:
                                 f"data set (regression takes {', '.join(REGRESSION_LOSSES)})")
         _check_choice("--optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("--activation", self.activation, ACTIVATIONS)
+        _check_choice("--model", self.model, MODELS)
+        if self.model == "cnn" and self.data not in IMAGE_SIDES:
+            raise TrainingError(f"--model cnn needs images: --data "
+                                f"{' or '.join(IMAGE_SIDES)}, not {self.data}")
         if self.lr is None:
             self.lr = 1e-3 if self.optimizer in ADAPTIVE else 0.05
         if self.weight_decay is None:
@@ -134,6 +141,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     add("--data", choices=DATASETS, default=skip, help=f"data set (default: {d.data})")
     add("--data-path", metavar="FOLDER", default=skip,
         help="folder with the MNIST IDX files, plain or .gz (--data mnist only)")
+    add("--model", choices=MODELS, default=skip,
+        help=f"an MLP, or a small CNN (conv-BN-ReLU-pool x2 + linear) on the images of "
+             f"digits or mnist (default: {d.model})")
     add("--hidden", type=_sizes, metavar="SIZES", default=skip,
         help="hidden layer sizes, comma separated, or 'none' "
              f"(default: {','.join(map(str, d.hidden))})")
@@ -222,8 +232,14 @@ def load_data(config: TrainConfig) -> tuple[np.ndarray, ...]:
 
 
 def build_model(config: TrainConfig, n_in: int, n_out: int) -> mg.nn.Module:
-    """An MLP: Linear layers with the chosen activation between them."""
+    """An MLP (Linear layers with the chosen activation between them), or the small CNN
+    of ``nn.digits_cnn`` that first unflattens each row into a square image."""
     from . import nn
+
+    if config.model == "cnn":
+        side = IMAGE_SIDES[config.data]
+        cnn = nn.digits_cnn(classes=n_out, size=side)
+        return nn.Sequential(nn.Unflatten(1, (1, side, side)), *cnn).to(config.device)
 
     activations = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
                    "leaky_relu": nn.LeakyReLU}

@@ -79,3 +79,18 @@ def test_info_lists_devices():
     out = subprocess.run([sys.executable, "-m", "minigrad.cli", "info"], capture_output=True,
                          text=True, check=True).stdout
     assert "numpy" in out and "usable" in out and "cupy" in out
+
+
+def test_the_cnn_model_trains_on_the_digits_as_images(tmp_path):
+    result = train(TrainConfig(model="cnn", epochs=2, out=str(tmp_path), progress=False,
+                               quiet=True, plot=False))
+    assert result["final"]["test_accuracy"] > 0.9
+    model = mg.load(tmp_path / "checkpoint.npz")["model"]
+    assert model["1.weight"].shape == (32, 1, 3, 3)  # after the Unflatten
+    assert "2.running_mean" in model and "2.num_batches_tracked" in model
+
+
+def test_the_cnn_model_needs_image_data(tmp_path, capsys):
+    code = main(["train", "--model", "cnn", "--data", "spirals", "--out", str(tmp_path)])
+    assert code != 0
+    assert "--model cnn needs images" in capsys.readouterr().err

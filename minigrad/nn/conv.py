@@ -280,12 +280,13 @@ class Unflatten(Module):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
-def digits_cnn(channels: tuple[int, int] = (32, 64), classes: int = 10) -> Sequential:
-    """A small CNN for 1x8x8 images (the bundled digits): (conv 3x3, BatchNorm, ReLU,
-    max-pool 2) x 2, then a linear classifier on the 2x2 maps."""
+def digits_cnn(channels: tuple[int, int] = (32, 64), classes: int = 10,
+               size: int = 8) -> Sequential:
+    """A small CNN for 1 x size x size images (the bundled digits are 8x8): (conv 3x3,
+    BatchNorm, ReLU, max-pool 2) x 2, then a linear classifier on the size/4 maps."""
     first, second = channels
     return Sequential(
         Conv2d(1, first, 3, padding=1, bias=False), BatchNorm2d(first), ReLU(), MaxPool2d(2),
         Conv2d(first, second, 3, padding=1, bias=False), BatchNorm2d(second), ReLU(),
-        MaxPool2d(2), Flatten(), Linear(second * 2 * 2, classes),
+        MaxPool2d(2), Flatten(), Linear(second * (size // 4) ** 2, classes),
     )
