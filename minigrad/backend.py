@@ -22,13 +22,46 @@ class BackendUnavailable(RuntimeError):
     """The backend's library or device is missing on this machine."""
 
 
+def required(doc: str) -> Any:
+    """A primitive every backend implements: declared here with what it computes, and
+    refused at registration when a backend leaves it out."""
+
+    def primitive(self: Backend, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"backend {self.name!r} does not implement this primitive")
+
+    primitive.__doc__ = doc
+    primitive.required = True
+    return primitive
+
+
+def optional(doc: str) -> Any:
+    """A primitive only some ops need (``sin``, ``erf``, ...): a backend without it runs
+    everything else, and the op that needs it says what is missing."""
+
+    def primitive(self: Backend, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"backend {self.name!r} has no {name!r}, which this op "
+                                  "needs")
+
+    name = doc.split(":")[0]
+    primitive.__doc__ = doc
+    primitive.required = False
+    return primitive
+
+
 class Backend:
     """One device's arrays and the array functions minigrad needs on them.
 
-    Elementwise functions broadcast like NumPy and accept ``out=`` for in-place
-    updates. Subclasses implement the methods that raise ``NotImplementedError``;
-    the fused kernels at the end have defaults built from primitives, which a
-    backend may replace with faster ones.
+    What a backend implements is declared here: ``required`` primitives (creation,
+    elementwise math, comparisons, reductions, movement, matmul), ``optional`` ones that
+    only some ops need, and kernels with a default built from the primitives, which a
+    backend may replace with faster ones. Elementwise functions broadcast as NumPy's do and
+    accept ``out=``.
+
+    Gradient formulas also use the arrays themselves, so a backend's arrays support:
+    ``shape``, ``ndim``, ``dtype``, ``size``; ``astype(dtype)``, ``reshape(shape)``,
+    ``transpose(axes)``, ``swapaxes(a, b)``, ``sum(axis=, keepdims=)``; the operators
+    ``+ - * / ** @``, unary ``-``, comparisons and ``& | ~``; basic and integer-array
+    indexing. NumPy's and CuPy's arrays do.
     """
 
     name: str = "?"
@@ -48,33 +81,22 @@ class Backend:
         """Wait until the device has finished all queued work (timers need this on a GPU)."""
 
     # creation and transfer
-    def asarray(self, data: Any, dtype: np.dtype | None = None) -> Any:
-        raise NotImplementedError
-
-    def to_numpy(self, x: Any) -> np.ndarray:
-        raise NotImplementedError
+    asarray = required("asarray(data, dtype=None): a new array holding a copy of data")
+    to_numpy = required("to_numpy(x): the values as a host numpy.ndarray")
+    zeros = required("zeros(shape, dtype)")
+    ones = required("ones(shape, dtype)")
+    full = required("full(shape, value, dtype)")
+    arange = required("arange(start, stop, step, dtype)")
+    astype = required("astype(x, dtype): a converted copy")
+    copy = required("copy(x): a copy that owns its memory")
 
     def from_backend(self, x: Any, source: Backend) -> Any:
         """``x``, an array of ``source``, as an array of this backend."""
         return self.asarray(source.to_numpy(x))
 
-    def zeros(self, shape: tuple[int, ...], dtype: np.dtype) -> Any:
-        raise NotImplementedError
-
-    def ones(self, shape: tuple[int, ...], dtype: np.dtype) -> Any:
-        raise NotImplementedError
-
-    def full(self, shape: tuple[int, ...], value: Any, dtype: np.dtype) -> Any:
-        raise NotImplementedError
-
-    def arange(self, start: Any, stop: Any, step: Any, dtype: np.dtype) -> Any:
-        raise NotImplementedError
-
-    def astype(self, x: Any, dtype: np.dtype) -> Any:
-        raise NotImplementedError
-
-    def copy(self, x: Any) -> Any:
-        raise NotImplementedError
+    def zeros_like(self, x: Any) -> Any:
+        """Zeros of ``x``'s shape and dtype."""
+        return self.zeros(x.shape, x.dtype)
 
     def owns_memory(self, x: Any) -> bool:
         """Whether ``x`` is a whole, writable array rather than a view of another one."""
@@ -85,74 +107,92 @@ class Backend:
         return x
 
     # random numbers, from one seeded generator per backend
-    def seed(self, seed: int) -> None:
-        raise NotImplementedError
+    seed = required("seed(seed): restart this backend's generator")
+    randn = required("randn(shape, dtype): standard normal samples")
+    rand = required("rand(shape, dtype): uniform samples in [0, 1)")
+    permutation = required("permutation(n): the integers 0..n-1 in random order")
 
-    def randn(self, shape: tuple[int, ...], dtype: np.dtype) -> Any:
-        raise NotImplementedError
+    # elementwise, binary
+    add = required("add(a, b, out=None): a + b")
+    sub = required("sub(a, b, out=None): a - b")
+    mul = required("mul(a, b, out=None): a * b")
+    div = required("div(a, b, out=None): a / b, true division")
+    pow = required("pow(a, b, out=None): a ** b")
+    maximum = required("maximum(a, b, out=None): the larger, NaN if either is NaN")
+    minimum = required("minimum(a, b, out=None): the smaller, NaN if either is NaN")
 
-    def rand(self, shape: tuple[int, ...], dtype: np.dtype) -> Any:
-        raise NotImplementedError
+    # elementwise, unary
+    neg = required("neg(x, out=None): -x")
+    exp = required("exp(x, out=None)")
+    log = required("log(x, out=None): the natural logarithm")
+    sqrt = required("sqrt(x, out=None)")
+    abs = required("abs(x, out=None)")
+    tanh = required("tanh(x, out=None)")
+    sign = required("sign(x): -1, 0 or 1; 0 at NaN, as PyTorch")
 
-    def permutation(self, n: int) -> Any:
-        raise NotImplementedError
+    # comparisons (bool arrays) and selection
+    lt = required("lt(a, b): a < b")
+    le = required("le(a, b): a <= b")
+    gt = required("gt(a, b): a > b")
+    ge = required("ge(a, b): a >= b")
+    eq = required("eq(a, b): a == b")
+    ne = required("ne(a, b): a != b")
+    where = required("where(condition, a, b): a where condition holds, else b")
+    clip = required("clip(x, low, high): x limited to [low, high]; None: no limit")
 
-    # elementwise (unary and binary), comparisons and where
-    add = sub = mul = div = pow = maximum = minimum = None
-    neg = exp = log = sqrt = abs = tanh = None
-    sign = None  # -1, 0 or 1; 0 at NaN, as PyTorch
-    lt = le = gt = ge = eq = ne = None
-    where = clip = None
-
-    # reductions
-    def sum(self, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-        raise NotImplementedError
-
-    def max(self, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-        raise NotImplementedError
-
-    def min(self, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-        raise NotImplementedError
-
-    def argmax(self, x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
-        raise NotImplementedError
-
-    def argmin(self, x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
-        raise NotImplementedError
+    # reductions (axis None, an int or a tuple)
+    sum = required("sum(x, axis=None, keepdims=False)")
+    max = required("max(x, axis=None, keepdims=False)")
+    min = required("min(x, axis=None, keepdims=False)")
+    argmax = required("argmax(x, axis=None, keepdims=False): int64, the first of ties")
+    argmin = required("argmin(x, axis=None, keepdims=False): int64, the first of ties")
 
     # movement and indexing
-    def reshape(self, x: Any, shape: tuple[int, ...]) -> Any:
-        raise NotImplementedError
-
-    def transpose(self, x: Any, axes: tuple[int, ...] | None = None) -> Any:
-        raise NotImplementedError
-
-    def broadcast_to(self, x: Any, shape: tuple[int, ...]) -> Any:
-        raise NotImplementedError
-
-    def getitem(self, x: Any, index: Any) -> Any:
-        raise NotImplementedError
-
-    def setitem(self, x: Any, index: Any, value: Any) -> None:
-        raise NotImplementedError
-
-    def scatter_add(self, shape: tuple[int, ...], index: Any, values: Any) -> Any:
-        """Zeros of ``shape`` with ``values`` added at ``index``, repeated indices summed."""
-        raise NotImplementedError
-
-    def concatenate(self, arrays: list, axis: int) -> Any:
-        raise NotImplementedError
-
-    def stack(self, arrays: list, axis: int) -> Any:
-        raise NotImplementedError
+    reshape = required("reshape(x, shape): a view where the layout allows")
+    transpose = required("transpose(x, axes=None): the axes in a new order, a view")
+    broadcast_to = required("broadcast_to(x, shape): a read-only view")
+    getitem = required("getitem(x, index): x[index] (a view for basic indices)")
+    setitem = required("setitem(x, index, value): x[index] = value, in place")
+    scatter_add = required("scatter_add(shape, index, values): zeros of shape with values "
+                           "added at index, repeated indices summed")
+    concatenate = required("concatenate(arrays, axis)")
+    stack = required("stack(arrays, axis)")
 
     # linear algebra
-    def matmul(self, a: Any, b: Any) -> Any:
-        raise NotImplementedError
+    matmul = required("matmul(a, b): a @ b, batched over leading axes")
 
-    def zeros_like(self, x: Any) -> Any:
-        """Zeros of ``x``'s shape and dtype."""
-        return self.zeros(x.shape, x.dtype)
+    # math that only some ops need: NumPy's names, out= accepted
+    sin = optional("sin: elementwise")
+    cos = optional("cos: elementwise")
+    tan = optional("tan: elementwise")
+    arcsin = optional("arcsin: elementwise")
+    arccos = optional("arccos: elementwise")
+    arctan = optional("arctan: elementwise")
+    sinh = optional("sinh: elementwise")
+    cosh = optional("cosh: elementwise")
+    arctan2 = optional("arctan2: elementwise, of (y, x)")
+    floor = optional("floor: elementwise")
+    ceil = optional("ceil: elementwise")
+    rint = optional("rint: elementwise, halves to even")
+    trunc = optional("trunc: elementwise")
+    floor_divide = optional("floor_divide: a // b")
+    fmod = optional("fmod: the remainder with the sign of a")
+    remainder = optional("remainder: the remainder with the sign of b")
+    copysign = optional("copysign: |a| with the sign of b")
+    isnan = optional("isnan: elementwise, bool")
+    isinf = optional("isinf: elementwise, bool")
+    isfinite = optional("isfinite: elementwise, bool")
+    bitwise_and = optional("bitwise_and: a & b on ints and bools")
+    bitwise_or = optional("bitwise_or: a | b on ints and bools")
+    bitwise_xor = optional("bitwise_xor: a ^ b on ints and bools")
+    invert = optional("invert: ~a on ints and bools")
+    left_shift = optional("left_shift: a << b on ints")
+    right_shift = optional("right_shift: a >> b on ints")
+    erf = optional("erf: the error function, 2/sqrt(pi) times the integral of exp(-t^2) "
+                   "from 0 to x")
+
+    # optional fused optimizer updates; None: the default of minigrad.optimizer_kernels
+    adam_update = sgd_update = rmsprop_update = None
 
     # fused kernels: defaults from primitives
     def relu(self, x: Any) -> Any:
@@ -186,16 +226,6 @@ class Backend:
         rows = self.arange(0, probs.shape[0], 1, np.int64)
         self.setitem(out, (rows, target), self.sub(self.getitem(out, (rows, target)), grad))
         return out
-
-    # trigonometry, rounding, remainders, bits and tests: NumPy's names, out= accepted
-    sin = cos = tan = arcsin = arccos = arctan = sinh = cosh = arctan2 = None
-    floor = ceil = rint = trunc = floor_divide = fmod = remainder = copysign = None
-    isnan = isinf = isfinite = None
-    bitwise_and = bitwise_or = bitwise_xor = invert = left_shift = right_shift = None
-
-    def erf(self, x: Any) -> Any:
-        """The error function, 2/sqrt(pi) times the integral of exp(-t^2) from 0 to x."""
-        raise NotImplementedError
 
     def any(self, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
         """Whether any element is nonzero, along ``axis``: a bool array."""
@@ -283,8 +313,17 @@ _instances: dict[str, Backend] = {}
 _default_device = "numpy"
 
 
+def missing_primitives(backend: Backend) -> list[str]:
+    """The required primitives that ``backend`` leaves to Backend's declarations."""
+    return [name for name, declared in vars(Backend).items()
+            if getattr(declared, "required", False) and name not in vars(backend)
+            and getattr(type(backend), name) is declared]
+
+
 def register_backend(name: str, factory: Callable[[], Backend]) -> None:
-    """Make ``factory`` (a Backend class, or any callable returning a Backend) known as ``name``."""
+    """Make ``factory`` (a Backend class, or any callable returning a Backend) known as
+    ``name``. The backend is made and checked when first asked for: one that leaves a
+    required primitive out is refused with the names of what is missing."""
     _factories[name] = factory
     _instances.pop(name, None)
 
@@ -343,6 +382,10 @@ def get_backend(device: str | Backend | None = None) -> Backend:
             f"device {name!r} is not available: {reason}" + (f"; {hint}" if hint else "")
         )
     backend = factory()
+    missing = missing_primitives(backend)
+    if missing:
+        raise TypeError(f"device {name!r}: {type(backend).__name__} does not implement "
+                        f"{', '.join(missing)} (see minigrad.Backend for what each computes)")
     backend.name = name
     _instances[name] = backend
     from .random import seed_backend
