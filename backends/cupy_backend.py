@@ -200,6 +200,36 @@ class CuPyBackend(Backend):
             out[(Ellipsis, *target)] += windows[(Ellipsis, *offset)]
         return out
 
+    # scans, sorting, selection and contraction (cummax, cummin and logcumsumexp: the
+    # Backend's doubling scan, as CuPy has no cumulative maximum)
+    def cumsum(self, x: Any, axis: int) -> Any:
+        return self.xp.cumsum(x, axis=axis, dtype=np.int64 if x.dtype.kind in "biu" else None)
+
+    def cumprod(self, x: Any, axis: int) -> Any:
+        return self.xp.cumprod(x, axis=axis, dtype=np.int64 if x.dtype.kind in "biu" else None)
+
+    def argsort(self, x: Any, axis: int) -> Any:
+        return self.xp.argsort(x, axis=axis, kind="stable")
+
+    def argpartition(self, x: Any, kth: int, axis: int) -> Any:
+        return self.xp.argpartition(x, kth, axis=axis)
+
+    def nonzero(self, x: Any) -> Any:
+        return self.xp.argwhere(x)
+
+    def scatter_reduce(self, x: Any, index: Any, values: Any, reduce: str) -> None:
+        if reduce == "prod":  # CuPy has no multiply.at: NumPy's, through host memory
+            host = self.to_numpy(x)
+            np.multiply.at(host, tuple(self.to_numpy(i) if hasattr(i, "shape") else i
+                                       for i in index), self.to_numpy(values))
+            x[...] = self.xp.asarray(host)
+            return
+        ufunc = {"sum": "add", "amax": "maximum", "amin": "minimum"}[reduce]
+        getattr(self.xp, ufunc).at(x, self._index(index), values)
+
+    def einsum(self, equation: str, *operands: Any) -> Any:
+        return self.xp.einsum(equation, *operands)
+
     # fused kernels
     def sigmoid(self, x: Any) -> Any:
         kernel = self._kernel("sigmoid", lambda xp: xp.ElementwiseKernel(

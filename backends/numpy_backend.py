@@ -180,6 +180,40 @@ class NumPyBackend(Backend):
             return _erf(x)
         return _erf(x.astype(np.float64)).astype(x.dtype)  # rounded once from float64
 
+    # scans, sorting, selection and contraction
+    def cumsum(self, x: np.ndarray, axis: int) -> np.ndarray:
+        return np.cumsum(x, axis=axis, dtype=np.int64 if x.dtype.kind in "biu" else None)
+
+    def cumprod(self, x: np.ndarray, axis: int) -> np.ndarray:
+        return np.cumprod(x, axis=axis, dtype=np.int64 if x.dtype.kind in "biu" else None)
+
+    def cummax(self, x: np.ndarray, axis: int) -> np.ndarray:
+        return np.maximum.accumulate(x, axis=axis)
+
+    def cummin(self, x: np.ndarray, axis: int) -> np.ndarray:
+        return np.minimum.accumulate(x, axis=axis)
+
+    def logcumsumexp(self, x: np.ndarray, axis: int) -> np.ndarray:
+        return np.logaddexp.accumulate(x, axis=axis)
+
+    def argsort(self, x: np.ndarray, axis: int) -> np.ndarray:
+        return np.argsort(x, axis=axis, kind="stable")
+
+    def argpartition(self, x: np.ndarray, kth: int, axis: int) -> np.ndarray:
+        return np.argpartition(x, kth, axis=axis)
+
+    def nonzero(self, x: np.ndarray) -> np.ndarray:
+        return np.argwhere(x)
+
+    _UFUNCS = {"sum": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum}
+
+    def scatter_reduce(self, x: np.ndarray, index: Any, values: np.ndarray, reduce: str) -> None:
+        self._UFUNCS[reduce].at(x, index, values)
+
+    def einsum(self, equation: str, *operands: np.ndarray) -> np.ndarray:
+        return np.einsum(equation, *operands, optimize=True)  # BLAS where it applies
+
+
 
 # W. J. Cody's rational approximations of erf and erfc (Math. Comp. 23, 1969, as in his
 # SPECFUN routine CALERF): erf to float64 round-off on three ranges of |x|

@@ -245,6 +245,77 @@ class Backend:
         )
         return self.reshape(self.sum(x, axis=axes), shape)
 
+    # scans, sorting, selection and contraction
+    def cumsum(self, x: Any, axis: int) -> Any:
+        """Running sums along ``axis`` (integers and bools sum in int64, as PyTorch)."""
+        if x.dtype.kind in "biu":
+            x = self.astype(x, np.int64)
+        return self._scan(x, axis, self.add)
+
+    def cumprod(self, x: Any, axis: int) -> Any:
+        """Running products along ``axis`` (integers and bools multiply in int64)."""
+        if x.dtype.kind in "biu":
+            x = self.astype(x, np.int64)
+        return self._scan(x, axis, self.mul)
+
+    def cummax(self, x: Any, axis: int) -> Any:
+        """Running maxima along ``axis``; a NaN stays from where it first appears."""
+        return self._scan(x, axis, self.maximum)
+
+    def cummin(self, x: Any, axis: int) -> Any:
+        """Running minima along ``axis``; a NaN stays from where it first appears."""
+        return self._scan(x, axis, self.minimum)
+
+    def logcumsumexp(self, x: Any, axis: int) -> Any:
+        """log of the running sums of exp(x) along ``axis``, without overflow or underflow."""
+
+        def logaddexp(a: Any, b: Any) -> Any:
+            top = self.maximum(a, b)
+            gap = self.where(a == b, 0, -self.abs(a - b))  # equal infinities: no NaN
+            return top + self.log(1 + self.exp(gap))
+
+        return self._scan(x, axis, logaddexp)
+
+    def _scan(self, x: Any, axis: int, combine: Callable[[Any, Any], Any]) -> Any:
+        """Inclusive scan by doubling strides (log2(n) vectorised steps): a default that
+        backends with a native cumulative function replace."""
+        axis = axis % x.ndim
+        n, step = x.shape[axis], 1
+        lead = (slice(None),) * axis
+        while step < n:
+            head = self.getitem(x, (*lead, slice(0, step)))
+            rest = combine(self.getitem(x, (*lead, slice(step, n))),
+                           self.getitem(x, (*lead, slice(0, n - step))))
+            x = self.concatenate([head, rest], axis=axis)
+            step *= 2
+        return x
+
+    def argsort(self, x: Any, axis: int) -> Any:
+        """Positions that sort ``x`` ascending along ``axis``, equal values kept in their
+        order (stable), NaN last; int64."""
+        raise NotImplementedError
+
+    def argpartition(self, x: Any, kth: int, axis: int) -> Any:
+        """Positions that put the ``kth`` smallest value of ``x`` along ``axis`` in its sorted
+        place, the values before it no larger and those after no smaller (NaN last); int64.
+        A full sort is one such order."""
+        return self.argsort(x, axis)
+
+    def nonzero(self, x: Any) -> Any:
+        """The positions of the nonzero elements: int64 of shape (count, x.ndim), in
+        row-major order."""
+        raise NotImplementedError
+
+    def scatter_reduce(self, x: Any, index: Any, values: Any, reduce: str) -> None:
+        """Combine ``values`` into ``x`` at ``index`` in place by ``reduce`` ('sum', 'prod',
+        'amax' or 'amin'), every repeated index taking part."""
+        raise NotImplementedError
+
+    def einsum(self, equation: str, *operands: Any) -> Any:
+        """The Einstein summation of ``operands`` given by an explicit ``equation``
+        ('ij,jk->ik'), labels of size 1 broadcasting."""
+        raise NotImplementedError
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
 

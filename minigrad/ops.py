@@ -1017,6 +1017,223 @@ class AllTrue(Op):
         return ctx.backend.all(x, axis=axis, keepdims=keepdims)
 
 
+# scans
+
+
+def _reversed(axis: int) -> tuple:
+    """The index that reverses ``axis``."""
+    return (slice(None),) * axis + (slice(None, None, -1),)
+
+
+def _reverse_cumsum(xp: Any, x: Any, axis: int) -> Any:
+    """Sums from each position to the end of ``axis``."""
+    flip = _reversed(axis)
+    return xp.cumsum(x[flip], axis)[flip]
+
+
+class CumSum(Op):
+    @staticmethod
+    def forward(ctx, x, axis=0):
+        ctx.axis = axis
+        return ctx.backend.cumsum(x, axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _reverse_cumsum(ctx.xp, grad, ctx.axis)  # dL/dx_i = sum_{j>=i} g_j
+
+
+class CumProd(Op):
+    """Exact where the input holds zeros: before the first zero along the axis the
+    gradient is sum_{j>=i} g_j out_j / x_i; at the first zero it is the product before it
+    times sum_{j>=i} g_j prod_{i<k<=j} x_k; after it, 0."""
+
+    saves_inputs = True
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x, axis=0):
+        ctx.axis = axis
+        return ctx.backend.cumprod(x, axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        xp, axis, raw = ctx.xp, ctx.axis, _raw(x)
+        zeros_so_far = ctx.backend.cumsum(raw == 0, axis)
+        before = zeros_so_far == 0
+        if bool(before.all()):  # no zeros: the quotient form
+            return _reverse_cumsum(xp, grad * out, axis) / x
+        first = (zeros_so_far == 1) & (raw == 0)
+        x_before = xp.where(before, x, 1)  # x up to the first zero, then 1s
+        x_after = xp.where(before | first, 1, x)  # 1s up to the first zero, then x
+        at_first = xp.cumprod(x_before, axis) * _reverse_cumsum(
+            xp, grad * xp.cumprod(x_after, axis), axis)
+        return xp.where(before, _reverse_cumsum(xp, grad * out, axis) / x_before,
+                        xp.where(first, at_first, 0))
+
+
+class LogCumSumExp(Op):
+    saves_inputs = True
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x, axis=0):
+        ctx.axis = axis
+        return ctx.backend.logcumsumexp(x, axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dL/dx_i = sum_{j>=i} g_j exp(x_i - out_j), summed in log space for the positive
+        # and the negative parts of g apart, so that nothing overflows
+        x, out = ctx.saved_tensors
+        xp, axis = ctx.xp, ctx.axis
+        lowest = float(np.finfo(_raw(x).dtype).min)
+        size = xp.log(xp.where(grad == 0, 1, abs(grad)))
+        flip = _reversed(axis)
+
+        def part(mask: Any) -> Any:
+            log_terms = xp.where(mask, size - out, lowest)  # log(g_j exp(-out_j)), or ~-inf
+            return xp.exp(xp.logcumsumexp(log_terms[flip], axis)[flip] + x)
+
+        return part(_raw(grad) > 0) - part(_raw(grad) < 0)
+
+
+# scatter and contraction
+
+
+class ScatterReduce(Op):
+    """``x`` with ``src`` combined into it at ``index`` (a tuple of index arrays, as for
+    ``x[index]``) by 'sum', 'prod', 'mean', 'amax' or 'amin'; ``include_self=False``
+    leaves x's own values out wherever something is scattered."""
+
+    saves_inputs = True
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x, src, index=None, reduce="sum", include_self=True):
+        xp = ctx.backend
+        ctx.index, ctx.reduce, ctx.include_self = index, reduce, include_self
+        counts = xp.scatter_add(x.shape, index, xp.ones(src.shape, np.int64))
+        ctx.hit = counts > 0
+        out = xp.copy(x)
+        if not include_self:
+            xp.setitem(out, ctx.hit, _identity(reduce, x.dtype))
+        xp.scatter_reduce(out, index, src, "sum" if reduce == "mean" else reduce)
+        if reduce == "mean":
+            ctx.counts = xp.astype(counts + (1 if include_self else 0), x.dtype)
+            ctx.counts = xp.where(ctx.counts == 0, xp.ones((), x.dtype), ctx.counts)
+            if x.dtype.kind == "f":
+                out = out / ctx.counts
+            else:  # integer means round down, as PyTorch's
+                out = out // ctx.counts
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, src, out = ctx.saved_tensors
+        index, reduce = ctx.index, ctx.reduce
+        keep_self = True if ctx.include_self else ~ctx.hit  # where x itself took part
+        if reduce == "sum":
+            grad_x, grad_src = grad, grad[index]  # d(x + sum src) = dx + sum dsrc
+        elif reduce == "mean":
+            share = grad / ctx.counts
+            grad_x, grad_src = share, share[index]
+        elif reduce in ("amax", "amin"):  # shared equally among the tied extremes
+            raw_x, raw_out = _raw(x), _raw(out)
+            self_wins = (raw_x == raw_out) & keep_self
+            src_wins = _raw(src) == raw_out[index]
+            b = ctx.backend
+            ties = self_wins + b.scatter_add(raw_x.shape, index, b.astype(src_wins, np.int64))
+            share = grad / b.astype(b.where(ties == 0, 1, ties), raw_x.dtype)
+            grad_x, grad_src = share * self_wins, share[index] * src_wins
+        else:  # prod: the product of every other factor (exact with zeros)
+            others_x, others_src = _other_factors(ctx.backend, _raw(x), _raw(src), index,
+                                                   keep_self)
+            grad_x, grad_src = grad * others_x, grad[index] * others_src
+        if not ctx.include_self:
+            grad_x = grad_x * ~ctx.hit
+        return grad_x, grad_src
+
+
+def _identity(reduce: str, dtype: np.dtype) -> Any:
+    """The value that leaves ``reduce`` unchanged."""
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    info = np.finfo(dtype) if dtype.kind == "f" else np.iinfo(dtype)
+    low, high = (-np.inf, np.inf) if dtype.kind == "f" else (info.min, info.max)
+    return low if reduce == "amax" else high
+
+
+def _other_factors(b: Any, x: Any, src: Any, index: Any, keep_self: Any) -> tuple:
+    """For each factor of a scatter product, the product of the other factors at its
+    position: counted with its zeros apart, so that no zero is divided by."""
+    x = b.where(keep_self, x, b.ones((), x.dtype))
+    nonzero = b.where(x == 0, b.ones((), x.dtype), x)
+    b.scatter_reduce(nonzero, index, b.where(src == 0, b.ones((), src.dtype), src), "prod")
+    zeros = b.astype(x == 0, np.int64)
+    b.scatter_reduce(zeros, index, b.astype(src == 0, np.int64), "sum")
+
+    def others(value: Any, at_nonzero: Any, at_zeros: Any) -> Any:
+        safe = b.where(value == 0, b.ones((), value.dtype), value)
+        return b.where(value == 0, b.where(at_zeros == 1, at_nonzero, 0),
+                       b.where(at_zeros == 0, at_nonzero / safe, 0))
+
+    return (others(x, nonzero, zeros),
+            others(src, b.getitem(nonzero, index), b.getitem(zeros, index)))
+
+
+class Einsum(Op):
+    """``einsum`` of an explicit equation (``'ij,jk->ik'``, no ellipsis: the caller
+    names those dims). The gradient of each operand is the einsum of the output's
+    gradient with the other operands, onto the operand's own labels; labels only it has
+    are broadcast back, and labels it repeats (a diagonal) are written onto the diagonal."""
+
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, *operands, equation=""):
+        ctx.equation = equation
+        ctx.shapes = [a.shape for a in operands]
+        return ctx.backend.einsum(equation, *operands)
+
+    @staticmethod
+    def backward(ctx, grad):
+        ins, out = ctx.equation.split("->")
+        labels = ins.split(",")
+        operands = ctx.saved_tensors
+        sizes = {}
+        for sub, shape in zip(labels, ctx.shapes):
+            for label, n in zip(sub, shape):
+                sizes[label] = n if sizes.get(label, 1) == 1 else sizes[label]
+        sizes.update(zip(out, grad.shape))
+        grads = []
+        for i, (sub, shape) in enumerate(zip(labels, ctx.shapes)):
+            if not ctx.needs_input_grad[i]:
+                grads.append(None)
+                continue
+            others = labels[:i] + labels[i + 1:]
+            own = "".join(dict.fromkeys(sub))
+            seen = set(out).union(*others)
+            kept = "".join(c for c in own if c in seen)
+            g = ctx.xp.einsum(f"{','.join([out, *others])}->{kept}", grad,
+                              *(operands[:i] + operands[i + 1:]))
+            own_size = {c: n for c, n in zip(sub, shape)}
+            spread = tuple(k for k, c in enumerate(kept) if own_size[c] == 1 and sizes[c] > 1)
+            if spread:  # a label of size 1 here that broadcast against a larger one
+                g = g.sum(axis=spread, keepdims=True)
+            g = g.reshape(tuple(own_size[c] if c in kept else 1 for c in own))
+            g = ctx.xp.broadcast_to(g, tuple(own_size[c] for c in own))
+            if len(own) < len(sub):  # repeated labels: onto the diagonal
+                index = tuple(ctx.backend.reshape(
+                    ctx.backend.arange(0, own_size[c], 1, np.int64),
+                    tuple(-1 if d == c else 1 for d in own)) for c in sub)
+                g = ctx.xp.scatter_add(shape, index, g)
+            grads.append(g)
+        return tuple(grads)
+
+
 class _TensorFunctions:
     """``ctx.xp`` while the backward pass is recorded: the named functions, on tensors.
 

@@ -774,6 +774,158 @@ class Tensor:
         self[...] = src
         return self
 
+    # shape, indexing, scans, sorting and norms (PyTorch's methods; see tensor_functions)
+    def repeat(self, *sizes: Any) -> Tensor:
+        """This tensor tiled ``sizes[i]`` times along each dim (at least one per dim;
+        more add leading dims)."""
+        from .tensor_functions import _repeat
+
+        return _repeat(self, _shape_args(sizes))
+
+    def tile(self, *sizes: Any, dims: Any = None) -> Tensor:
+        from .tensor_functions import tile
+
+        return tile(self, _shape_args(sizes) if dims is None else dims)
+
+    def flip(self, *axes: Any, dims: Any = None) -> Tensor:
+        from .tensor_functions import flip
+
+        return flip(self, _shape_args(axes) if dims is None else dims)
+
+    def roll(self, shifts: Any, dims: Any = None) -> Tensor:
+        from .tensor_functions import roll
+
+        return roll(self, shifts, dims)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        from .tensor_functions import tril
+
+        return tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        from .tensor_functions import triu
+
+        return triu(self, diagonal)
+
+    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+        """Windows of ``size`` elements, ``step`` apart, along ``dimension`` (which becomes
+        the count of windows), as a new last dim."""
+        from .tensor_functions import _unfold
+
+        return _unfold(self, dimension, size, step)
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        from .tensor_functions import gather
+
+        return gather(self, dim, index)
+
+    def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None,
+                reduce: str | None = None) -> Tensor:
+        from .tensor_functions import scatter
+
+        return scatter(self, dim, index, src, reduce, value=value)
+
+    def scatter_(self, dim: int, index: Any, src: Any = None, *, value: Any = None,
+                 reduce: str | None = None) -> Tensor:
+        """``scatter`` written into this tensor."""
+        from .tensor_functions import _gather_index, _source, scatter
+
+        src = value if src is None else src
+        if reduce is not None or self.ndim == 0:  # the op keeps a copy of self's values
+            return self.copy_(scatter(self.clone(), dim, index, src, reduce))
+        index = index if isinstance(index, Tensor) else Tensor(index, device=self.backend)
+        if index.ndim != self.ndim:
+            raise ValueError(f"scatter_: index has {index.ndim} dims, the tensor {self.ndim}")
+        where = _gather_index(index, _dim("scatter_", dim, self.ndim))
+        self[where] = _source(src, self, index.shape, "scatter_")
+        return self
+
+    def scatter_add(self, dim: int, index: Any, src: Any) -> Tensor:
+        from .tensor_functions import scatter_add
+
+        return scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim: int, index: Any, src: Any) -> Tensor:
+        """``scatter_add`` written into this tensor."""
+        from .tensor_functions import scatter_add
+
+        return self.copy_(scatter_add(self, dim, index, src))
+
+    def scatter_reduce(self, dim: int, index: Any, src: Any, reduce: str, *,
+                       include_self: bool = True) -> Tensor:
+        from .tensor_functions import scatter_reduce
+
+        return scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
+    def scatter_reduce_(self, dim: int, index: Any, src: Any, reduce: str, *,
+                        include_self: bool = True) -> Tensor:
+        """``scatter_reduce`` written into this tensor."""
+        from .tensor_functions import scatter_reduce
+
+        return self.copy_(scatter_reduce(self.clone(), dim, index, src, reduce,
+                                         include_self=include_self))
+
+    def index_select(self, dim: int, index: Any) -> Tensor:
+        from .tensor_functions import index_select
+
+        return index_select(self, dim, index)
+
+    def masked_select(self, mask: Any) -> Tensor:
+        from .tensor_functions import masked_select
+
+        return masked_select(self, mask)
+
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        from .tensor_functions import nonzero
+
+        return nonzero(self, as_tuple=as_tuple)
+
+    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
+        from .tensor_functions import cumsum
+
+        return cumsum(self, dim, dtype=dtype)
+
+    def cumprod(self, dim: int, *, dtype: Any = None) -> Tensor:
+        from .tensor_functions import cumprod
+
+        return cumprod(self, dim, dtype=dtype)
+
+    def cummax(self, dim: int) -> Any:
+        from .tensor_functions import cummax
+
+        return cummax(self, dim)
+
+    def cummin(self, dim: int) -> Any:
+        from .tensor_functions import cummin
+
+        return cummin(self, dim)
+
+    def logcumsumexp(self, dim: int) -> Tensor:
+        from .tensor_functions import logcumsumexp
+
+        return logcumsumexp(self, dim)
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        from .tensor_functions import sort
+
+        return sort(self, dim, descending, stable)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+        from .tensor_functions import argsort
+
+        return argsort(self, dim, descending, stable)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        from .tensor_functions import topk
+
+        return topk(self, k, dim, largest, sorted)
+
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False,
+             dtype: Any = None) -> Tensor:
+        from .tensor_functions import norm
+
+        return norm(self, p, dim, keepdim, dtype)
+
 
     # PyTorch's arithmetic spellings, remainders and bits
     def add(self, other: Any, *, alpha: Any = 1) -> Tensor:

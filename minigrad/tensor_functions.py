@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import builtins
+import math
+import string
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from . import ops
 from .creation import full, tensor
-from .dtypes import default_float
-from .tensor import Tensor, _operand
+from .dtypes import default_float, int64
+from .return_types import ValuesIndices
+from .tensor import Tensor, _dim, _operand
 
 
 def _t(x: Any) -> Tensor:
@@ -386,3 +393,505 @@ def log_softmax(x: Any, dim: int = -1) -> Tensor:
 def logsumexp(x: Any, dim: Any, keepdim: bool = False) -> Tensor:
     return _t(x).logsumexp(dim, keepdim)
 
+
+def _ints(values: int | Sequence[int]) -> tuple[int, ...]:
+    return (int(values),) if isinstance(values, (int, np.integer)) else tuple(map(int, values))
+
+
+def _dims(name: str, dims: int | Sequence[int], ndim: int) -> tuple[int, ...]:
+    """``dims`` (one or several) as non-negative, distinct dims."""
+    out = tuple(_dim(name, d, ndim) for d in _ints(dims))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name}: dims {dims} repeat a dim")
+    return out
+
+
+
+# shape: tiling, flipping, rolling, triangles, windows and grids
+
+
+def tile(x: Any, dims: Sequence[int]) -> Tensor:
+    """``x`` repeated ``dims[i]`` times along each dim (``dims`` padded with leading 1s
+    when shorter than ``x.ndim``)."""
+    x = _t(x)
+    dims = tuple(int(n) for n in dims)
+    return _repeat(x, (1,) * (x.ndim - len(dims)) + dims)
+
+
+def _repeat(x: Tensor, sizes: tuple[int, ...]) -> Tensor:
+    """``Tensor.repeat``: ``x`` (its shape padded with leading 1s) tiled ``sizes`` times."""
+    if len(sizes) < x.ndim:
+        raise ValueError(f"repeat: {len(sizes)} repeat counts for a tensor of {x.ndim} dims; "
+                         "give at least one per dim")
+    if builtins.any(r < 0 for r in sizes):
+        raise ValueError(f"repeat: counts must be non-negative, got {sizes}")
+    shape = (1,) * (len(sizes) - x.ndim) + x.shape
+    spaced = x.reshape(tuple(n for s in shape for n in (1, s)))  # a free dim before each
+    copies = spaced.broadcast_to(tuple(n for r, s in zip(sizes, shape) for n in (r, s)))
+    return copies.reshape(tuple(r * s for r, s in zip(sizes, shape)))
+
+
+def flip(x: Any, dims: int | Sequence[int]) -> Tensor:
+    """``x`` with the order of its elements reversed along ``dims`` (a copy, as PyTorch)."""
+    x = _t(x)
+    index = [slice(None)] * x.ndim
+    for d in _dims("flip", dims, x.ndim)[:x.ndim]:  # a 0-d tensor has nothing to reverse
+        index[d] = slice(None, None, -1)
+    return x[tuple(index)].clone()
+
+
+def roll(x: Any, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None) -> Tensor:
+    """``x`` shifted ``shifts`` places along ``dims``, elements leaving one end coming back
+    at the other; with no dims, shifted as if flattened."""
+    x = _t(x)
+    if dims is None or x.ndim == 0:
+        (shift,) = _ints(shifts)
+        return roll(x.flatten(), shift, 0).reshape(x.shape)
+    shifts, dims = _ints(shifts), _dims("roll", dims, x.ndim)
+    if len(shifts) != len(dims):
+        raise ValueError(f"roll: {len(shifts)} shifts for {len(dims)} dims")
+    b = x.backend
+    for shift, d in zip(shifts, dims):  # one gather per rolled dim
+        n = x.shape[d]
+        if n:
+            source = (b.arange(0, n, 1, int64) - shift) % n  # out[i] = x[(i - shift) mod n]
+            x = ops.Index.apply(x, index=(slice(None),) * d + (source,))
+    return x
+
+
+def tril(x: Any, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two dims (on and below ``diagonal``), zeros above."""
+    return _triangle(_t(x), "tril", lambda offset: offset <= diagonal)
+
+
+def triu(x: Any, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the last two dims (on and above ``diagonal``), zeros below."""
+    return _triangle(_t(x), "triu", lambda offset: offset >= diagonal)
+
+
+def _triangle(x: Tensor, name: str, keep: Any) -> Tensor:
+    if x.ndim < 2:
+        raise ValueError(f"{name}: expects a tensor of at least 2 dims, got shape {x.shape}")
+    b = x.backend
+    rows, cols = x.shape[-2:]
+    offset = (b.reshape(b.arange(0, cols, 1, int64), (1, cols))
+              - b.reshape(b.arange(0, rows, 1, int64), (rows, 1)))
+    zero = Tensor._make(b.zeros((), x.dtype), b)
+    return ops.Where.apply(x, zero, condition=keep(offset))
+
+
+def _unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """``Tensor.unfold``: the windows of ``size`` elements, ``step`` apart, along
+    ``dimension``, which becomes their count; the window is a new last dim."""
+    d = _dim("unfold", dimension, x.ndim)
+    if x.ndim == 0:  # one element: its windows, as a 1-d tensor
+        return _unfold(x.reshape(1), 0, size, step).reshape(-1)
+    n = x.shape[d]
+    if not 0 <= size <= n or step <= 0:
+        raise ValueError(f"unfold: windows of size {size} with step {step} do not fit a dim "
+                         f"of length {n} (need 0 <= size <= {n} and step > 0)")
+    b = x.backend
+    count = (n - size) // step + 1
+    starts = b.reshape(b.arange(0, count * step, step, int64), (count, 1))
+    window = starts + b.reshape(b.arange(0, size, 1, int64), (1, size))
+    out = ops.Index.apply(x, index=(slice(None),) * d + (window,))  # (..., count, size, ...)
+    order = [*range(d + 1), *range(d + 2, out.ndim), d + 1]
+    return out.permute(*order)
+
+
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
+    """Coordinate grids from 1-D tensors: with 'ij' the i-th output varies along dim i;
+    with 'xy' the first two dims are swapped (Cartesian, as NumPy's default)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn("meshgrid: pass the indexing argument; 'ij' is used when it is "
+                      "omitted, as PyTorch does", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    tensors = _tensors(tensors, "meshgrid")
+    if builtins.any(t.ndim > 1 for t in tensors):
+        raise ValueError("meshgrid: expects 0-d or 1-d tensors, got shapes "
+                         f"{[t.shape for t in tensors]}")
+    axes = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) > 1:
+        axes[0], axes[1] = 1, 0
+    shape = [0] * len(tensors)
+    for t, a in zip(tensors, axes):
+        shape[a] = t.numel()
+    grids = []
+    for t, a in zip(tensors, axes):
+        along = tuple(shape[a] if k == a else 1 for k in range(len(shape)))
+        grids.append(t.reshape(along).broadcast_to(tuple(shape)))
+    return tuple(grids)
+
+
+concat = concatenate
+
+
+# indexing along a dim: gather, scatter, selection
+
+
+def _gather_index(index: Tensor, dim: int) -> tuple:
+    """The index tuple that picks ``x[..., index[i, j, k], ...]`` at dim ``dim`` and
+    ``(i, j, k)`` elsewhere: what gather reads and scatter writes."""
+    b = index.backend
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"expected an integer index tensor, got {index.dtype}")
+    positions = []
+    for a, n in enumerate(index.shape):
+        if a == dim:
+            positions.append(index.data)
+        else:
+            shape = tuple(n if k == a else 1 for k in range(index.ndim))
+            positions.append(b.reshape(b.arange(0, n, 1, int64), shape))
+    return tuple(positions)
+
+
+def _index_args(x: Tensor, dim: int, index: Any, name: str) -> tuple[int, tuple]:
+    """The dim (non-negative) and the index tuple of a gather or scatter on ``x``."""
+    index = index if isinstance(index, Tensor) else tensor(index, device=x.device)
+    if index.ndim != x.ndim:
+        raise ValueError(f"{name}: index has {index.ndim} dims, the tensor {x.ndim}; they "
+                         "must have as many")
+    d = _dim(name, dim, x.ndim)
+    return d, _gather_index(index, d)
+
+
+def _as_1d(*values: Any) -> list[Any]:
+    """0-d tensors as 1-element 1-d ones (what the dim functions work on)."""
+    return [v.reshape(1) if isinstance(v, Tensor) and v.ndim == 0 else v for v in values]
+
+
+def gather(x: Any, dim: int, index: Any) -> Tensor:
+    """``out[i][j][k] = x[i][index[i][j][k]][k]`` for dim 1, and so on: values picked
+    along ``dim``; the gradient adds back to the picked positions."""
+    x, index = _t(x), _t(index)
+    if x.ndim == 0:
+        return gather(*_as_1d(x), dim, *_as_1d(index)).reshape(index.shape)
+    _, where_ = _index_args(x, dim, index, "gather")
+    return ops.Index.apply(x, index=where_)
+
+
+def _source(src: Any, x: Tensor, index_shape: tuple, name: str) -> Any:
+    """The part of ``src`` the index covers (its leading corner), or a scalar as it is."""
+    if not isinstance(src, Tensor):
+        return _operand(x, src)
+    if builtins.any(i > s for i, s in zip(index_shape, src.shape)):
+        raise ValueError(f"{name}: index of shape {index_shape} is larger than src of shape "
+                         f"{src.shape}")
+    if src.shape == index_shape:
+        return src
+    return src[tuple(slice(0, n) for n in index_shape)]
+
+
+def scatter(x: Any, dim: int, index: Any, src: Any = None, reduce: str | None = None, *,
+            value: Any = None) -> Tensor:
+    """A copy of ``x`` with ``src`` (a tensor, or one value) written at ``index`` along
+    ``dim``: ``out[i][index[i][j]] = src[i][j]`` for dim 1. Where an index repeats, which
+    write wins is not specified (as in PyTorch). ``reduce='add'`` or ``'multiply'``
+    combines instead of writing."""
+    x = _t(x)
+    src = value if src is None else src
+    if src is None:
+        raise TypeError("scatter needs src or value")
+    if reduce is not None:
+        if reduce not in ("add", "multiply"):
+            raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
+        if not isinstance(src, Tensor):
+            index_t = index if isinstance(index, Tensor) else tensor(index)
+            src = full(index_t.shape, src, dtype=x.dtype, device=x.device)
+        return scatter_reduce(x, dim, index, src, "sum" if reduce == "add" else "prod")
+    if x.ndim == 0:
+        return scatter(*_as_1d(x), dim, *_as_1d(_t(index), src)).reshape(())
+    d, where_ = _index_args(x, dim, index, "scatter")
+    shape = where_[d].shape
+    return ops.SetItem.apply(x, _source(src, x, shape, "scatter"), index=where_)
+
+
+def scatter_add(x: Any, dim: int, index: Any, src: Any) -> Tensor:
+    """``x`` plus ``src`` added at ``index`` along ``dim``; repeated indices add up."""
+    x = _t(x)
+    if x.ndim == 0:
+        return scatter_add(*_as_1d(x), dim, *_as_1d(_t(index), _t(src))).reshape(())
+    d, where_ = _index_args(x, dim, index, "scatter_add")
+    part = _source(src, x, where_[d].shape, "scatter_add")
+    return x + ops.ScatterAdd.apply(part, shape=x.shape, index=where_)
+
+
+def scatter_reduce(x: Any, dim: int, index: Any, src: Any, reduce: str, *,
+                   include_self: bool = True) -> Tensor:
+    """``x`` with ``src`` combined at ``index`` along ``dim`` by ``reduce`` ('sum',
+    'prod', 'mean', 'amax' or 'amin'), ``x``'s own values included or not."""
+    x = _t(x)
+    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+        raise ValueError(f"scatter_reduce: reduce must be one of 'sum', 'prod', 'mean', "
+                         f"'amax', 'amin', got {reduce!r}")
+    if x.ndim == 0:
+        x, index, src = _as_1d(x, _t(index), _t(src))
+        return scatter_reduce(x, dim, index, src, reduce, include_self=include_self)[0]
+    d, where_ = _index_args(x, dim, index, "scatter_reduce")
+    part = _source(_t(src), x, where_[d].shape, "scatter_reduce")
+    return ops.ScatterReduce.apply(x, part, index=where_, reduce=reduce,
+                                   include_self=include_self)
+
+
+def index_select(x: Any, dim: int, index: Any) -> Tensor:
+    """The slices of ``x`` at positions ``index`` (1-D) along ``dim``."""
+    x = _t(x)
+    index = index if isinstance(index, Tensor) else tensor(index, device=x.device)
+    if index.ndim > 1 or index.dtype.kind not in "iu":
+        raise ValueError(f"index_select: expects a 1-D integer index, got {index.shape} "
+                         f"{index.dtype}")
+    d = _dim("index_select", dim, x.ndim)
+    if x.ndim == 0:
+        return ops.Index.apply(x.reshape(1), index=(index.data.reshape(-1),)).reshape(())
+    return ops.Index.apply(x, index=(slice(None),) * d + (index.data.reshape(-1),))
+
+
+def masked_select(x: Any, mask: Any) -> Tensor:
+    """The elements of ``x`` where ``mask`` (broadcast with it) is true, as a 1-D tensor."""
+    x = _t(x)
+    mask = mask if isinstance(mask, Tensor) else tensor(mask, device=x.device)
+    if mask.dtype.kind != "b":
+        raise TypeError(f"masked_select: mask must be bool, got {mask.dtype}")
+    shape = np.broadcast_shapes(x.shape, mask.shape) or (1,)
+    x = x.reshape(x.shape or (1,)).broadcast_to(shape)
+    b = x.backend
+    positions = b.nonzero(b.broadcast_to(b.reshape(mask.data, mask.shape or (1,)), shape))
+    return ops.Index.apply(x, index=tuple(positions[:, k] for k in range(len(shape))))
+
+
+def nonzero(x: Any, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:
+    """The positions of the nonzero elements: int64 of shape (count, ndim), or with
+    ``as_tuple`` one 1-D tensor per dim."""
+    x = _t(x)
+    b = x.backend
+    positions = b.nonzero(x.data)
+    if not as_tuple:
+        return Tensor._make(positions, b)
+    if x.ndim == 0:
+        positions = b.nonzero(b.reshape(x.data, (1,)))
+    return tuple(Tensor._make(b.copy(positions[:, k]), b) for k in range(positions.shape[1]))
+
+
+# scans
+
+
+def _scan_args(x: Any, dim: int, name: str, dtype: Any = None) -> tuple[Tensor, int, tuple]:
+    """``x`` (cast to ``dtype``, 0-d made 1-d) and the dim to scan along."""
+    x = _t(x)
+    if dtype is not None:
+        x = x.astype(dtype)
+    d = _dim(name, dim, x.ndim)
+    return (x.reshape(1) if x.ndim == 0 else x), d, x.shape
+
+
+def cumsum(x: Any, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running sums along ``dim`` (integers sum in int64)."""
+    x, d, shape = _scan_args(x, dim, "cumsum", dtype)
+    return ops.CumSum.apply(x, axis=d).reshape(shape)
+
+
+def cumprod(x: Any, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running products along ``dim`` (integers multiply in int64); the gradient is exact
+    where ``x`` holds zeros."""
+    x, d, shape = _scan_args(x, dim, "cumprod", dtype)
+    return ops.CumProd.apply(x, axis=d).reshape(shape)
+
+
+def logcumsumexp(x: Any, dim: int) -> Tensor:
+    """log(cumsum(exp(x))) along ``dim``, computed without overflow or underflow."""
+    x, d, shape = _scan_args(x, dim, "logcumsumexp")
+    if x.dtype.kind != "f":
+        x = x.astype(default_float)
+    return ops.LogCumSumExp.apply(x, axis=d).reshape(shape)
+
+
+def cummax(x: Any, dim: int) -> ValuesIndices:
+    """Running maxima along ``dim`` and where each was found (the last of equal maxima;
+    a NaN, once seen, is the maximum)."""
+    return _cumulative_extreme(x, dim, "cummax")
+
+
+def cummin(x: Any, dim: int) -> ValuesIndices:
+    """Running minima along ``dim`` and where each was found (the last of equal minima;
+    a NaN, once seen, is the minimum)."""
+    return _cumulative_extreme(x, dim, "cummin")
+
+
+def _cumulative_extreme(x: Any, dim: int, name: str) -> ValuesIndices:
+    x, d, shape = _scan_args(x, dim, name)
+    b = x.backend
+    best = getattr(b, name)(x.data, d)
+    # a position that equals the running extreme (or is NaN) is where it is found now; the
+    # running maximum of those positions is then the latest such position
+    found = (x.data == best) | (x.data != x.data)
+    position = b.reshape(b.arange(0, x.shape[d], 1, int64),
+                         tuple(-1 if k == d else 1 for k in range(x.ndim)))
+    indices = b.cummax(b.where(found, position, 0), d)
+    values = ops.Index.apply(x, index=_gather_index(Tensor._make(indices, b), d))
+    return ValuesIndices(values.reshape(shape), Tensor._make(b.reshape(indices, shape), b))
+
+
+# sorting
+
+
+def _order(x: Tensor, d: int, descending: bool) -> Any:
+    """Positions that sort ``x`` along ``d``; equal values keep their order either way."""
+    return _sorting(x.backend, x.data, d, descending)
+
+
+def _sorting(b: Any, data: Any, d: int, descending: bool) -> Any:
+    if not descending:
+        return b.argsort(data, d)
+    # sort the reversed values ascending (stable), then reverse: equal values end up in
+    # their original order, and NaN (sorted last ascending) first
+    flip = (slice(None),) * d + (slice(None, None, -1),)
+    order = b.getitem(b.argsort(b.getitem(data, flip), d), flip)
+    return (data.shape[d] - 1) - order
+
+
+def _take(b: Any, data: Any, positions: Any, d: int) -> Any:
+    """``data``'s elements at ``positions`` along ``d`` (NumPy's take_along_axis)."""
+    return b.getitem(data, _gather_index(Tensor._make(positions, b), d))
+
+
+def sort(x: Any, dim: int = -1, descending: bool = False, stable: bool = False) -> ValuesIndices:
+    """The values sorted along ``dim`` and their original positions (equal values keep
+    their order: the sort is always stable). NaN sorts as the largest value."""
+    x, d, shape = _scan_args(x, dim, "sort")
+    b = x.backend
+    order = _order(x, d, descending)
+    values = ops.Index.apply(x, index=_gather_index(Tensor._make(order, b), d))
+    return ValuesIndices(values.reshape(shape), Tensor._make(b.reshape(order, shape), b))
+
+
+def argsort(x: Any, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """The positions that sort ``x`` along ``dim`` (int64; always stable)."""
+    x, d, shape = _scan_args(x, dim, "argsort")
+    return Tensor._make(x.backend.reshape(_order(x, d, descending), shape), x.backend)
+
+
+def topk(x: Any, k: int, dim: int = -1, largest: bool = True,
+         sorted: bool = True) -> ValuesIndices:  # noqa: A002  (PyTorch's name)
+    """The ``k`` largest (or smallest) values along ``dim``, in order, and their positions."""
+    x, d, shape = _scan_args(x, dim, "topk")
+    if not 0 <= k <= x.shape[d]:
+        raise ValueError(f"topk: k={k} is out of range for a dim of length {x.shape[d]}")
+    b, n, lead = x.backend, x.shape[d], (slice(None),) * d
+    if 0 < k < n:  # partition the k out first, then sort only them
+        part = b.argpartition(x.data, n - k if largest else k - 1, d)
+        chosen = b.getitem(part, lead + (slice(n - k, n) if largest else slice(0, k),))
+        order = _take(b, chosen, _sorting(b, _take(b, x.data, chosen, d), d, largest), d)
+    else:
+        order = b.getitem(_order(x, d, largest), lead + (slice(0, k),))
+    values = ops.Index.apply(x, index=_gather_index(Tensor._make(order, b), d))
+    if not shape:
+        return ValuesIndices(values.reshape(()), Tensor._make(b.reshape(order, ()), b))
+    return ValuesIndices(values, Tensor._make(order, b))
+
+
+# contraction, moments and norms
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """Einstein summation, as ``torch.einsum``: ``einsum('ij,jk->ik', a, b)`` is ``a @ b``;
+    '...' stands for the dims not named, and without '->' the output is the labels seen
+    once, in alphabetical order, after the '...' dims."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    operands = _tensors(operands, "einsum")
+    explicit = _explicit_equation(equation, [t.ndim for t in operands])
+    return ops.Einsum.apply(*operands, equation=explicit)
+
+
+def _explicit_equation(equation: str, ndims: list[int]) -> str:
+    """``equation`` with '->' and the output written out and each '...' replaced by
+    letters of its own (right-aligned, so that those dims broadcast as NumPy's)."""
+    equation = equation.replace(" ", "")
+    inputs, arrow, output = equation.partition("->")
+    subs = inputs.split(",")
+    if len(subs) != len(ndims):
+        raise ValueError(f"einsum: the equation names {len(subs)} operands, "
+                         f"{len(ndims)} were given")
+    unused = [c for c in string.ascii_letters if c not in equation]
+    spans = []
+    for sub, n in zip(subs, ndims):
+        named = len(sub.replace("...", ""))
+        if not sub.replace("...", "").isalpha() and named:
+            raise ValueError(f"einsum: subscripts must be letters, got {sub!r}")
+        span = n - named if "..." in sub else 0
+        if span < 0 or ("..." not in sub and named != n):
+            raise ValueError(f"einsum: subscripts {sub!r} do not fit an operand of {n} dims")
+        spans.append(span)
+    ellipsis = "".join(unused[:builtins.max(spans, default=0)])
+    subs = [s.replace("...", ellipsis[len(ellipsis) - k:] if k else "")
+            for s, k in zip(subs, spans)]
+    if arrow:
+        output = output.replace("...", ellipsis)
+    else:
+        labels = "".join(s.replace("...", "") for s in inputs.split(","))
+        output = ellipsis + "".join(builtins.sorted(
+            c for c in set(labels) if labels.count(c) == 1))
+    return f"{','.join(subs)}->{output}"
+
+
+def var_mean(x: Any, dim: Any = None, *, correction: int = 1, keepdim: bool = False,
+             unbiased: bool | None = None) -> tuple[Tensor, Tensor]:
+    """The variance (with ``correction`` degrees of freedom removed) and the mean."""
+    x = _t(x)
+    correction = correction if unbiased is None else int(unbiased)
+    return (x.var(dim=dim, keepdim=keepdim, correction=correction),
+            x.mean(dim=dim, keepdim=keepdim))
+
+
+def std_mean(x: Any, dim: Any = None, *, correction: int = 1, keepdim: bool = False,
+             unbiased: bool | None = None) -> tuple[Tensor, Tensor]:
+    """The standard deviation (with ``correction`` degrees of freedom removed) and the
+    mean."""
+    var, mean_ = var_mean(x, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+    return var.sqrt(), mean_
+
+
+def norm(x: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False,
+         dtype: Any = None) -> Tensor:
+    """The vector p-norm over ``dim`` (all elements by default): 'fro' and 2 are the
+    Euclidean norm, inf and -inf the largest and smallest magnitude, 0 the count of
+    nonzeros. At a zero norm the gradient is 0, as PyTorch's."""
+    x = _t(x)
+    if dtype is not None:
+        x = x.astype(dtype)
+    if x.dtype.kind != "f":
+        raise TypeError(f"norm: expects a floating-point tensor, got {x.dtype}")
+    if isinstance(dim, list):
+        dim = tuple(dim)
+    if p == "nuc":
+        raise NotImplementedError("norm: the nuclear norm is not available")
+    if p == "fro":
+        p = 2
+    p = float(p)
+    magnitude = x.abs()
+    if p == 2:
+        return _where_nonzero((x * x).sum(dim, keepdim), lambda s: s.sqrt())
+    if p == math.inf:
+        return magnitude.amax(dim, keepdim)
+    if p == -math.inf:
+        return magnitude.amin(dim, keepdim)
+    if p == 1:
+        return magnitude.sum(dim, keepdim)
+    if p == 0:  # no gradient reaches x, but the result takes part in the graph
+        flat = ops.Where.apply(x, 0, condition=x.backend.zeros(x.shape, bool))
+        return (x != 0).astype(x.dtype).sum(dim, keepdim) + flat.sum(dim, keepdim)
+    if p > 0:
+        powers = _where_nonzero(magnitude, lambda a: a**p)
+        return _where_nonzero(powers.sum(dim, keepdim), lambda s: s ** (1 / p))
+    return (magnitude**p).sum(dim, keepdim) ** (1 / p)
+
+
+def _where_nonzero(x: Tensor, fn: Any) -> Tensor:
+    """``fn(x)`` where ``x`` is not 0, else 0, with a gradient of 0 (not NaN) at 0."""
+    zero = x.data == 0
+    safe = ops.Where.apply(1, x, condition=zero)  # fn never sees the 0s
+    return ops.Where.apply(0, fn(safe), condition=zero)
