@@ -290,10 +290,8 @@ class Backend:
             step *= 2
         return x
 
-    def argsort(self, x: Any, axis: int) -> Any:
-        """Positions that sort ``x`` ascending along ``axis``, equal values kept in their
-        order (stable), NaN last; int64."""
-        raise NotImplementedError
+    argsort = optional("argsort: argsort(x, axis), the positions that sort x ascending "
+                       "along axis, equal values kept in order (stable), NaN last; int64")
 
     def argpartition(self, x: Any, kth: int, axis: int) -> Any:
         """Positions that put the ``kth`` smallest value of ``x`` along ``axis`` in its sorted
@@ -301,20 +299,15 @@ class Backend:
         A full sort is one such order."""
         return self.argsort(x, axis)
 
-    def nonzero(self, x: Any) -> Any:
-        """The positions of the nonzero elements: int64 of shape (count, x.ndim), in
-        row-major order."""
-        raise NotImplementedError
+    nonzero = optional("nonzero: nonzero(x), the positions of the nonzero elements, "
+                       "int64 of shape (count, x.ndim), in row-major order")
 
-    def scatter_reduce(self, x: Any, index: Any, values: Any, reduce: str) -> None:
-        """Combine ``values`` into ``x`` at ``index`` in place by ``reduce`` ('sum', 'prod',
-        'amax' or 'amin'), every repeated index taking part."""
-        raise NotImplementedError
+    scatter_reduce = optional("scatter_reduce: scatter_reduce(x, index, values, reduce) "
+                              "combines values into x at index in place by reduce ('sum', "
+                              "'prod', 'amax' or 'amin'), every repeated index taking part")
 
-    def einsum(self, equation: str, *operands: Any) -> Any:
-        """The Einstein summation of ``operands`` given by an explicit ``equation``
-        ('ij,jk->ik'), labels of size 1 broadcasting."""
-        raise NotImplementedError
+    einsum = optional("einsum: einsum(equation, *operands), the Einstein summation given "
+                      "by an explicit equation ('ij,jk->ik'), labels of size 1 broadcasting")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
