@@ -1,0 +1,196 @@
+"""Differential fuzzing against PyTorch: random small programs of ops, run in both
+frameworks, values, dtypes, shapes, gradients and errors compared.
+
+``MINIGRAD_FUZZ_PROGRAMS`` sets how many programs run on each device (default 150), and
+``MINIGRAD_FUZZ_SEED`` the first seed: ``MINIGRAD_FUZZ_PROGRAMS=5000 python3 -m pytest
+tests/test_fuzz_torch.py``. A failure prints each failing program, shrunk, as code for both
+frameworks.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from fuzz_programs import OPS, Gen, compare, fuzz  # noqa: E402
+
+PROGRAMS = int(os.environ.get("MINIGRAD_FUZZ_PROGRAMS", "150"))
+FIRST_SEED = int(os.environ.get("MINIGRAD_FUZZ_SEED", "0"))
+CHUNKS = 5
+
+
+@dataclass(frozen=True)
+class Known:
+    """An op and configuration where minigrad differs from PyTorch today. ``kind`` is
+    "exception-type" where only the class of the error differs (the error case is still
+    run, and minigrad must still raise), anything else leaves the call out of programs."""
+
+    op: str
+    kind: str
+    when: Callable[[dict[str, Any]], bool]
+    reason: str
+
+    def matches(self, call: dict[str, Any]) -> bool:
+        return call["op"] == self.op and bool(self.when(call))
+
+
+def _always(call: dict[str, Any]) -> bool:
+    return True
+
+
+def _raises(call: dict[str, Any]) -> bool:
+    return "raises" in call
+
+
+def _constant_group(call: dict[str, Any]) -> bool:
+    """Some group of the reduced elements holds one value only."""
+    x, dim = call["values"][0], call.get("dim")
+    try:
+        if dim is None or x.ndim == 0:
+            return x.numel() > 0 and bool(x.max() == x.min())
+        return bool((x.amax(dim=dim) == x.amin(dim=dim)).any())
+    except (RuntimeError, IndexError):
+        return False
+
+
+def _empty(call: dict[str, Any]) -> bool:
+    return any(s is not None and 0 in s for s in call["shapes"])
+
+
+def _dtypes_differ(call: dict[str, Any]) -> bool:
+    return call["dtypes"][0] != call["dtypes"][1]
+
+
+def _mixed_ndim(call: dict[str, Any]) -> bool:
+    return len({len(s) for s in call["shapes"]}) > 1 or () in call["shapes"]
+
+
+def _shapes_differ(call: dict[str, Any]) -> bool:
+    return call["shapes"][0] != call["shapes"][1]
+
+
+def _int_apart_from_array(call: dict[str, Any]) -> bool:
+    """An int index and an array index with a slice, None or ... between them: NumPy moves
+    the broadcast dims to the front, PyTorch (whose ints are basic indices) does not."""
+    kinds = call["kinds"]
+    spots = [i for i, k in enumerate(kinds) if k in ("int", "adv")]
+    apart = spots and any(k not in ("int", "adv") for k in kinds[spots[0]:spots[-1] + 1])
+    return "int" in kinds and "adv" in kinds and bool(apart)
+
+
+def _zero_d_with_dim(call: dict[str, Any]) -> bool:
+    return call["shapes"][0] == () and call.get("dim") is not None
+
+
+def _zero_d(call: dict[str, Any]) -> bool:
+    return call["shapes"][0] == ()
+
+
+def _zero_d_promotes(call: dict[str, Any]) -> bool:
+    """A 0-d tensor beside a tensor of dims, of another dtype of the same kind."""
+    shapes, dtypes = call["shapes"], call["dtypes"]
+    tensors = [(s, d) for s, d in zip(shapes, dtypes) if s is not None]
+    if len(tensors) < 2 or len({d for _, d in tensors}) < 2:
+        return False
+    return any(s == () for s, _ in tensors) and any(s != () for s, _ in tensors)
+
+
+_DIM_OPS = ("sum", "mean", "var", "std", "amax", "amin", "logsumexp", "softmax",
+            "log_softmax", "argmax", "argmin")
+_BINARY_OPS = ("add", "sub", "mul", "truediv", "pow", "maximum", "minimum", "where")
+
+KNOWN_DIFFERENCES: list[Known] = [
+    *(Known(op, "raises", _zero_d_with_dim,
+            "a dim on a 0-d tensor raises ZeroDivisionError") for op in _DIM_OPS),
+    Known("relu", "raises", _zero_d, "the backward of relu on a 0-d tensor raises TypeError"),
+    Known("hinge_loss", "raises", _zero_d,
+          "the backward of relu on a 0-d tensor raises TypeError"),
+    Known("leaky_relu", "raises", _zero_d,
+          "the backward of relu on a 0-d tensor raises TypeError"),
+    *(Known(op, "dtype", _zero_d_promotes,
+            "a 0-d tensor promotes a tensor of dims of another float dtype") for op in
+      _BINARY_OPS),
+    Known("max_dim", "value", _always,
+          "max(dim) returns the values only, not the (values, indices) pair"),
+    Known("expand", "raises", _always,
+          "expand takes one shape sequence, not the sizes as arguments"),
+    Known("expand_tuple", "raises", lambda c: -1 in c["shape"],
+          "expand does not take -1 for a size that stays"),
+    Known("std", "gradient", _constant_group,
+          "the gradient of a std of 0 is NaN; PyTorch's is 0"),
+    Known("softmax", "raises", _empty, "softmax of an empty tensor raises"),
+    Known("log_softmax", "raises", _empty, "log_softmax of an empty tensor raises"),
+    Known("mse_loss", "raises", _shapes_differ, "PyTorch broadcasts input and target"),
+    Known("l1_loss", "raises", _shapes_differ, "PyTorch broadcasts input and target"),
+    Known("huber_loss", "raises", _shapes_differ, "PyTorch broadcasts input and target"),
+    Known("getitem", "shape", _int_apart_from_array,
+          "an int apart from an array index moves the dims as in NumPy, not as in PyTorch"),
+    Known("cat", "raises", _empty, "PyTorch skips 1-D empty tensors in cat"),
+    Known("getitem", "no-raise", lambda c: "slice-step<=0" in c["kinds"],
+          "a slice step of 0 or less does not raise (PyTorch: ValueError)"),
+    Known("flatten", "raises", _empty,
+          "flatten of an empty tensor reshapes with -1, which is ambiguous at size 0"),
+    Known("amin", "exception-type", _empty,
+          "amin over an empty dim raises ValueError (PyTorch: IndexError)"),
+    Known("amax", "exception-type", _empty,
+          "amax over an empty dim raises ValueError (PyTorch: IndexError)"),
+    Known("permute", "raises", lambda c: c["perm"] == (),
+          "permute() with no dims: no error on a 0-d tensor, else ValueError (PyTorch: "
+          "TypeError)"),
+    Known("cat", "exception-type", _mixed_ndim,
+          "cat of tensors of different ndims or 0-d raises IndexError or ZeroDivisionError "
+          "(PyTorch: RuntimeError)"),
+    Known("mse_loss", "dtype", _dtypes_differ, "the target is cast to the input's dtype; "
+          "PyTorch promotes both"),
+    Known("l1_loss", "dtype", _dtypes_differ, "the target is cast to the input's dtype; "
+          "PyTorch promotes both"),
+    Known("huber_loss", "dtype", _dtypes_differ, "the target is cast to the input's dtype; "
+          "PyTorch promotes both"),
+]
+
+
+def known(call: dict[str, Any]) -> bool:
+    return any(k.kind != "exception-type" and k.matches(call) for k in KNOWN_DIFFERENCES)
+
+
+def known_error_class(call: dict[str, Any]) -> bool:
+    return any(k.kind == "exception-type" and k.matches(call) for k in KNOWN_DIFFERENCES)
+
+
+def _seeds(chunk: int) -> range:
+    per = -(-PROGRAMS // CHUNKS)
+    start = FIRST_SEED + chunk * per
+    return range(start, min(start + per, FIRST_SEED + PROGRAMS))
+
+
+@pytest.mark.parametrize("chunk", range(CHUNKS))
+def test_random_programs_match_torch(device, chunk):
+    failures = [r for seed in _seeds(chunk)
+                if (r := fuzz(seed, device, known, known_error_class)) is not None]
+    assert not failures, f"{len(failures)} programs differ from torch:\n" + "\n".join(failures)
+
+
+def test_every_op_is_generated():
+    seen = set()
+    for seed in range(400):
+        seen.update(line.op for line in Gen(seed, known).generate().lines)
+    missing = {op.name for op in OPS} - seen - {k.op for k in KNOWN_DIFFERENCES}
+    assert not missing, f"never generated: {sorted(missing)}"
+
+
+def test_a_wrong_value_is_caught():
+    """The comparison can fail: a program whose minigrad line is altered differs."""
+    for seed in range(50):
+        program = Gen(seed, known).generate()
+        lines = [line for line in program.lines if line.raises is None and line.op == "exp"]
+        if lines:
+            lines[0].code = lines[0].code + " * 1.01"
+            assert compare(program), program.source("minigrad")
+            return
+    pytest.fail("no program with exp in 50 seeds")
