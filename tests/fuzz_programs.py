@@ -17,6 +17,7 @@ import contextlib
 import itertools
 import math
 import random
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -71,6 +72,8 @@ class Call:
     spec: OpSpec
     operands: list[Any]  # Var, or a Python scalar
     fields: dict[str, Any] = field(default_factory=dict)
+    double: bool = False  # the program differentiates its gradient again
+    special: bool = False  # the program's inputs hold NaN and infinities
 
     def describe(self) -> dict[str, Any]:
         """What a known-difference predicate looks at."""
@@ -80,6 +83,10 @@ class Call:
                        for o in self.operands],
             "shapes": [o.shape if isinstance(o, Var) else None for o in self.operands],
             "values": [o.value.detach() if isinstance(o, Var) else o for o in self.operands],
+            "requires_grad": [isinstance(o, Var) and o.value.requires_grad
+                              for o in self.operands],
+            "double": self.double,
+            "special": self.special,
             **self.fields,
         }
 
@@ -416,6 +423,44 @@ def _index_args(gen: Gen, ops: list[Any], loose: bool) -> dict[str, Any] | None:
     return {"key": ", ".join(key), "kinds": tuple(kinds)}
 
 
+def _basic_index_args(gen: Gen, ops: list[Any], loose: bool) -> dict[str, Any] | None:
+    """A key of slices, ints, None and Ellipsis only: its result is a view."""
+    for _ in range(10):
+        f = _index_args(gen, ops, loose)
+        if f and "adv" not in f["kinds"]:
+            return f
+    return None
+
+
+_INPLACE = ["mul_({s})", "add_({s})", "sub_({s})", "div_({s})", "zero_()", "fill_({s})",
+            "clamp_(min={c})", "add_({s}, alpha={a})"]
+
+
+def _inplace_args(gen: Gen, ops: list[Any], loose: bool) -> dict[str, Any] | None:
+    f = _basic_index_args(gen, ops, loose)
+    if f is None:
+        return None
+    method = gen.rng.choice(_INPLACE)
+    s = gen.rng.choice([2, -0.5, 1.5, 3])
+    f["method"] = method.format(s=s, c=round(gen.rng.uniform(-0.5, 0.5), 2), a=-2)
+    f["c"] = float(f["method"].split("min=")[1].rstrip(")")) if "min=" in f["method"] else None
+    return f
+
+
+def _setitem_args(gen: Gen, ops: list[Any], loose: bool) -> dict[str, Any] | None:
+    f = _index_args(gen, ops, loose)
+    if f is None or any(k == "adv" and "[" in part and "True" not in part and "False" not in part
+                        for k, part in zip(f["kinds"], f["key"].split(", "))):
+        return None  # repeated array indices: which write wins is not defined
+    f["value"] = gen.rng.choice(["0.0", "-1.5", "2", "{1}"])
+    return f
+
+
+def _inplace_hazard(gen: Gen, call: Call, vals: Any) -> bool:
+    c = call.fields.get("c")
+    return c is not None and _near(vals[0].detach().double(), c, gen.margin)
+
+
 def _slice_code(start: Any, stop: Any, step: Any) -> str:
     s = f"{'' if start is None else start}:{'' if stop is None else stop}"
     return s if step is None else f"{s}:{step}"
@@ -532,6 +577,11 @@ def _class_shape(x: Var) -> tuple[tuple[int, ...], int, int]:
     return x.shape[:axis] + x.shape[axis + 1:], c, axis
 
 
+def _list_code(values: np.ndarray) -> str:
+    """Nested lists as code, NaN and infinities included."""
+    return re.sub(r"\b(nan|inf)\b", r"float('\1')", repr(values.tolist()))
+
+
 def _int_literal(values: Any) -> str:
     values = np.asarray(values, dtype=np.int64)
     if values.size == 0:
@@ -543,7 +593,7 @@ def _float_literal(values: Any, dtype: str) -> str:
     values = np.asarray(values)
     if values.size == 0:
         return f"{{lib}}.zeros({values.shape!r}, dtype={{lib}}.{dtype}{{dev}})"
-    return f"{{lib}}.tensor({values.tolist()!r}, dtype={{lib}}.{dtype}{{dev}})"
+    return f"{{lib}}.tensor({_list_code(values)}, dtype={{lib}}.{dtype}{{dev}})"
 
 
 def _cross_entropy_args(gen: Gen, ops: list[Any], loose: bool) -> dict[str, Any]:
@@ -647,20 +697,20 @@ OPS: list[OpSpec] = [
     OpSpec("add", 2, "{0} + {1}", scalars=True, floats_only=False),
     OpSpec("sub", 2, "{0} - {1}", scalars=True, floats_only=False),
     OpSpec("mul", 2, "{0} * {1}", scalars=True, floats_only=False),
-    OpSpec("truediv", 2, "{0} / {1}", domain={1: "nonzero"}, scalars=True),
-    OpSpec("pow", 2, "{0} ** {1}", domain={0: "positive"}, scalars=True),
+    OpSpec("truediv", 2, "{0} / {1}", domain={1: "nonzero"}, scalars=True, floats_only=False),
+    OpSpec("pow", 2, "{0} ** {1}", domain={0: "positive"}, scalars=True, floats_only=False),
     OpSpec("pow_scalar", 1, "{0} ** {e}", domain={0: "positive"}, args=_pow_args),
     OpSpec("rpow", 1, "2.0 ** {0}"),
     OpSpec("neg", 1, "-{0}", floats_only=False),
-    OpSpec("maximum", 2, "{lib}.maximum({0}, {1})", hazard=_pair_close),
-    OpSpec("minimum", 2, "{lib}.minimum({0}, {1})", hazard=_pair_close),
+    OpSpec("maximum", 2, "{lib}.maximum({0}, {1})", hazard=_pair_close, floats_only=False),
+    OpSpec("minimum", 2, "{lib}.minimum({0}, {1})", hazard=_pair_close, floats_only=False),
     # unary math
-    OpSpec("exp", 1, "{0}.exp()"),
+    OpSpec("exp", 1, "{0}.exp()", floats_only=False),
     OpSpec("log", 1, "{0}.log()", domain={0: "positive"}),
-    OpSpec("sqrt", 1, "{0}.sqrt()", domain={0: "positive"}),
-    OpSpec("abs", 1, "{0}.abs()", hazard=_kink_at(lambda c: [0.0])),
+    OpSpec("sqrt", 1, "{0}.sqrt()", domain={0: "positive"}, floats_only=False),
+    OpSpec("abs", 1, "{0}.abs()", hazard=_kink_at(lambda c: [0.0]), floats_only=False),
     OpSpec("tanh", 1, "{0}.tanh()"),
-    OpSpec("sigmoid", 1, "{0}.sigmoid()"),
+    OpSpec("sigmoid", 1, "{0}.sigmoid()", floats_only=False),
     OpSpec("relu", 1, "{0}.relu()", hazard=_kink_at(lambda c: [0.0])),
     OpSpec("square", 1, "{0}.square()"),
     OpSpec("leaky_relu", 1, "{F}.leaky_relu({0}, {slope})", args=_leaky_args,
@@ -684,19 +734,19 @@ OPS: list[OpSpec] = [
            hazard=_where_hazard),
     # reductions
     OpSpec("sum", 1, "{0}.sum({kw})", args=_reduce_fields, floats_only=False),
-    OpSpec("mean", 1, "{0}.mean({kw})", args=_reduce_fields),
+    OpSpec("mean", 1, "{0}.mean({kw})", args=_reduce_fields, floats_only=False),
     OpSpec("var", 1, "{0}.var({kw})", args=_var_fields),
     OpSpec("std", 1, "{0}.std({kw})", args=_var_fields),
-    OpSpec("amax", 1, "{0}.amax({kw})", args=_reduce_fields, hazard=_tie_hazard),
+    OpSpec("amax", 1, "{0}.amax({kw})", args=_reduce_fields, hazard=_tie_hazard, floats_only=False),
     OpSpec("amin", 1, "{0}.amin({kw})", args=_reduce_fields, hazard=_tie_hazard),
-    OpSpec("max", 1, "{0}.max()", hazard=_tie_hazard),
+    OpSpec("max", 1, "{0}.max()", hazard=_tie_hazard, floats_only=False),
     OpSpec("min", 1, "{0}.min()", hazard=_tie_hazard),
     OpSpec("max_dim", 1, "{0}.max(dim={dim}, keepdim={keepdim})[0]",
            args=_one_dim_keepdim, hazard=_tie_hazard),
     OpSpec("logsumexp", 1, "{0}.logsumexp(dim={dim}, keepdim={keepdim})",
            args=lambda g, o, lo: _dim_args(g, o, lo, none=False)),
     OpSpec("argmax", 1, "{0}.argmax(dim={dim}, keepdim={keepdim})", args=_one_dim_keepdim,
-           differentiable=False, hazard=_tie_hazard),
+           differentiable=False, hazard=_tie_hazard, floats_only=False),
     OpSpec("argmin", 1, "{0}.argmin(dim={dim}, keepdim={keepdim})", args=_one_dim_keepdim,
            differentiable=False, hazard=_tie_hazard),
     # matmul
@@ -714,6 +764,10 @@ OPS: list[OpSpec] = [
     OpSpec("expand_tuple", 1, "{0}.expand({shape!r})", args=_expand_args),
     OpSpec("T", 1, "{0}.T", args=lambda g, o, lo: {} if o[0].ndim <= 2 else None),
     OpSpec("getitem", 1, "{0}[{key}]", args=_index_args, floats_only=False),
+    OpSpec("inplace_view", 1, "(_b := {0} * 1.0, _b[{key}].{method}, _b)[-1]",
+           args=_inplace_args, hazard=_inplace_hazard, floats_only=False),
+    OpSpec("setitem", 2, "(_b := {0} * 1.0, _b.__setitem__(({key},), {value}), _b)[-1]",
+           args=_setitem_args, scalars=False, floats_only=False),
     OpSpec("cat", 1, "{lib}.cat([{list}], dim={dim})", operands=_cat_operands, args=_cat_args),
     OpSpec("stack", 1, "{lib}.stack([{list}], dim={dim})", operands=_stack_operands,
            args=_stack_args),
@@ -773,6 +827,7 @@ class Program:
     lines: list[Line]
     weighted: list[str]  # the float values the loss sums, each with its own weights
     dtype: str  # the least precise float dtype of the program: it sets the tolerance
+    double: bool = False  # differentiate the gradient again (create_graph=True)
 
     def source(self, framework: str, device: str = "numpy") -> str:
         """The program as code for ``framework`` ("minigrad" or "torch")."""
@@ -796,7 +851,15 @@ class Program:
             terms = " + ".join(f"({n} * (({n}.detach() - 0.3).tanh() + 0.5)).sum()"
                                for n in self.weighted)
             out.append(f"loss = {terms}")
-            out.append("loss.backward()")
+            if self.double:
+                leaves = [n for n, code in self.inputs if "requires_grad" in code]
+                grad = "mg.grad" if mgr else "torch.autograd.grad"
+                out.append(f"g = {grad}(loss, [{', '.join(leaves)}], create_graph=True)")
+                out.append(f"loss2 = sum((gi * gi).sum() for gi in g) + ({leaves[0]} * "
+                           f"{leaves[0]}).sum()")
+                out.append("loss2.backward()")
+            else:
+                out.append("loss.backward()")
         return "\n".join(out)
 
     def without(self, target: str) -> Program | None:
@@ -813,7 +876,8 @@ class Program:
         used = set().union(*(line.uses for line in kept)) if kept else set()
         inputs = [(n, c) for n, c in self.inputs if n in used or n not in gone]
         weighted = [n for n in self.weighted if n not in gone]
-        return Program(self.seed, inputs, kept, weighted, self.dtype)
+        return Program(self.seed, inputs, kept, weighted, self.dtype,
+                       self.double and bool(weighted))
 
 
 class Gen:
@@ -830,6 +894,8 @@ class Gen:
         self.vars: list[Var] = []
         self.current = ""
         self.dtype = self.rng.choice(["float32", "float64"] * 4 + ["float16"])
+        self.special = self.rng.random() < 0.07  # inputs hold NaN and infinities
+        self.double = self.rng.random() < 0.15  # the gradient is differentiated again
         self.margin = {"float16": 3e-2, "float32": 1e-3, "float64": 1e-6}[self.dtype]
         self.names = (f"v{i}" for i in itertools.count())
         self.env: dict[str, Any] = {"torch": torch, "TF": TF, "_hinge_loss": _hinge_loss}
@@ -873,7 +939,10 @@ class Gen:
                 values = self.np_rng.random(shape) < 0.5
             else:
                 values = np.round(self.np_rng.standard_normal(shape), 3)
-            code = f"{{lib}}.tensor({values.tolist()!r}, dtype={dt}{{dev}}{req})"
+                if self.special:
+                    values.flat[rng.randrange(values.size)] = rng.choice(
+                        [float("nan"), float("inf"), float("-inf")])
+            code = f"{{lib}}.tensor({_list_code(values)}, dtype={dt}{{dev}}{req})"
         value = eval(code.format(lib="torch", dev=""), self.env)  # noqa: S307
         return code, Var(name, value)
 
@@ -899,7 +968,7 @@ class Gen:
             return None
         if fields is None:
             return None
-        call = Call(spec, operands, fields)
+        call = Call(spec, operands, fields, self.double, self.special)
         if self.skip(call.describe()):
             return None
         args = []
@@ -914,7 +983,8 @@ class Gen:
         for template in (spec.call, spec.torch_call or spec.call):
             code = template.format(*args, **{k: v for k, v in fields.items()},
                                    lib="{lib}", F="{F}", dev="{dev}")
-            texts.append(code.format(*args, lib="{lib}", F="{F}", dev="{dev}") if "{0}" in code
+            nested = re.search(r"\{\d+\}", code)  # operands inside a field (cat's list)
+            texts.append(code.format(*args, lib="{lib}", F="{F}", dev="{dev}") if nested
                          else code)
         return call, texts[0], texts[1]
 
@@ -969,7 +1039,13 @@ class Gen:
                     if not raised and v.is_float and v.value.requires_grad]
         floats = [v.dtype for v in self.vars if v.is_float]
         dtype = min(floats, key=FLOATS.index) if floats else "float64"
-        return Program(self.seed, inputs, lines, weighted, dtype)
+        program = Program(self.seed, inputs, lines, weighted, dtype,
+                          self.double and bool(weighted))
+        if program.double and run(program, "torch")[1] is not None:
+            program.double = False  # torch has no double backward for one of the ops
+        while not raised and program.lines and run(program, "torch")[1] is not None:
+            program = program.without(program.lines[-1].target)  # torch's backward fails
+        return program
 
     def _guarded_value(self, call: Call, i: int, o: Any) -> Any:
         if not isinstance(o, Var):
@@ -985,6 +1061,8 @@ class Gen:
         if not value.dtype.is_floating_point:
             return True
         v = value.detach()
+        if self.special:
+            return True
         limit = {"float16": 1e3}.get(str(v.dtype).removeprefix("torch."), 1e6)
         return bool(torch.isfinite(v).all()) and bool((v.abs() <= limit).all())
 
@@ -1086,6 +1164,10 @@ def compare(program: Program, device: str = "numpy",
         return [Mismatch("raises", out["__failed__"], f"{type(err).__name__}: {err}")]
     rtol, grad_rtol = tolerance(program)
     names = [n for n, _ in program.inputs] + [line.target for line in program.lines]
+    if program.double:
+        for i, _ in enumerate(ref["g"]):
+            out[f"g[{i}]"], ref[f"g[{i}]"] = out["g"][i], ref["g"][i]
+            names.append(f"g[{i}]")
     for name in names:
         a, b = out[name], ref[name]
         if _dtype_name(a) != _dtype_name(b):
