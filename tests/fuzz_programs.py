@@ -1038,6 +1038,8 @@ class Gen:
         weighted = [v.name for v in self.vars
                     if not raised and v.is_float and v.value.requires_grad]
         floats = [v.dtype for v in self.vars if v.is_float]
+        if any(not v.is_float for v in self.vars):
+            floats.append("float32")  # ints and bools meet floats in float32 (a guard's 0.5)
         dtype = min(floats, key=FLOATS.index) if floats else "float64"
         program = Program(self.seed, inputs, lines, weighted, dtype,
                           self.double and bool(weighted))
