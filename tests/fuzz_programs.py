@@ -921,7 +921,7 @@ class Gen:
         r = rng.random()
         dtype = self.dtype
         if r < 0.06:
-            dtype = "int64"
+            dtype = rng.choice(["int64"] * 3 + ["int32"])
         elif r < 0.09:
             dtype = "bool"
         elif r < 0.14:
@@ -933,7 +933,7 @@ class Gen:
         if math.prod(shape) == 0:
             code = f"{{lib}}.zeros({shape!r}, dtype={dt}{{dev}}{req})"
         else:
-            if dtype == "int64":
+            if dtype in ("int64", "int32"):
                 values = self.np_rng.integers(-3, 4, size=shape)
             elif dtype == "bool":
                 values = self.np_rng.random(shape) < 0.5

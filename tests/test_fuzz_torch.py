@@ -196,6 +196,10 @@ KNOWN_DIFFERENCES: list[Known] = [
     Known("sub", "no-raise", lambda c: "bool" in c["dtypes"],
           "subtracting a bool tensor does not raise (PyTorch: RuntimeError)"),
     Known("cross_entropy", "raises", _empty, "cross_entropy of empty logits raises"),
+    Known("binary_cross_entropy_with_logits", "gradient",
+          lambda c: c["double"] and bool((c["values"][0] == 0).any()),
+          "its second derivative at a logit of exactly 0 is 0 (built from abs and maximum, "
+          "whose kinks sit there); PyTorch's is sigmoid'(0) = 0.25"),
     Known("relu", "raises", _zero_d, "the backward of relu on a 0-d tensor raises TypeError"),
     Known("hinge_loss", "raises", _zero_d,
           "the backward of relu on a 0-d tensor raises TypeError"),
