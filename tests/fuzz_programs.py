@@ -1045,9 +1045,17 @@ class Gen:
                           self.double and bool(weighted))
         if program.double and run(program, "torch")[1] is not None:
             program.double = False  # torch has no double backward for one of the ops
-        while not raised and program.lines and run(program, "torch")[1] is not None:
-            program = program.without(program.lines[-1].target)  # torch's backward fails
+        while not raised and program.lines and not self._backward_sane(program):
+            program = program.without(program.lines[-1].target)
         return program
+
+    def _backward_sane(self, program: Program) -> bool:
+        """torch's backward runs, and (with finite inputs) its gradients do not overflow."""
+        env, err = run(program, "torch")
+        if err is not None:
+            return False
+        grads = [env[name].grad for name, _ in program.inputs]
+        return self.special or all(g is None or bool(torch.isfinite(g).all()) for g in grads)
 
     def _guarded_value(self, call: Call, i: int, o: Any) -> Any:
         if not isinstance(o, Var):
