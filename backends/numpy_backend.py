@@ -41,7 +41,7 @@ class NumPyBackend(Backend):
         return x.astype(dtype)
 
     def copy(self, x: np.ndarray) -> np.ndarray:
-        return x.copy()
+        return x.copy() if type(x) is np.ndarray else np.array(x)  # NumPy scalars too
 
     # random numbers
     def seed(self, seed: int) -> None:
@@ -73,7 +73,8 @@ class NumPyBackend(Backend):
 
     @staticmethod
     def sign(x: np.ndarray) -> np.ndarray:
-        return np.nan_to_num(np.sign(x), copy=False)  # 0 at NaN, as PyTorch
+        s = np.sign(x)  # 0 at NaN, as PyTorch
+        return np.nan_to_num(s, copy=False) if type(s) is np.ndarray else np.nan_to_num(s)
     lt = staticmethod(np.less)
     le = staticmethod(np.less_equal)
     gt = staticmethod(np.greater)

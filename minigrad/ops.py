@@ -373,7 +373,8 @@ class Mean(Op):
 
 
 class Max(Op):
-    """The gradient is shared equally among tied maxima (as ``torch.amax``)."""
+    """The gradient is shared equally among tied maxima (as ``torch.amax``); a NaN is the
+    maximum, and NaNs share it."""
 
     saves_inputs = True
     reduce = "max"
@@ -387,14 +388,31 @@ class Max(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        x = ctx.saved_tensors[0]
-        hit = x == ctx.best
+        x, best = ctx.saved_tensors[0], ctx.best
+        hit = (x == best) | ((x != x) & (best != best))
         share = hit / hit.sum(axis=ctx.axis, keepdims=True).astype(grad.dtype)
         return grad.reshape(ctx.best.shape) * share
 
 
 class Min(Max):
     reduce = "min"
+
+
+class StdFromVar(Op):
+    """The square root that ends a standard deviation: its gradient is 0 where the std is
+    0, as PyTorch's (not the 0/0 of the square root's own)."""
+
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, var):
+        return ctx.backend.sqrt(var)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        zero = out == 0
+        return ctx.xp.where(zero, 0, grad / (2 * ctx.xp.where(zero, 1, out)))
 
 
 class Argmax(Op):

@@ -632,7 +632,8 @@ class Tensor:
     def std(self, axis: Any = None, keepdims: bool = False, *, correction: int = 1,
             dim: Any = None, keepdim: bool | None = None) -> Tensor:
         """The square root of ``var`` (unbiased by default, as PyTorch)."""
-        return self.var(axis, keepdims, correction=correction, dim=dim, keepdim=keepdim).sqrt()
+        var = self.var(axis, keepdims, correction=correction, dim=dim, keepdim=keepdim)
+        return _ops.StdFromVar.apply(var)
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         """log sum exp along ``dim``, shifted by the (detached) max so that nothing
