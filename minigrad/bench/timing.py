@@ -432,8 +432,12 @@ class ThreadChoice:
             def setting(n: int) -> Callable[[], None]:
                 return lambda: [k.set(n) for k in self.knobs]
 
-            best, medians = race({n: (setting(n), self.fn) for n in candidates},
-                                 self.synchronize, seconds=self.seconds)
+            try:
+                best, medians = race({n: (setting(n), self.fn) for n in candidates},
+                                     self.synchronize, seconds=self.seconds)
+            except BaseException:
+                self.__exit__()
+                raise
             setting(best)()
             self.record = {"tuned": True,
                            "tried_s": {str(n): t for n, t in medians.items()}}
