@@ -21,7 +21,8 @@ TINY = dict(chain_length=6, matmul_size=8, elementwise_size=64, softmax_shape=(4
             warmup=0, min_time=0.0, progress=False)
 ROW_KEYS = {"workload", "group", "size", "unit", "items_per_call", "params", "contender",
             "status", "skip_reason", "median_s", "spread", "first_call_s", "samples_s",
-            "calls_per_sample", "warmup_calls", "compile_s", "notes", "baseline", "ratio"}
+            "calls_per_sample", "warmup_calls", "compile_s", "threads", "notes", "baseline",
+            "ratio"}
 SPREAD_KEYS = {"min_s", "max_s", "q1_s", "q3_s", "iqr_s", "mean_s", "stdev_s"}
 
 
@@ -199,8 +200,7 @@ def test_guard_catches_a_wrong_gradient(monkeypatch):
 def test_guard_catches_a_wrong_update(monkeypatch):
     problem = bench.make_mlp_problem((5, 7, 3), 6, optimizer="adam")
 
-    def no_bias_correction(self, i, p, g, decoupled=False):
-        m = self.buffers[0][i]
+    def no_bias_correction(self, p, g, s, d, m, v):
         m *= 0.9
         m += 0.1 * g
         p -= self.hyper.lr * m
@@ -342,3 +342,221 @@ def test_add_ratios_arithmetic():
     assert [r["ratio"] for r in rows] == [1.0, 1.5, None]
     report.add_ratios(rows, lambda group: "missing")
     assert all(r["ratio"] is None for r in rows)
+
+
+# the hand-written floor: what it computes and how it is laid out
+
+
+def _batches(problem, steps, seed=1):
+    """``steps`` different batches shaped like the problem's (inputs and targets)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(steps):
+        x = rng.standard_normal(problem.x.shape).astype(np.float32)
+        if problem.loss == "cross_entropy":
+            target = rng.integers(0, problem.layers[-1], size=problem.batch).astype(np.int64)
+        else:
+            target = rng.standard_normal(problem.target.shape).astype(np.float32)
+        out.append((x, target))
+    return out
+
+
+MLP_WORKLOADS = [((2, 16, 16, 1), 32), ((64, 128, 10), 64)]
+STEPS = 5
+
+
+def _minigrad_train(problem, batches, device):
+    from minigrad.training import TrainConfig, build_model, build_optimizer
+
+    config = TrainConfig(hidden=problem.layers[1:-1], optimizer=problem.optimizer,
+                         device=device)
+    model = build_model(config, problem.layers[0], problem.layers[-1])
+    model.load_state_dict(problem.state_dict())
+    opt = build_optimizer(config, model.parameters())
+    loss_fn = F.mse_loss if problem.loss == "mse" else F.cross_entropy
+    for x, target in batches:
+        loss = loss_fn(model(mg.tensor(x, device=device)), mg.tensor(target, device=device))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return [p.numpy() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "momentum"])
+@pytest.mark.parametrize("layers,batch", MLP_WORKLOADS)
+def test_floor_trains_as_minigrad_does(device, layers, batch, optimizer):
+    """Same weights, same batches, several steps each on its own: the same parameters."""
+    problem = bench.make_mlp_problem(layers, batch, optimizer=optimizer, seed=2)
+    batches = _batches(problem, STEPS)
+    hand = bench.HandwrittenMLP(problem.weights, batch, problem.loss, optimizer)
+    for x, target in batches:
+        hand.step(x, target)
+    want = _minigrad_train(problem, batches, device)
+    start = [a for pair in problem.weights for a in pair]
+    for got, ref, first in zip(hand.parameters(), want, start):
+        assert not np.array_equal(ref, first)  # the steps moved every parameter
+        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=2e-6)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "momentum"])
+@pytest.mark.parametrize("layers,batch", MLP_WORKLOADS)
+def test_floor_trains_as_torch_does(layers, batch, optimizer):
+    torch = pytest.importorskip("torch")
+    problem = bench.make_mlp_problem(layers, batch, optimizer=optimizer, seed=2)
+    batches = _batches(problem, STEPS)
+    hand = bench.HandwrittenMLP(problem.weights, batch, problem.loss, optimizer)
+    for x, target in batches:
+        hand.step(x, target)
+    modules = []
+    for i, (w, _) in enumerate(problem.weights):
+        if i:
+            modules.append(torch.nn.ReLU())
+        modules.append(torch.nn.Linear(w.shape[1], w.shape[0]))
+    model = torch.nn.Sequential(*modules)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in problem.state_dict().items()})
+    h = handwritten.hyperparameters(optimizer)
+    opt = (torch.optim.Adam(model.parameters(), lr=h.lr) if optimizer == "adam" else
+           torch.optim.SGD(model.parameters(), lr=h.lr, momentum=h.momentum))
+    loss_fn = (torch.nn.functional.mse_loss if problem.loss == "mse"
+               else torch.nn.functional.cross_entropy)
+    for x, target in batches:
+        loss = loss_fn(model(torch.from_numpy(x)), torch.from_numpy(target))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    for got, ref in zip(hand.parameters(), model.parameters()):
+        np.testing.assert_allclose(got, ref.detach().numpy(), rtol=1e-5, atol=2e-6)
+
+
+def test_floor_layout_is_flat_and_allocates_nothing_per_step():
+    import tracemalloc
+
+    problem = bench.make_mlp_problem((64, 512, 512), 128, seed=0)  # 256 KiB activations
+    hand = bench.HandwrittenMLP(problem.weights, 128, problem.loss, "adam")
+    total = sum(w.size + b.size for w, b in problem.weights)
+    assert hand.flat_params.shape == hand.flat_grads.shape == (total,)
+    for w, b, gw, gb in zip(hand.W, hand.b, hand.gW, hand.gb):
+        assert w.flags.c_contiguous and w.base is hand.flat_params  # stored (in, out)
+        assert b.base is hand.flat_params
+        assert gw.base is hand.flat_grads and gb.base is hand.flat_grads
+    for (w, _), param in zip(problem.weights, hand.W):
+        np.testing.assert_array_equal(param, w.T)
+    hand.step(problem.x, problem.target)
+    tracemalloc.start()
+    try:
+        hand.step(problem.x, problem.target)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # nothing activation-sized: NumPy's own iteration buffer (32 KiB) and a few rows at most
+    assert peak < 64 * 1024, peak
+
+
+@pytest.mark.parametrize("optimizer", handwritten.OPTIMIZERS)
+def test_blocked_update_equals_one_pass(monkeypatch, optimizer):
+    rng = np.random.default_rng(0)
+    p0, g = rng.standard_normal((2, 1000), dtype=np.float32)
+    hyper = handwritten.Hyperparameters(lr=0.01, weight_decay=0.1)
+    whole = handwritten.HandwrittenOptimizer(p0.copy(), g, optimizer, hyper)
+    monkeypatch.setattr(handwritten, "BLOCKED_ABOVE", 100)
+    monkeypatch.setattr(handwritten, "UPDATE_BLOCK", 64)
+    blocked = handwritten.HandwrittenOptimizer(p0.copy(), g, optimizer, hyper)
+    assert len(blocked.blocks) == 16 and len(whole.blocks) == 1
+    for _ in range(3):
+        whole.step()
+        blocked.step()
+    assert not np.array_equal(whole.param, p0)
+    np.testing.assert_array_equal(blocked.param, whole.param)
+
+
+def test_handwritten_kernels_equal_minigrad(device):
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((6, 5), dtype=np.float32)
+    labels = rng.integers(0, 5, size=6)
+    grad = np.empty_like(logits)
+    value = handwritten.SoftmaxCrossEntropy(6, 5)(logits, labels, grad)
+    t = mg.tensor(logits, device=device, requires_grad=True)
+    loss = F.cross_entropy(t, mg.tensor(labels, device=device))
+    loss.backward()
+    assert value == pytest.approx(loss.item(), rel=1e-6)
+    np.testing.assert_allclose(grad, t.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+    x, a, m = (rng.standard_normal(4).astype(np.float32) for _ in range(3))
+    chain = handwritten.DispatchChain(x, a, m, 7)
+    gx, ga = chain.forward_backward()
+    tx, ta = (mg.tensor(v, device=device, requires_grad=True) for v in (x, a))
+    from minigrad.bench.contenders import _chain
+
+    y = _chain(tx, ta, mg.tensor(m, device=device), 7)
+    np.testing.assert_allclose(chain.forward(), y.numpy(), rtol=1e-6)
+    y.sum().backward()
+    np.testing.assert_allclose(gx, tx.grad.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(ga, ta.grad.numpy(), rtol=1e-5)
+
+
+# threads and the baselines' fastest settings
+
+
+def test_every_row_records_its_threads(tiny):
+    for row in _rows(tiny, status="ok"):
+        threads = row["threads"]
+        assert isinstance(threads["counts"], dict)
+        if row["contender"] in ("minigrad[numpy]", "minigrad[numba]", "numpy-handwritten"):
+            assert "blas" in threads["counts"]
+        if row["contender"] == "torch[cpu]":
+            assert set(threads["counts"]) == {"torch"}
+        if row["contender"].startswith("minigrad"):
+            assert threads["tuned"] is False  # minigrad runs as a user gets it by default
+        elif threads["tuned"]:
+            assert str(next(iter(threads["counts"].values()))) in threads["tried_s"]
+    text = bench.format_table(tiny)
+    assert "threads" in text.splitlines()[0] and "blas" in text
+
+
+def test_torch_runs_its_fastest_optimizer(tiny):
+    if not HAS_TORCH:
+        pytest.skip("PyTorch is not installed")
+    for row in _rows(tiny, contender="torch[cpu]", status="ok"):
+        if row["workload"] in ("mlp_step", "optimizer_update"):
+            assert row["notes"]["optimizer"] in row["notes"]["optimizer_tried_s"]
+
+
+def test_no_tuning_leaves_every_count_alone():
+    before = timing.thread_counts()
+    result = bench.run_bench(**{**TINY, "only": ("matmul",), "tune": "none"})
+    for row in _rows(result, status="ok"):
+        assert row["threads"]["tuned"] is False
+    assert timing.thread_counts()["blas"] == before["blas"]
+    with pytest.raises(ValueError, match="unknown tune"):
+        bench.BenchConfig(tune="some")
+
+
+def test_race_picks_the_fastest_and_thread_choice_restores():
+    import time
+
+    best, medians = timing.race({"slow": (None, lambda: time.sleep(0.002)),
+                                 "fast": (None, lambda: None)}, lambda: None, seconds=0.004)
+    assert best == "fast" and medians["slow"] > medians["fast"]
+    counts = {"x": 2}
+    knob = timing.ThreadKnob("x", lambda: counts["x"], lambda n: counts.__setitem__("x", n))
+
+    def fn():  # fastest on one thread
+        time.sleep(0.001 * counts["x"])
+
+    with timing.ThreadChoice([knob], fn, lambda: None, tune=True, seconds=0.003) as choice:
+        assert counts["x"] == 1
+        assert choice.record["counts"] == {"x": 1} and set(choice.record["tried_s"]) == {"1", "2"}
+    assert counts["x"] == 2
+    assert timing.thread_candidates(6) == [1, 2, 4, 6] and timing.thread_candidates(1) == [1]
+
+
+def test_contenders_are_a_registry(monkeypatch):
+    from minigrad.bench import contenders
+
+    class Extra(contenders.Contender):
+        name, kind = "extra", "minigrad"
+
+    monkeypatch.setattr(contenders, "CONTENDERS",
+                        [*contenders.CONTENDERS, lambda options: [Extra()]])
+    names = [c.name for c in bench.discover(torch=False)]
+    assert names[-1] == "extra" and "numpy-handwritten" in names

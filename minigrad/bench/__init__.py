@@ -29,8 +29,10 @@ kind, describe, skip_reason) and ``results``: one row per workload, size and con
 ``status`` ("ok", "skipped" or "failed"), ``skip_reason``, ``median_s`` (seconds per unit),
 ``spread`` (``min_s``, ``max_s``, ``q1_s``, ``q3_s``, ``iqr_s``, ``mean_s``, ``stdev_s``),
 ``first_call_s`` (the whole first call, apart from the samples), ``samples_s``,
-``calls_per_sample``, ``warmup_calls``, ``compile_s`` (JIT backends), ``notes`` (the
-hand-written step's ``check``), ``baseline`` and ``ratio`` (median / the baseline's median).
+``calls_per_sample``, ``warmup_calls``, ``compile_s`` (JIT backends), ``threads``
+(``counts`` per library, ``tuned``, and ``tried_s`` when the count was raced), ``notes`` (the
+hand-written step's ``check``; PyTorch's ``optimizer``), ``baseline`` and ``ratio`` (median /
+the baseline's median).
 """
 
 from .config import BenchConfig, add_bench_arguments

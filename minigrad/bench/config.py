@@ -19,6 +19,9 @@ BASELINE_ALIASES = {"torch": "torch[cpu]", "pytorch": "torch[cpu]", "handwritten
                     **{d: f"minigrad[{d}]" for d in ("numpy", "numba", "cupy")},
                     **{a: f"minigrad[{d}]" for a, d in DEVICE_ALIASES.items()}}
 DEFAULT_BASELINES = {"mlp": HANDWRITTEN, "other": "minigrad[numpy]"}
+#: who runs with its fastest settings: "baselines" (the hand-written programs and PyTorch),
+#: "all" (minigrad too) or "none" (every library as it is)
+TUNE_CHOICES = ("baselines", "all", "none")
 
 
 @dataclasses.dataclass
@@ -41,6 +44,7 @@ class BenchConfig:
     min_time: float | None = None  # seconds one sample lasts at least
     max_time: float = 60.0  # seconds of samples per measurement before stopping early
     threads: int | None = None  # None: leave every library's thread count as it is
+    tune: str = "baselines"  # who runs with the fastest thread count (see TUNE_CHOICES)
     chain_length: int = 300
     matmul_size: int = 512
     elementwise_size: int = 1 << 20
@@ -68,6 +72,8 @@ class BenchConfig:
         if unknown:
             raise ValueError(f"unknown workload {unknown[0]!r}; choose groups "
                              f"({', '.join(GROUPS)}) or workloads ({', '.join(ALL_WORKLOADS)})")
+        if self.tune not in TUNE_CHOICES:
+            raise ValueError(f"unknown tune {self.tune!r}; choose from {', '.join(TUNE_CHOICES)}")
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; choose from {', '.join(LOSSES)}")
         if self.optimizer not in OPTIMIZERS:
@@ -98,6 +104,17 @@ class BenchConfig:
         if self.baseline is not None:
             return self.baseline
         return DEFAULT_BASELINES["mlp" if group == "mlp" else "other"]
+
+    def tunes(self, kind: str) -> bool:
+        """Whether contenders of ``kind`` race thread counts for the fastest (never when
+        ``threads`` fixes the count for all)."""
+        if self.threads is not None or self.tune == "none":
+            return False
+        return self.tune == "all" or kind != "minigrad"
+
+    def race_seconds(self) -> float | None:
+        """Seconds a round of a race between a baseline's settings lasts (None: no races)."""
+        return None if self.tune == "none" else self.min_time
 
     def as_dict(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)
@@ -155,7 +172,12 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
                              "repeats are left out (3 samples at least; default %(default)s)")
     parser.add_argument("--threads", type=int,
                         help="threads for PyTorch, Numba and BLAS (restored afterwards); "
-                             "default: leave them as they are")
+                             "default: leave them as they are, except where --tune races them")
+    parser.add_argument("--tune", choices=TUNE_CHOICES, default=d.tune,
+                        help="who runs each workload with its fastest thread count (raced "
+                             "among 1, 2, 4, ... up to the count in force), and PyTorch with "
+                             "its fastest optimizer implementation: the baselines (default), "
+                             "all (minigrad too), or none")
     parser.add_argument("--chain-length", type=int, default=d.chain_length,
                         help="ops in the dispatch chain (default %(default)s)")
     parser.add_argument("--matmul-size", type=int, default=d.matmul_size,

@@ -3,7 +3,13 @@ PyTorch on the CPU (and CUDA where it answers).
 
 A contender turns a workload into a function of no arguments that does one call of it,
 or raises :class:`Unsupported` saying why it cannot. A contender that cannot run at all
-(a backend not installed, no GPU) keeps the reason in ``skip_reason``.
+(a backend not installed, no GPU) keeps the reason in ``skip_reason``. ``CONTENDERS`` lists
+the kinds in table order; a new kind of contender is one class and one entry there.
+
+The baselines (the hand-written programs, PyTorch) run as well as they can be made to: the
+thread count fastest for each workload (raced, see ``timing.ThreadChoice``), and PyTorch's
+fastest optimizer implementation (for-loop, foreach or fused). minigrad runs with what a
+user gets unless asked otherwise; every row records the thread counts it ran with.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from .handwritten import (
     check_handwritten_gradients,
     hyperparameters,
 )
+from .timing import ThreadKnob, blas_knob, numba_knob, race, torch_knob
 from .workloads import Workload, minigrad_loss
 
 HANDWRITTEN = "numpy-handwritten"
@@ -39,6 +46,12 @@ class Contender:
 
     def __init__(self) -> None:
         self.skip_reason: str | None = None
+        #: seconds a round of a race between settings lasts; None: no races (defaults)
+        self.race_seconds: float | None = None
+
+    def thread_knobs(self) -> list[ThreadKnob]:
+        """The thread counts this contender runs with (recorded; set when tuned)."""
+        return []
 
     def describe(self) -> str:
         return self.name
@@ -126,6 +139,12 @@ class MinigradContender(TensorLibrary):
     def describe(self) -> str:
         return self.backend.describe() if self.backend is not None else self.name
 
+    def thread_knobs(self) -> list[ThreadKnob]:
+        if self.device not in ("numpy", "numba"):
+            return []
+        knobs = [blas_knob(), numba_knob() if self.device == "numba" else None]
+        return [k for k in knobs if k is not None]
+
     def synchronize(self) -> None:
         self.backend.synchronize()
 
@@ -191,7 +210,12 @@ class HandwrittenContender(Contender):
             self.skip_reason = "not selected (--no-handwritten)"
 
     def describe(self) -> str:
-        return f"hand-written NumPy {np.__version__} (no framework, preallocated buffers)"
+        return (f"hand-written NumPy {np.__version__} (no framework; flat parameter buffers, "
+                "preallocated temporaries)")
+
+    def thread_knobs(self) -> list[ThreadKnob]:
+        knob = blas_knob()
+        return [knob] if knob is not None else []
 
     def _dispatch(self, workload: Workload) -> Prepared:
         chain = DispatchChain(*workload.data(), workload.params["length"])
@@ -216,14 +240,16 @@ class HandwrittenContender(Contender):
         return run, {}
 
     def _softmax_xent(self, workload: Workload) -> Prepared:
-        return SoftmaxCrossEntropy(*workload.data()), {}
+        logits, labels = workload.data()
+        loss = SoftmaxCrossEntropy(*logits.shape, dtype=logits.dtype)
+        grad = np.empty_like(logits)
+        return (lambda: loss(logits, labels, grad)), {}
 
     def _optimizer_update(self, workload: Workload) -> Prepared:
         name = workload.params["optimizer"]
         p, g = workload.data()
-        opt = HandwrittenOptimizer([p.copy()], name, hyperparameters(name))
-        grads = [g]
-        return (lambda: opt.step(grads)), {}
+        opt = HandwrittenOptimizer(p.copy(), g, name, hyperparameters(name))
+        return opt.step, {}
 
     def _mlp_step(self, workload: Workload) -> Prepared:
         problem = workload.data()
@@ -236,7 +262,8 @@ class HandwrittenContender(Contender):
 
 
 class TorchContender(TensorLibrary):
-    """PyTorch on one device, eager mode, its default settings (threads, optimizer paths)."""
+    """PyTorch on one device, eager mode; its optimizer implementation (for-loop, foreach,
+    fused) the fastest of a short race when races are on, else the fused one."""
 
     kind = "torch"
 
@@ -271,6 +298,10 @@ class TorchContender(TensorLibrary):
         if self.device == "cuda":
             self.torch.cuda.synchronize()
 
+    def thread_knobs(self) -> list[ThreadKnob]:
+        knob = torch_knob() if self.device == "cpu" else None
+        return [knob] if knob is not None else []
+
     def _tensor(self, array: np.ndarray, requires_grad: bool = False) -> Any:
         t = self.torch.from_numpy(np.array(array)).to(self.device)
         return t.requires_grad_(requires_grad)
@@ -286,28 +317,45 @@ class TorchContender(TensorLibrary):
 
         return run, {}
 
-    def _optimizer(self, name: str, params: list) -> Any:
+    def _optimizers(self, name: str, params: list) -> dict[str, Any]:
+        """Each implementation PyTorch has of optimizer ``name`` here, by label."""
         optim = self.torch.optim
         h = hyperparameters(name)
         if name == "sgd":
-            return optim.SGD(params, lr=h.lr, weight_decay=h.weight_decay)
-        if name in ("momentum", "nesterov"):
-            return optim.SGD(params, lr=h.lr, momentum=h.momentum, weight_decay=h.weight_decay,
-                             nesterov=name == "nesterov")
-        if name == "rmsprop":
-            return optim.RMSprop(params, lr=h.lr, weight_decay=h.weight_decay)
-        adam = optim.AdamW if name == "adamw" else optim.Adam
-        try:  # PyTorch's fastest Adam: one fused kernel over all parameters
-            return adam(params, lr=h.lr, weight_decay=h.weight_decay, fused=True)
-        except (RuntimeError, TypeError):
-            return adam(params, lr=h.lr, weight_decay=h.weight_decay)
+            cls, options = optim.SGD, {}
+        elif name in ("momentum", "nesterov"):
+            cls, options = optim.SGD, {"momentum": h.momentum, "nesterov": name == "nesterov"}
+        elif name == "rmsprop":
+            cls, options = optim.RMSprop, {}
+        else:
+            cls, options = (optim.AdamW if name == "adamw" else optim.Adam), {}
+        out = {}
+        for label, path in (("fused", {"fused": True}), ("foreach", {"foreach": True}),
+                            ("for-loop", {"foreach": False})):
+            try:
+                out[f"{cls.__name__}({label})"] = cls(params, lr=h.lr,
+                                                      weight_decay=h.weight_decay,
+                                                      **options, **path)
+            except (RuntimeError, TypeError, ValueError):  # not offered for this optimizer
+                pass
+        return out
+
+    def _fastest(self, steps: dict[str, Callable[[], Any]]) -> Prepared:
+        """The fastest of ``steps`` (one per optimizer implementation), with notes saying
+        which ran; the first offered when races are off."""
+        if self.race_seconds is None or len(steps) == 1:
+            label = next(iter(steps))
+            return steps[label], {"optimizer": label}
+        best, medians = race({label: (None, fn) for label, fn in steps.items()},
+                             self.synchronize, seconds=self.race_seconds)
+        return steps[best], {"optimizer": best, "optimizer_tried_s": medians}
 
     def _optimizer_update(self, workload: Workload) -> Prepared:
         p0, g0 = workload.data()
         p = self.torch.nn.Parameter(self._tensor(p0))
         p.grad = self._tensor(g0)
-        opt = self._optimizer(workload.params["optimizer"], [p])
-        return opt.step, {}
+        opts = self._optimizers(workload.params["optimizer"], [p])
+        return self._fastest({label: opt.step for label, opt in opts.items()})
 
     def _loss(self, name: str) -> Callable[[Any, Any], Any]:
         F = self.torch.nn.functional
@@ -332,10 +380,11 @@ class TorchContender(TensorLibrary):
         model = nn.Sequential(*layers).to(self.device)
         model.load_state_dict({k: self.torch.from_numpy(v)
                                for k, v in problem.state_dict().items()})
-        opt = self._optimizer(problem.optimizer, list(model.parameters()))
         loss_fn = self._loss(problem.loss)
-        return _training_step(model, opt, loss_fn, self._tensor(problem.x),
-                              self._tensor(problem.target)), {}
+        x, target = self._tensor(problem.x), self._tensor(problem.target)
+        opts = self._optimizers(problem.optimizer, list(model.parameters()))
+        return self._fastest({label: _training_step(model, opt, loss_fn, x, target)
+                              for label, opt in opts.items()})
 
 
 def _training_step(model: Any, opt: Any, loss_fn: Callable, x: Any, target: Any) -> Callable:
@@ -350,19 +399,46 @@ def _training_step(model: Any, opt: Any, loss_fn: Callable, x: Any, target: Any)
     return step
 
 
-def discover(devices: tuple[str, ...] | None = None, torch: bool = True,
-             handwritten: bool = True, check: bool = True) -> list[Contender]:
-    """Every contender, in table order, each usable or carrying the reason it is not.
-
-    ``devices`` selects minigrad backends (None: every backend minigrad knows of; the ones
-    not usable here are listed with the reason).
-    """
+def _minigrad_contenders(options: dict[str, Any]) -> list[Contender]:
+    """minigrad on every backend it knows (or those of ``devices``; the rest are listed
+    as not selected), and on any device named that it does not know."""
     from .. import backend
 
-    torches = [TorchContender("cpu", selected=torch), TorchContender("cuda", selected=torch)]
+    devices = options["devices"]
     known = backend.known_devices()
     wanted = known if devices is None else [DEVICE_ALIASES.get(d, d) for d in devices]
     names = list(dict.fromkeys([*known, *wanted]))
-    out: list[Contender] = [MinigradContender(name, selected=name in wanted) for name in names]
-    out.append(HandwrittenContender(selected=handwritten, check=check))
-    return out + torches
+    return [MinigradContender(name, selected=name in wanted) for name in names]
+
+
+def _handwritten_contenders(options: dict[str, Any]) -> list[Contender]:
+    return [HandwrittenContender(selected=options["handwritten"], check=options["check"])]
+
+
+def _torch_contenders(options: dict[str, Any]) -> list[Contender]:
+    return [TorchContender(device, selected=options["torch"]) for device in ("cpu", "cuda")]
+
+
+#: the kinds of contender, in table order: each makes its contenders from the options
+CONTENDERS: list[Callable[[dict[str, Any]], list[Contender]]] = [
+    _minigrad_contenders,
+    _handwritten_contenders,
+    _torch_contenders,
+]
+
+
+def discover(devices: tuple[str, ...] | None = None, torch: bool = True,
+             handwritten: bool = True, check: bool = True,
+             race_seconds: float | None = None) -> list[Contender]:
+    """Every contender, in table order, each usable or carrying the reason it is not.
+
+    ``devices`` selects minigrad backends (None: every backend minigrad knows of; the ones
+    not usable here are listed with the reason). ``race_seconds``: the length of a round
+    of the races that pick a baseline's fastest implementation (None: no races).
+    """
+    options = {"devices": devices, "torch": torch, "handwritten": handwritten, "check": check}
+    out = [c for make in CONTENDERS for c in make(options)]
+    for c in out:
+        if c.kind != "minigrad":
+            c.race_seconds = race_seconds
+    return out

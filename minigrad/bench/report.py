@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from .timing import describe_threads
+
 SCHEMA = "minigrad-bench/1"
 
 
@@ -63,8 +65,8 @@ def format_table(result: dict[str, Any], groups: tuple[str, ...] | None = None) 
     absent = {c["name"]: c["skip_reason"] for c in result["contenders"] if c["skip_reason"]}
     rows = [r for r in result["results"]
             if r["contender"] not in absent and (groups is None or r["group"] in groups)]
-    header = (f"{'workload':<17} {'size':<34} {'contender':<18} {'median':>14} {'IQR':>6} "
-              f"{'min':>9} {'first call':>10} {'ratio':>7}")
+    header = (f"{'workload':<17} {'size':<34} {'contender':<18} {'threads':<15} "
+              f"{'median':>14} {'IQR':>6} {'min':>9} {'first call':>10} {'ratio':>7}")
     lines = [header, "-" * len(header)]
     last = None
     for r in rows:
@@ -82,7 +84,9 @@ def format_table(result: dict[str, Any], groups: tuple[str, ...] | None = None) 
         ratio = f"{r['ratio']:.2f}x" if r["ratio"] is not None else "-"
         fixed = "µs" if r["unit"] == "op" else None  # per-op dispatch: always in µs
         median = f"{format_time(r['median_s'], fixed)}/{r['unit']}"
-        lines.append(f"{name:<17} {size:<34} {r['contender']:<18} {median:>14} {iqr:>6} "
+        threads = describe_threads(r.get("threads"))
+        lines.append(f"{name:<17} {size:<34} {r['contender']:<18} {threads:<15} "
+                     f"{median:>14} {iqr:>6} "
                      f"{format_time(spread['min_s'], fixed):>9} "
                      f"{format_time(r['first_call_s']):>10} {ratio:>7}")
     settings = result["settings"]
@@ -95,6 +99,8 @@ def format_table(result: dict[str, Any], groups: tuple[str, ...] | None = None) 
                      f"{bases['other']} (other rows); below 1: faster")
     lines.append("IQR: interquartile range of the samples, in % of the median; first call: "
                  "the first call alone (JIT compile, first launch), not in the median")
+    lines.append("threads: the counts each contender ran with (blas: NumPy's BLAS; * the "
+                 "fastest of 1, 2, 4, ... up to the count in force, raced per row)")
     for name, reason in absent.items():
         lines.append(f"skipped {name}: {reason}")
     env = result["environment"]

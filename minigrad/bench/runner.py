@@ -14,7 +14,7 @@ from . import report
 from .config import BenchConfig
 from .contenders import Contender, discover
 from .handwritten import Unsupported
-from .timing import ThreadLimits, environment, finish_environment, measure
+from .timing import ThreadChoice, ThreadLimits, environment, finish_environment, measure
 from .workloads import Workload, select
 
 
@@ -33,7 +33,7 @@ def run_bench(config: BenchConfig | None = None, **options: Any) -> dict[str, An
     started = time.perf_counter()
     created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     contenders = discover(config.devices, torch=config.torch, handwritten=config.handwritten,
-                          check=config.check)
+                          check=config.check, race_seconds=config.race_seconds())
     names = [c.name for c in contenders]
     if config.baseline is not None and config.baseline not in names:
         raise ValueError(f"unknown baseline {config.baseline!r}; choose a contender: "
@@ -91,6 +91,7 @@ def _row(workload: Workload, contender: Contender) -> dict[str, Any]:
         "calls_per_sample": None,
         "warmup_calls": None,
         "compile_s": None,
+        "threads": None,
         "notes": {},
     }
 
@@ -110,8 +111,13 @@ def _run_one(workload: Workload, contender: Contender, config: BenchConfig,
     try:
         fn, notes = contender.prepare(workload)
         row["notes"] = notes
-        m = measure(fn, contender.synchronize, repeats=config.repeats, warmup=config.warmup,
-                    min_time=config.min_time, items=workload.items, max_time=config.max_time)
+        with ThreadChoice(contender.thread_knobs(), fn, contender.synchronize,
+                          tune=config.tunes(contender.kind),
+                          seconds=config.min_time) as threads:
+            row["threads"] = threads.record
+            m = measure(fn, contender.synchronize, repeats=config.repeats,
+                        warmup=config.warmup, min_time=config.min_time, items=workload.items,
+                        max_time=config.max_time)
     except Unsupported as err:
         row["skip_reason"] = str(err)
     except Exception as err:  # a failure is a result: report it, go on with the others

@@ -317,3 +317,154 @@ def _cpu_model() -> str | None:
     except OSError:
         pass
     return platform.processor() or None
+
+
+# the fastest settings of a baseline
+
+
+def race(candidates: dict[Any, tuple[Callable[[], Any] | None, Callable[[], Any]]],
+         synchronize: Callable[[], None], *, seconds: float, rounds: int = 5,
+         margin: float = 0.05) -> tuple[Any, dict[Any, float]]:
+    """The candidate that runs fastest, and each one's median seconds per call.
+
+    ``candidates`` maps a key to (setup, fn), in order of preference: ``setup`` (None:
+    nothing) runs before the candidate's calls, which last about ``seconds`` a round. The
+    rounds interleave the candidates, so that a burst of other work on the machine slows
+    them alike. A later candidate wins only when faster than the earlier winner by more
+    than ``margin`` (a fraction), so that noise does not pick, say, more threads.
+    """
+    clock = time.perf_counter
+    numbers: dict[Any, int] = {}
+    for key, (setup, fn) in candidates.items():
+        if setup is not None:
+            setup()
+        fn()  # warm: first-use costs out of the race
+        synchronize()
+        start = clock()
+        fn()
+        synchronize()
+        once = clock() - start
+        numbers[key] = max(1, min(1 << 16, int(seconds / max(once, 1e-9))))
+    times: dict[Any, list[float]] = {key: [] for key in candidates}
+    for _ in range(rounds):
+        for key, (setup, fn) in candidates.items():
+            if setup is not None:
+                setup()
+            number = numbers[key]
+            synchronize()
+            start = clock()
+            for _ in range(number):
+                fn()
+            synchronize()
+            times[key].append((clock() - start) / number)
+    medians = {key: float(np.median(t)) for key, t in times.items()}
+    best = next(iter(medians))
+    for key, median in medians.items():
+        if median < medians[best] * (1 - margin):
+            best = key
+    return best, medians
+
+
+@dataclass
+class ThreadKnob:
+    """One library's thread count, to read and to set."""
+
+    name: str  # "blas", "torch", "numba"
+    get: Callable[[], int]
+    set: Callable[[int], None]
+
+
+def blas_knob() -> ThreadKnob | None:
+    """The thread count of the BLAS libraries loaded (through threadpoolctl), or None
+    where threadpoolctl is missing or sees no BLAS."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+    if not libraries:
+        return None
+
+    def set_count(n: int) -> None:
+        for lib in libraries:
+            lib.set_num_threads(n)
+
+    return ThreadKnob("blas", lambda: int(libraries[0].num_threads), set_count)
+
+
+def torch_knob() -> ThreadKnob | None:
+    """PyTorch's intra-op thread count (its BLAS and OpenMP loops), if torch is loaded."""
+    torch = _loaded("torch")
+    if torch is None:
+        return None
+    return ThreadKnob("torch", torch.get_num_threads, torch.set_num_threads)
+
+
+def numba_knob() -> ThreadKnob | None:
+    """Numba's thread count (its parallel kernels), if Numba is installed."""
+    if importlib.util.find_spec("numba") is None:
+        return None
+    import numba
+
+    return ThreadKnob("numba", numba.get_num_threads, numba.set_num_threads)
+
+
+def thread_candidates(most: int) -> list[int]:
+    """1, 2, 4, ... below ``most``, and ``most``: the counts a tuned baseline tries."""
+    counts, n = [], 1
+    while n < most:
+        counts.append(n)
+        n *= 2
+    return [*counts, max(most, 1)]
+
+
+class ThreadChoice:
+    """The thread counts one measurement runs with: as they are, or (``tune``) the fastest
+    of :func:`thread_candidates` for ``fn``, raced with :func:`race`. Every knob gets the
+    same count; the previous counts come back on exit. ``record`` says what ran."""
+
+    def __init__(self, knobs: list[ThreadKnob], fn: Callable[[], Any],
+                 synchronize: Callable[[], None], *, tune: bool, seconds: float) -> None:
+        self.knobs, self.fn, self.synchronize = knobs, fn, synchronize
+        self.tune, self.seconds = tune, seconds
+        self.record: dict[str, Any] = {}
+        self._old: list[tuple[ThreadKnob, int]] = []
+
+    def __enter__(self) -> ThreadChoice:
+        self._old = [(k, k.get()) for k in self.knobs]
+        most = max((n for _, n in self._old), default=1)
+        candidates = thread_candidates(most)
+        if self.tune and self.knobs and len(candidates) > 1:
+            def setting(n: int) -> Callable[[], None]:
+                return lambda: [k.set(n) for k in self.knobs]
+
+            try:
+                best, medians = race({n: (setting(n), self.fn) for n in candidates},
+                                     self.synchronize, seconds=self.seconds)
+            except BaseException:
+                self.__exit__()
+                raise
+            setting(best)()
+            self.record = {"tuned": True,
+                           "tried_s": {str(n): t for n, t in medians.items()}}
+        else:
+            self.record = {"tuned": False}
+        self.record["counts"] = {k.name: k.get() for k in self.knobs}
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for knob, n in self._old:
+            if knob.get() != n:
+                knob.set(n)
+
+
+def describe_threads(record: dict[str, Any] | None) -> str:
+    """'blas 1*' (tuned: the fastest count tried), 'torch 2', 'blas 2, numba 2', or '-'."""
+    counts = (record or {}).get("counts") or {}
+    if not counts:
+        return "-"
+    mark = "*" if record.get("tuned") else ""
+    values = set(counts.values())
+    if len(values) == 1 and len(counts) > 1:
+        return f"{'+'.join(counts)} {values.pop()}{mark}"
+    return ", ".join(f"{name} {n}{mark}" for name, n in counts.items())
