@@ -373,25 +373,29 @@ class Mean(Op):
 
 
 class Max(Op):
-    """The gradient is shared equally among tied maxima (as ``torch.amax``); a NaN is the
-    maximum, and NaNs share it."""
+    """The gradient is shared equally among tied maxima. With ``whole=True`` (``max()``
+    without a dim) a NaN maximum takes it, as PyTorch's; else (``amax``) the gradient is
+    PyTorch's grad * (x == max) / count, NaN where a NaN is the maximum."""
 
     saves_inputs = True
     reduce = "max"
 
     @classmethod
-    def forward(cls, ctx, x, axis=None, keepdims=False):
+    def forward(cls, ctx, x, axis=None, keepdims=False, whole=False):
         xp = ctx.backend
         best = getattr(xp, cls.reduce)(x, axis=axis, keepdims=True)
-        ctx.best, ctx.axis = best, axis
+        ctx.best, ctx.axis, ctx.whole = best, axis, whole
         return best if keepdims else xp.reshape(best, _reduced_shape(x.shape, axis))
 
     @staticmethod
     def backward(ctx, grad):
         x, best = ctx.saved_tensors[0], ctx.best
-        hit = (x == best) | ((x != x) & (best != best))
-        share = hit / hit.sum(axis=ctx.axis, keepdims=True).astype(grad.dtype)
-        return grad.reshape(ctx.best.shape) * share
+        hit = x == best
+        if ctx.whole:
+            hit = hit | ((x != x) & (best != best))
+        count = hit.sum(axis=ctx.axis, keepdims=True).astype(grad.dtype)
+        share = grad.reshape(best.shape) / count
+        return ctx.xp.where(hit, share, 0) if ctx.whole else share * hit.astype(grad.dtype)
 
 
 class Min(Max):

@@ -276,7 +276,9 @@ class Tensor:
     def broadcast_to(self, *shape: Any) -> Tensor:
         """This tensor repeated (as a view) to ``shape``, given as ints or one sequence;
         -1 keeps a size, and new dims go in front."""
-        shape = tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape
+        if not shape:
+            raise TypeError("expand() needs the sizes to expand to")
+        shape = _shape_args(shape)
         if -1 in shape:
             shape = _expanded_shape(self.shape, shape)
         return self if shape == self.shape else _ops.Expand.apply(self, shape=shape)
@@ -429,12 +431,14 @@ class Tensor:
         """The largest values over ``axis`` (one dim, several, or all); the gradient is
         shared equally among ties."""
         axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
+        _nonempty(self, "amax", axis)
         return _ops.Max.apply(self, axis=axis, keepdims=keepdims)
 
     def amin(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
              keepdim: bool | None = None) -> Tensor:
         """The smallest values over ``axis``; the gradient is shared equally among ties."""
         axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
+        _nonempty(self, "amin", axis)
         return _ops.Min.apply(self, axis=axis, keepdims=keepdims)
 
     def max(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
@@ -442,14 +446,16 @@ class Tensor:
         """Without a dim, the largest value (a tensor). With one, PyTorch's pair
         ``(values, indices)``: the gradient goes to the element each index names."""
         if axis is None and dim is None:
-            return self.amax()
+            _nonempty(self, "max", None)
+            return _ops.Max.apply(self, whole=True)
         return self._extreme("max", axis, keepdims, dim, keepdim)
 
     def min(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
             keepdim: bool | None = None) -> Any:
         """Without a dim, the smallest value; with one, ``(values, indices)``."""
         if axis is None and dim is None:
-            return self.amin()
+            _nonempty(self, "min", None)
+            return _ops.Min.apply(self, whole=True)
         return self._extreme("min", axis, keepdims, dim, keepdim)
 
     def _extreme(self, which: str, axis: Any, keepdims: bool, dim: Any,
@@ -459,6 +465,7 @@ class Tensor:
             raise TypeError(f"{which}: dim must be one int, got {axis!r}; "
                             f"a{which} reduces over several dims")
         axis, keepdims = _axis_args(self, int(axis), keepdims, None, keepdim)
+        _nonempty(self, which, axis)
         arg = _ops.Argmax if which == "max" else _ops.Argmin
         indices = arg.apply(self, axis=axis, keepdims=True)
         values = self[_along(self, indices.data, axis)] if self.ndim else self.clone()
@@ -469,11 +476,13 @@ class Tensor:
     def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: Any = None,
                keepdim: bool | None = None) -> Tensor:
         axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
+        _nonempty(self, "argmax", axis, IndexError)
         return _ops.Argmax.apply(self, axis=axis, keepdims=keepdims)
 
     def argmin(self, axis: int | None = None, keepdims: bool = False, *, dim: Any = None,
                keepdim: bool | None = None) -> Tensor:
         axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
+        _nonempty(self, "argmin", axis, IndexError)
         return _ops.Argmin.apply(self, axis=axis, keepdims=keepdims)
 
     def any(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
@@ -1255,6 +1264,19 @@ def _axis_args(t: Tensor, axis: Any, keepdims: bool, dim: Any, keepdim: bool | N
     if t.ndim == 0 and axis is not None:
         axis = None
     return axis, bool(keepdims)
+
+
+def _nonempty(t: Tensor, name: str, axis: Any, whole: type = OpError) -> None:
+    """Refuse, as PyTorch does, a max or min over no elements (``whole``: the error when
+    no dim is given)."""
+    if t.data.size:
+        return
+    if axis is None:
+        raise whole(f"{name}(): a reduction of an empty tensor {t.shape} needs a dim")
+    for a in axis if isinstance(axis, tuple) else (axis,):
+        if t.shape[a] == 0:
+            raise IndexError(f"{name}(): dim {a} of shape {t.shape} has no elements to "
+                             "reduce")
 
 
 def _along(t: Tensor, indices: Any, axis: int) -> tuple:

@@ -172,8 +172,6 @@ KNOWN_DIFFERENCES: list[Known] = [
           "negating a bool tensor raises TypeError (PyTorch: RuntimeError)"),
     *(Known(op, "no-raise", _dtypes_differ, "matmul promotes two float dtypes; PyTorch "
             "raises") for op in ("matmul", "mg.matmul")),
-    *(Known(op, "exception-type", _empty, "argmax of an empty tensor raises ValueError "
-            "(PyTorch: IndexError)") for op in ("argmax", "argmin")),
     *(Known(op, "value", _special, "a sample left out by ignore_index is multiplied by 0, "
             "so a NaN in its row gives a NaN loss; PyTorch's is 0") for op in
       ("nll_loss", "cross_entropy")),
@@ -210,10 +208,6 @@ KNOWN_DIFFERENCES: list[Known] = [
       for op in ("argmax", "argmin")),
     Known("flatten", "raises", _empty,
           "flatten of an empty tensor reshapes with -1, which is ambiguous at size 0"),
-    Known("amin", "exception-type", _empty,
-          "amin over an empty dim raises ValueError (PyTorch: IndexError)"),
-    Known("amax", "exception-type", _empty,
-          "amax over an empty dim raises ValueError (PyTorch: IndexError)"),
     Known("permute", "raises", lambda c: c["perm"] == (),
           "permute() with no dims: no error on a 0-d tensor, else ValueError (PyTorch: "
           "TypeError)"),

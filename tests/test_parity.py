@@ -322,3 +322,34 @@ def test_in_place_change_of_an_input_the_gradient_does_not_read(device):
     d += 1
     with pytest.raises(RuntimeError, match="in-place"):
         e.sum().backward()
+
+
+# a NaN maximum, and reductions over nothing
+
+
+@pytest.mark.parametrize("name", ["max", "min", "amax", "amin"])
+def test_nan_maximum_gradient_as_pytorch(device, name):
+    data = [[0.5, math.nan, 2.0], [1.0, 3.0, 3.0]]
+    x, tx = _pair(data, device)
+    weights = np.array(math.nan) if name in ("max", "min") else np.ones(())
+    out, ref = getattr(x, name)(), getattr(tx, name)()
+    (out * mg.tensor(weights, device=device)).backward()
+    (ref * torch.tensor(weights)).backward()
+    _close(out, ref)
+    _close(x.grad, tx.grad)
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda t: t.max(), RuntimeError),
+    (lambda t: t.amax(), RuntimeError),
+    (lambda t: t.amin(dim=1), IndexError),
+    (lambda t: t.max(dim=1), IndexError),
+    (lambda t: t.argmax(), IndexError),
+    (lambda t: t.argmin(dim=1), IndexError),
+])
+def test_reductions_over_nothing_raise_as_pytorch(device, call, error):
+    with pytest.raises(error):
+        call(torch.zeros(3, 0))
+    with pytest.raises(error):
+        call(mg.zeros(3, 0, device=device))
+    call(mg.zeros(2, 3, device=device))  # over elements: no error
