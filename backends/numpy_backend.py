@@ -113,6 +113,15 @@ class NumPyBackend(Backend):
             out = x[(*index, Ellipsis) if isinstance(index, tuple) else (index, Ellipsis)]
         return out
 
+    def sum_to(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        # the ufunc's own reduce: np.sum's Python wrapper costs more than a bias's sum
+        if x.shape == shape:
+            return x
+        lead = x.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1)
+        return np.add.reduce(x, axis=axes).reshape(shape)
+
     def owns_memory(self, x: Any) -> bool:
         return type(x) is np.ndarray and x.base is None and x.flags.writeable
 

@@ -526,3 +526,24 @@ def test_a_small_model_learns():
             for p in model.parameters():
                 p -= 0.5 * p.grad
     assert loss.item() < 0.5 * first
+
+
+def test_registered_attributes_follow_every_change():
+    lin = nn.Linear(3, 2)
+    assert lin.weight is lin._parameters["weight"]
+    new = nn.Parameter(mg.zeros(2, 3))
+    lin.weight = new
+    assert lin.weight is new and lin._parameters["weight"] is new
+    lin.bias = None
+    assert lin.bias is None and lin._parameters["bias"] is None
+    lin.register_buffer("scale", mg.ones(2))
+    assert lin.scale is lin._buffers["scale"]
+    del lin.scale
+    with pytest.raises(AttributeError):
+        getattr(lin, "scale")  # noqa: B009
+    seq = nn.Sequential(nn.ReLU(), nn.Tanh())
+    del seq[0]
+    assert len(seq) == 1 and not hasattr(seq, "0")
+    model = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2)).to("numpy").double()
+    assert model[1].running_mean is model[1]._buffers["running_mean"]
+    assert model[1].running_mean.dtype == mg.float64

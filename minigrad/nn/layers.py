@@ -7,9 +7,10 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
-from .. import autograd
+from .. import autograd, ops
 from .. import functional as F
 from ..creation import _integer, rand
+from ..errors import OpError
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -52,7 +53,13 @@ class Linear(Module):
             self.register_parameter("bias", None)
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.linear(x, self.weight, self.bias)
+        weight = self.weight
+        if not isinstance(x, Tensor) or x.dtype is not weight.dtype:
+            return F.linear(x, weight, self.bias)  # converts, or says what does not fit
+        try:  # the op checks the shapes as it multiplies
+            return ops.Linear.apply(x, weight, self.bias)
+        except OpError:
+            return F.linear(x, weight, self.bias)  # raises with linear's own message
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -94,7 +101,7 @@ class Sequential(Module):
     def __delitem__(self, index: int | slice) -> None:
         keys = list(self._modules)[index] if isinstance(index, slice) else [self._key(index)]
         for key in keys:
-            del self._modules[key]
+            delattr(self, key)
 
     def __len__(self) -> int:
         return len(self._modules)

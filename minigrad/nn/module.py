@@ -130,9 +130,12 @@ class Module:
             buffers[name] = value
         else:
             object.__setattr__(self, name, value)
+            return
+        self.__dict__[name] = value  # the registered parts, mirrored for a fast lookup
 
     def __getattr__(self, name: str) -> Any:
-        # only called when normal lookup fails: the registered parts live in the dicts
+        # only called when normal lookup fails: the registered parts live in the dicts (and
+        # in __dict__, a mirror kept by every method that registers or removes one)
         d = self.__dict__
         for registry in ("_parameters", "_buffers", "_modules"):
             if registry in d and name in d[registry]:
@@ -144,6 +147,7 @@ class Module:
             if name in registry:
                 del registry[name]
                 self._non_persistent.discard(name)
+                self.__dict__.pop(name, None)
                 return
         object.__delattr__(self, name)
 
@@ -181,7 +185,7 @@ class Module:
                 "(nn.Parameter or None expected)"
             )
         self._forget(name, self._parameters)
-        self._parameters[name] = param
+        self._parameters[name] = self.__dict__[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Add non-trainable state (running statistics, masks); persistent ones are saved."""
@@ -192,7 +196,7 @@ class Module:
                 "expected)"
             )
         self._forget(name, self._buffers)
-        self._buffers[name] = tensor
+        self._buffers[name] = self.__dict__[name] = tensor
         if persistent:
             self._non_persistent.discard(name)
         else:
@@ -204,7 +208,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         self._forget(name, self._modules)
-        self._modules[name] = module
+        self._modules[name] = self.__dict__[name] = module
 
     register_module = add_module
 
@@ -389,7 +393,7 @@ class Module:
                         param.grad = convert(param.grad).detach()
                 for name, buffer in module._buffers.items():
                     if buffer is not None:
-                        module._buffers[name] = convert(buffer).detach()
+                        module._buffers[name] = module.__dict__[name] = convert(buffer).detach()
         return self
 
     def to(self, device: Any) -> Module:
