@@ -11,6 +11,7 @@ from .backend import (
     register_backend,
     set_default_device,
 )
+from .compiled import compile
 from .creation import (
     arange,
     empty,
@@ -152,7 +153,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Backend", "BackendUnavailable", "Context", "Function", "GradcheckError", "OpError",
-    "Tensor", "ValuesIndices", "abs", "amax", "amin",
+    "Tensor", "ValuesIndices", "abs", "amax", "amin", "compile",
     "arange", "argmax", "argmin", "autograd", "backward", "bool_", "broadcast_to", "cat",
     "clamp", "clip", "concatenate", "data", "devices", "enable_grad", "exp", "flatten",
     "float16", "float32", "float64", "full", "functional", "get_backend", "get_default_device",

@@ -33,6 +33,8 @@ _sequence = itertools.count(1)
 # the sequence number of the latest in-place change of any tensor: a node recorded after it
 # cannot have a stale saved tensor, so its check is skipped
 last_change = 0
+# the Trace of minigrad.compile recording a call, or None
+tracer: Any = None
 
 
 class _GradMode:
@@ -265,14 +267,16 @@ def run_backward(
     retain_graph: bool,
     create_graph: bool,
     capture: dict | None = None,
-) -> None:
+    visited: list | None = None,
+) -> list:
     """Backpropagate from ``roots``: replay the recorded ops from the newest to the oldest.
 
     A node's gradient is complete when it leaves the heap, since every op that used its
     output was recorded later. Leaf gradients accumulate into ``.grad``; or, when
     ``capture`` maps leaves and contexts to None, they are put there and ``.grad`` is left.
     Gradients in flight are never changed in place, so several may share memory; a leaf
-    keeps an array of its own in ``.grad`` (see ``_accumulate``).
+    keeps an array of its own in ``.grad`` (see ``_accumulate``). ``visited``, when given,
+    gets each node in the order the pass took them. Returns the leaves reached.
     """
     pending: dict[Any, Any] = {}  # node or leaf -> gradient summed so far
     heap: list[tuple[int, Context]] = []
@@ -298,6 +302,10 @@ def run_backward(
             raise graph_error()
         if saved and ctx.seq < last_change:
             check_saved(ctx)
+        if visited is not None:
+            visited.append(ctx)
+            if getattr(ctx, "_hooks", None) or getattr(ctx, "_retained", None):
+                tracer.fail("a gradient hook or retain_grad")
         if _hooks_used:
             grad = _run_hooks(ctx, grad, create_graph, given)
         if capture is not None and ctx in capture:
@@ -336,12 +344,15 @@ def run_backward(
     for leaf in leaves:
         grad = pending[leaf]
         if _hooks_used:
+            if visited is not None and getattr(leaf, "_hooks", None):
+                tracer.fail("a gradient hook")
             grad = _run_hooks(leaf, grad, create_graph, given)
         if capture is not None:
             if leaf in capture:
                 capture[leaf] = grad
             continue
         _accumulate(leaf, grad, create_graph, given)
+    return leaves
 
 
 def _own(grad: Any, backend: Any, given: set) -> Any:
@@ -425,9 +436,20 @@ def backward(
     if retain_graph is None:
         retain_graph = create_graph
     grad = _root_grad(tensor, gradient, create_graph)
+    trace = tracer if tracer is not None and not tracer.paused else None
+    if trace is not None and (gradient is not None or retain_graph or create_graph):
+        trace.fail("backward() with a gradient, retain_graph or create_graph")
     if create_graph:
         with enable_grad():
             run_backward([tensor], [grad], retain_graph, create_graph)
+    elif trace is not None:
+        order: list = []
+        trace.paused += 1  # the leaves' .grad change in place, as the replay repeats
+        try:
+            leaves = run_backward([tensor], [grad], retain_graph, create_graph, visited=order)
+        finally:
+            trace.paused -= 1
+        trace.backward(tensor, order, leaves)
     else:
         run_backward([tensor], [grad], retain_graph, create_graph)
 
@@ -447,6 +469,8 @@ def grad(
         grad_outputs = [grad_outputs] * len(outputs)
     if retain_graph is None:
         retain_graph = create_graph
+    if tracer is not None:
+        tracer.fail("mg.grad")
     for t in inputs:
         if not t.requires_grad:
             raise RuntimeError("mg.grad: one of the inputs does not require grad")

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from . import autograd
 from .backend import get_backend
 from .dtypes import as_dtype, default_float, float64, int64
 from .errors import OpError, RangeOverflowError
@@ -62,7 +63,10 @@ def _filled(kind: str, shape: tuple, value: Any, dtype: Any, device: Any,
         data = backend.rand(shape, dt)
     else:
         data = backend.full(shape, value, dt)
-    return Tensor._make(data, backend).requires_grad_(requires_grad)
+    out = Tensor._make(data, backend).requires_grad_(requires_grad)
+    if kind in ("randn", "rand") and autograd.tracer is not None:
+        autograd.tracer.draw(kind, backend, shape, out)  # drawn anew when replayed
+    return out
 
 
 def zeros(*shape: Any, dtype: Any = None, device: str | None = None,

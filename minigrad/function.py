@@ -36,6 +36,8 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any) -> Tensor:
+        if autograd.tracer is not None:
+            autograd.tracer.fail(f"the user-defined Function {cls.__name__}")
         backend = None
         record = False
         for a in args:
@@ -78,6 +80,7 @@ class Op(Function):
     saves_inputs = False
     saves_output = False
     grad_uses = None  # per input, which saved inputs its gradient reads (None: all of them)
+    replayable = True  # mg.compile may replay its forward with a ctx it keeps
     is_view = False  # the output shares memory with the first input
     sets_dtype = False  # the output dtype is the op's choice, not promotion's
 
@@ -146,6 +149,8 @@ class Op(Function):
         else:
             result._requires_grad = False
             result._node = None
+        if autograd.tracer is not None:
+            autograd.tracer.op(cls, ctx, args, params, half, result)
         return result
 
 

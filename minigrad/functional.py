@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ops
+from . import compiled, ops
 from .autograd import no_grad
 from .creation import arange, tensor
 from .errors import OpError
@@ -528,22 +528,26 @@ def _check_class_indices(
             f"{name}: a target of class indices must be an integer tensor, got {target.dtype}"
         )
     classes = input.shape[axis]
-    host = target.numpy()
-    outside = (host < 0) | (host >= classes)
-    ignored = None if ignore_index is None else host == ignore_index
-    if ignored is not None and ignored.any():
-        outside &= ~ignored
-    else:
-        ignored = None
-    if outside.any():
-        also = "" if ignore_index is None else f", or ignore_index {ignore_index}"
-        raise IndexError(
-            f"{name}: target class index {_first(host[outside])} is out of range for "
-            f"{classes} classes (valid indices are 0 to {classes - 1}{also})"
-        )
-    if ignored is None:
+
+    def any_ignored(data: Any) -> bool:  # and every index in range: a guard of mg.compile
+        host = target.backend.to_numpy(data)
+        outside = (host < 0) | (host >= classes)
+        ignored = None if ignore_index is None else host == ignore_index
+        if ignored is not None and ignored.any():
+            outside &= ~ignored
+        else:
+            ignored = None
+        if outside.any():
+            also = "" if ignore_index is None else f", or ignore_index {ignore_index}"
+            raise IndexError(
+                f"{name}: target class index {_first(host[outside])} is out of range for "
+                f"{classes} classes (valid indices are 0 to {classes - 1}{also})"
+            )
+        return ignored is not None
+
+    if not compiled.guarded(any_ignored, target):
         return None
-    return tensor(~ignored, dtype=input.dtype, device=input.backend)
+    return (target != ignore_index).astype(input.dtype)
 
 
 def _class_weight(name: str, weight: Any, input: Tensor, classes: int) -> Tensor | None:

@@ -125,6 +125,8 @@ class Tensor:
     def _bump_version(self) -> None:
         """Note that the data was changed in place (saved copies of it are now stale)."""
         autograd.version_of(self).changed_at = autograd.last_change = next(autograd._sequence)
+        if autograd.tracer is not None and not autograd.tracer.paused:
+            autograd.tracer.fail("an in-place change of a tensor")
 
     @property
     def is_leaf(self) -> bool:
@@ -175,6 +177,8 @@ class Tensor:
     # conversions
     def numpy(self) -> np.ndarray:
         """The values as a host NumPy array (the array itself on the CPU backends)."""
+        if autograd.tracer is not None and not autograd.tracer.paused:
+            autograd.tracer.fail("a value read on the host (.item(), .numpy(), bool(t), ...)")
         return self.backend.to_numpy(self.data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:

@@ -91,6 +91,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if autograd.tracer is not None:
+            autograd.tracer.module(self)
         return self.forward(*args, **kwargs)
 
     # registration
@@ -302,6 +304,8 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients: to None, or to zeros in place."""
+        if autograd.tracer is not None and not autograd.tracer.paused:
+            return autograd.tracer.run_as_call(self.zero_grad, set_to_none)
         autograd.zero_grads(self.parameters(), set_to_none)
 
     # state

@@ -99,6 +99,8 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: set them to None, or to zeros in place."""
+        if autograd.tracer is not None and not autograd.tracer.paused:
+            return autograd.tracer.run_as_call(self.zero_grad, set_to_none)
         autograd.zero_grads((p for g in self.param_groups for p in g["params"]), set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -107,6 +109,11 @@ class Optimizer:
         ``closure`` re-evaluates the model and returns the loss (it runs with gradients
         recorded, before the update).
         """
+        if autograd.tracer is not None and not autograd.tracer.paused:
+            if closure is not None:
+                autograd.tracer.fail("an optimizer step with a closure")
+            else:
+                return autograd.tracer.run_as_call(self.step)
         loss = None
         if closure is not None:
             with autograd.enable_grad():

@@ -1,0 +1,219 @@
+"""mg.compile: a recorded training step replays what eager mode computes."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.functional as F
+from minigrad import nn, optim
+
+OPTIMIZERS = {
+    "sgd": lambda p: optim.SGD(p, lr=0.1),
+    "momentum": lambda p: optim.SGD(p, lr=0.05, momentum=0.9, weight_decay=1e-3),
+    "nesterov": lambda p: optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True),
+    "rmsprop": lambda p: optim.RMSprop(p, lr=1e-2, momentum=0.5, centered=True),
+    "adam": lambda p: optim.Adam(p, lr=1e-2, weight_decay=1e-3),
+    "amsgrad": lambda p: optim.Adam(p, lr=1e-2, amsgrad=True),
+    "adamw": lambda p: optim.AdamW(p, lr=1e-2),
+}
+LOSSES = {
+    "cross_entropy": lambda out, y: F.cross_entropy(out, y),
+    "multi_margin": lambda out, y: F.multi_margin_loss(out, y),
+    "mse": lambda out, y: F.mse_loss(out, y),
+    "l1": lambda out, y: F.l1_loss(out, y),
+    "huber": lambda out, y: F.huber_loss(out, y, delta=0.5),
+}
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
+               "leaky_relu": nn.LeakyReLU}
+
+
+def _batches(loss, steps, batch=6, seed=1):
+    rng = np.random.default_rng(seed)
+    for i in range(steps):
+        n = batch if i < steps - 1 else batch - 2  # the short last batch of an epoch
+        x = rng.standard_normal((n, 4)).astype(np.float32)
+        if loss in ("cross_entropy", "multi_margin"):
+            y = rng.integers(0, 3, n)
+        else:
+            y = rng.standard_normal((n, 3)).astype(np.float32)
+        yield x, y
+
+
+def _train(device, compiled, optimizer="adam", loss="cross_entropy", activation="relu",
+           steps=12):
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), ACTIVATIONS[activation](), nn.Linear(8, 3))
+    model = model.to(device)
+    opt = OPTIMIZERS[optimizer](model.parameters())
+
+    def step(x, y):
+        opt.zero_grad()
+        value = LOSSES[loss](model(x), y)
+        value.backward()
+        opt.step()
+        return value
+
+    fn = mg.compile(step) if compiled else step
+    losses = [fn(mg.tensor(x, device=device), mg.tensor(y, device=device)).item()
+              for x, y in _batches(loss, steps)]
+    return losses, model.state_dict(), opt, fn
+
+
+def _same(eager, compiled):
+    (la, sa), (lb, sb) = eager, compiled
+    np.testing.assert_allclose(lb, la, rtol=1e-6, atol=1e-7)
+    for key in sa:
+        np.testing.assert_allclose(sb[key], sa[key], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_every_optimizer_replays_what_eager_computes(device, optimizer):
+    eager = _train(device, False, optimizer=optimizer)
+    compiled = _train(device, True, optimizer=optimizer)
+    _same(eager[:2], compiled[:2])
+    stats = compiled[3].stats
+    # per signature: one eager call, one capture, replays after (the short batch is new)
+    assert stats["captures"] == 1 and stats["replays"] == 12 - 3 and stats["eager"] == 2
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_every_loss_and_activation_replays_what_eager_computes(loss, activation):
+    eager = _train("numpy", False, loss=loss, activation=activation)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # multi_margin picks with a host-built index
+        compiled = _train("numpy", True, loss=loss, activation=activation)
+    _same(eager[:2], compiled[:2])
+    stats = compiled[3].stats
+    if loss == "multi_margin":
+        assert stats["replays"] == 0 and "Index" in stats["reasons"][0]
+    else:
+        assert stats["replays"] > 0 and not stats["reasons"]
+
+
+def test_the_plan_shows_the_recorded_program():
+    *_, fn = _train("numpy", True, steps=3)
+    plan = fn.plan
+    for part in ("Adam.zero_grad", "Linear(arg0", "SoftmaxCrossEntropy", "backward from",
+                 "Adam.step"):
+        assert part in plan
+
+
+def test_hyperparameters_are_read_at_replay():
+    mg.manual_seed(0)
+    model = nn.Linear(3, 1)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    x, y = mg.ones(2, 3), mg.zeros(2, 1)
+
+    @mg.compile
+    def step(x, y):
+        opt.zero_grad()
+        F.mse_loss(model(x), y).backward()
+        opt.step()
+
+    for _ in range(3):
+        step(x, y)
+    before = model.weight.numpy().copy()
+    opt.param_groups[0]["lr"] = 0.0
+    step(x, y)
+    np.testing.assert_array_equal(model.weight.numpy(), before)
+    assert step.stats["replays"] == 2
+
+
+def test_eval_mode_and_a_new_parameter_capture_again():
+    model = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5), nn.Linear(3, 1))
+    fn = mg.compile(lambda x: model(x))
+    x = mg.ones(4, 3)
+    with mg.no_grad():
+        for _ in range(3):
+            fn(x)
+        model.eval()
+        expected = model(x).numpy()
+        fn(x)
+        np.testing.assert_allclose(fn(x).numpy(), expected)
+        assert fn.stats["captures"] == 2
+        model[0].weight = nn.Parameter(mg.zeros(3, 3))
+        fn(x)
+        np.testing.assert_allclose(fn(x).numpy(), model(x).numpy())
+        assert fn.stats["captures"] == 3
+
+
+def test_dropout_draws_fresh_masks_on_every_replay():
+    drop = nn.Dropout(0.5)
+    fn = mg.compile(lambda x: drop(x))
+    x = mg.ones(2000)
+    masks = [fn(x).numpy() for _ in range(4)]
+    assert fn.stats["replays"] == 2
+    for m in masks:
+        assert set(np.unique(m)) <= {0.0, 2.0} and 0.4 < (m == 0).mean() < 0.6
+    assert (masks[2] != masks[3]).any()
+
+
+@pytest.mark.filterwarnings("ignore:mg.compile")  # with ignored targets: an eager fallback
+def test_ignored_targets_are_a_guard():
+    mg.manual_seed(0)
+    model = nn.Linear(4, 3)
+    fn = mg.compile(lambda x, y: F.cross_entropy(model(x), y, ignore_index=1))
+    x = mg.randn(5, 4)
+    plain, ignoring = mg.tensor([0, 2, 2, 0, 2]), mg.tensor([0, 1, 2, 1, 2])
+    for _ in range(3):
+        fn(x, plain)
+    with_ignored = fn(x, ignoring)  # the recorded plan took the branch without ignored
+    np.testing.assert_allclose(with_ignored.numpy(),
+                               F.cross_entropy(model(x), ignoring, ignore_index=1).numpy())
+    assert fn.stats["captures"] == 2
+
+
+def test_a_value_read_inside_falls_back_to_eager_with_one_warning():
+    mg.manual_seed(0)
+    model = nn.Linear(3, 1)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x):
+        opt.zero_grad()
+        loss = model(x).sum()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    fn = mg.compile(step)
+    x = mg.ones(2, 3)
+    fn(x)
+    with pytest.warns(UserWarning, match="runs eagerly.*read on the host"):
+        fn(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value = fn(x)
+    assert isinstance(value, float)
+    assert fn.stats["fallbacks"] == 1 and fn.stats["replays"] == 0
+
+
+@pytest.mark.parametrize("body, reason", [
+    (lambda m, x: m(x).sum().backward(retain_graph=True), "retain_graph"),
+    (lambda m, x: mg.grad(m(x).sum(), m.weight), "mg.grad"),
+    (lambda m, x: m.weight.register_hook(lambda g: g) and m(x).sum().backward(), "hook"),
+    (lambda m, x: m.weight.data.__setitem__(0, 0.0) or m(x).sum().backward(), None),
+])
+def test_what_cannot_be_replayed_runs_eagerly(body, reason):
+    model = nn.Linear(3, 1)
+    fn = mg.compile(lambda x: body(model, x))
+    x = mg.ones(2, 3)
+    fn(x)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fn(x)
+        fn(x)
+    if reason is not None:
+        assert len(caught) == 1 and reason in str(caught[0].message)
+        assert fn.stats["replays"] == 0
+
+
+def test_results_stay_valid_after_the_next_call():
+    model = nn.Linear(3, 2)
+    fn = mg.compile(lambda x: model(x) * 2)
+    with mg.no_grad():
+        outs = [fn(mg.full((1, 3), float(i))) for i in range(4)]
+        for i, out in enumerate(outs):
+            np.testing.assert_allclose(out.numpy(), (model(mg.full((1, 3), float(i))) * 2).numpy())
