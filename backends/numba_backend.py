@@ -125,6 +125,26 @@ class NumbaBackend(NumPyBackend):
                           np.ascontiguousarray(grad, probs.dtype), out)
         return out
 
+    # 2-D windows (convolution and pooling): one pass where NumPy makes one per kernel offset
+    def fold_windows(self, windows, shape, stride, dilation):
+        images = _images(windows, 2)
+        if images is None or len(shape) != windows.ndim - 2:
+            return super().fold_windows(windows, shape, stride, dilation)
+        out = np.zeros((*images.shape[:2], *shape[-2:]), windows.dtype)
+        self.kernels.call("fold_windows", windows.size, images, out, *stride, *dilation)
+        return out.reshape(shape)
+
+    def window_max(self, windows, axes):
+        images = _images(windows, axes)
+        if images is None:
+            return super().window_max(windows, axes)
+        best = np.empty(images.shape[:4], windows.dtype)
+        size = images.shape[4] * images.shape[5]
+        index = np.empty(images.shape[:4], np.int8 if size <= 127 else np.int64)
+        self.kernels.call("window_max", windows.size, images, best, index)
+        lead = windows.shape[:-2]
+        return best.reshape(lead), index.reshape(lead)
+
     # fused optimizer updates: one pass over parameter, gradient and state, in place
     # (signatures and formulas: minigrad.optimizer_kernels). The kernels index every array
     # up to param.size, so each update first checks that every array has the parameter's
@@ -231,6 +251,20 @@ def _kernel_ready(*arrays: np.ndarray) -> bool:
     contiguous, of a dtype Numba computes in; shapes and dtypes are checked before)."""
     return arrays[0].dtype in KERNEL_DTYPES and all(
         isinstance(a, np.ndarray) and a.flags.c_contiguous for a in arrays)
+
+
+def _images(windows: np.ndarray, axes: int) -> np.ndarray | None:
+    """2-D windows (..., out_h, out_w, k_h, k_w) as a 6-D view with two leading axes, or
+    None where the kernels do not apply (other dtypes or ranks, or leading axes that do not
+    merge without a copy)."""
+    if axes != 2 or windows.ndim < 4 or windows.dtype not in KERNEL_DTYPES or windows.size == 0:
+        return None
+    if windows.ndim <= 6:
+        return windows.reshape((1,) * (6 - windows.ndim) + windows.shape)  # a view
+    try:
+        return np.reshape(windows, (-1, *windows.shape[-5:]), copy=False)
+    except ValueError:
+        return None
 
 
 def _flat(*arrays: np.ndarray) -> list[np.ndarray]:

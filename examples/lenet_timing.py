@@ -3,7 +3,8 @@
 One step is forward, cross-entropy, backward and an Adam update on a batch of random
 28x28 images. The two frameworks alternate in short rounds (so a busy machine slows both
 alike) and each reports the median of its steps; both use one thread unless ``--threads``
-says otherwise. Run: python examples/lenet_timing.py
+says otherwise. ``--device numpy,numba`` times several minigrad backends in the same rounds.
+Run: python examples/lenet_timing.py
 """
 
 from __future__ import annotations
@@ -19,19 +20,11 @@ import numpy as np
 import minigrad as mg
 import minigrad.functional as F
 from minigrad import nn, optim
-
-
-def lenet5() -> nn.Sequential:
-    """LeNet-5 with ReLU and max-pooling, for 1x28x28 images."""
-    return nn.Sequential(
-        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-        nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
-    )
+from minigrad.bench import lenet5  # LeNet-5 from minigrad.nn or torch.nn, the same layers
 
 
 def minigrad_step(device: str, images: np.ndarray, labels: np.ndarray):
-    model = lenet5().to(device)
+    model = lenet5(nn).to(device)
     opt = optim.Adam(model.parameters(), lr=1e-3)
     x, y = mg.tensor(images, device=device), mg.tensor(labels, device=device)
 
@@ -45,11 +38,7 @@ def minigrad_step(device: str, images: np.ndarray, labels: np.ndarray):
 
 
 def torch_step(torch, images: np.ndarray, labels: np.ndarray):
-    tnn = torch.nn
-    model = tnn.Sequential(
-        tnn.Conv2d(1, 6, 5, padding=2), tnn.ReLU(), tnn.MaxPool2d(2),
-        tnn.Conv2d(6, 16, 5), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Flatten(),
-        tnn.Linear(400, 120), tnn.ReLU(), tnn.Linear(120, 84), tnn.ReLU(), tnn.Linear(84, 10))
+    model = lenet5(torch.nn)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x, y = torch.tensor(images), torch.tensor(labels)
 
@@ -77,12 +66,14 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=60, help="timed steps per framework")
     parser.add_argument("--rounds", type=int, default=6, help="alternations between them")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--device", default="numpy", help="numpy, numba or cupy")
+    parser.add_argument("--device", default="numpy",
+                        help="numpy, numba or cupy; several, comma separated, run in turn")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     images = rng.random((args.batch_size, 1, 28, 28), dtype=np.float32)
     labels = rng.integers(0, 10, args.batch_size)
-    runs = {f"minigrad ({args.device})": minigrad_step(args.device, images, labels)}
+    runs = {f"minigrad ({device})": minigrad_step(device, images, labels)
+            for device in args.device.split(",")}
     try:
         import torch
 
@@ -107,9 +98,10 @@ def main() -> None:
     medians = {name: statistics.median(t) * 1e3 for name, t in times.items()}
     for name, median in medians.items():
         print(f"  {name:18s} {median:8.2f} ms/step")
-    if len(medians) == 2:
-        ours, theirs = medians.values()
-        print(f"  minigrad / torch: {ours / theirs:.2f}x")
+    theirs = medians.get("torch (cpu)")
+    for name, median in medians.items():
+        if theirs is not None and name.startswith("minigrad"):
+            print(f"  {name} / torch: {median / theirs:.2f}x")
 
 
 if __name__ == "__main__":

@@ -17,8 +17,8 @@ from minigrad.cli import main
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 TINY = dict(chain_length=6, matmul_size=8, elementwise_size=64, softmax_shape=(4, 5),
-            update_sizes=(100,), models=(((4, 8, 1), 4), ((4, 8, 3), 4)), repeats=3,
-            warmup=0, min_time=0.0, progress=False)
+            update_sizes=(100,), models=(((4, 8, 1), 4), ((4, 8, 3), 4)), lenet_size=12,
+            lenet_batch=4, repeats=3, warmup=0, min_time=0.0, progress=False)
 ROW_KEYS = {"workload", "group", "size", "unit", "items_per_call", "params", "contender",
             "status", "skip_reason", "median_s", "spread", "first_call_s", "samples_s",
             "calls_per_sample", "warmup_calls", "compile_s", "threads", "notes", "baseline",
@@ -73,7 +73,8 @@ def test_every_workload_and_size(tiny):
     seen = {(r["workload"], r["size"]) for r in tiny["results"]}
     names = {w for w, _ in seen}
     assert names == {"dispatch_fwd", "dispatch_fwd_bwd", "matmul", "elementwise",
-                     "softmax_xent", "optimizer_update", "mlp_step"}
+                     "softmax_xent", "optimizer_update", "mlp_step", "lenet_step"}
+    assert {r["size"] for r in _rows(tiny, workload="lenet_step")} == {"LeNet-5 12x12 batch 4"}
     assert {r["size"] for r in _rows(tiny, workload="mlp_step")} == {
         "4-8-1 batch 4", "4-8-3 batch 4"}
     assert {r["params"]["loss"] for r in _rows(tiny, workload="mlp_step")} == {
@@ -94,7 +95,9 @@ def test_every_contender_measured_or_skipped_with_a_reason(tiny):
     if HAS_TORCH:
         usable.append("torch[cpu]")
     for row in tiny["results"]:
-        if row["contender"] in usable:
+        if row["contender"] == "numpy-handwritten" and row["workload"] == "lenet_step":
+            assert row["status"] == "skipped" and "no hand-written LeNet-5" in row["skip_reason"]
+        elif row["contender"] in usable:
             assert row["status"] == "ok", row
         else:
             assert row["status"] == "skipped" and row["skip_reason"]
@@ -324,6 +327,63 @@ def test_cli_writes_json_and_plot(tmp_path, capsys):
                            contender="minigrad[numpy]")
             assert row["ratio"] == pytest.approx(row["median_s"] / ref["median_s"])
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_runs_the_lenet_row_in_quick_form(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    code = main(["bench", "--quick", "--only", "cnn", "--lenet-size", "12", "--lenet-batch",
+                 "2", "--repeats", "2", "--min-time", "0", "--no-progress", "--json", str(out)])
+    assert code == 0
+    assert "LeNet-5 step" in capsys.readouterr().out
+    result = json.loads(out.read_text())
+    rows = {r["contender"]: r for r in result["results"]}
+    assert {r["workload"] for r in rows.values()} == {"lenet_step"}
+    for device in mg.devices():
+        row = rows[f"minigrad[{device}]"]
+        assert row["status"] == "ok"
+        assert row["params"]["parameters"] == sum(
+            p.numel() for p in bench.lenet5(nn, 12).parameters())
+        assert row["baseline"] == "minigrad[numpy]" and row["ratio"] > 0
+    assert rows["numpy-handwritten"]["status"] == "skipped"
+    assert rows["torch[cpu]"]["status"] == ("ok" if HAS_TORCH else "skipped")
+    with pytest.raises(ValueError, match="lenet_size"):
+        bench.BenchConfig(lenet_size=11)
+
+
+def _lenet_first_step(problem, model, opt, tensor, cross_entropy):
+    """The loss, the gradients and the parameters after one step, as NumPy arrays."""
+    model.load_state_dict({k: tensor(v) for k, v in problem.state_dict().items()})
+    loss = cross_entropy(model(tensor(problem.x)), tensor(problem.target))
+    opt.zero_grad()
+    loss.backward()
+    grads = [p.grad.detach().numpy().copy() for p in model.parameters()]
+    opt.step()
+    return loss.item(), grads, [p.detach().numpy().copy() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "momentum"])
+def test_lenet_first_step_equals_torch(device, optimizer):
+    torch = pytest.importorskip("torch")
+    problem = bench.make_lenet_problem(size=16, batch=6, optimizer=optimizer, seed=3)
+    h = handwritten.hyperparameters(optimizer)
+
+    mg_model = bench.lenet5(nn, 16).to(device)
+    mg_opt = (optim.Adam(mg_model.parameters(), lr=h.lr) if optimizer == "adam" else
+              optim.SGD(mg_model.parameters(), lr=h.lr, momentum=h.momentum))
+    ours = _lenet_first_step(problem, mg_model, mg_opt,
+                             lambda a: mg.tensor(a, device=device), F.cross_entropy)
+    t_model = bench.lenet5(torch.nn, 16)
+    t_opt = (torch.optim.Adam(t_model.parameters(), lr=h.lr) if optimizer == "adam" else
+             torch.optim.SGD(t_model.parameters(), lr=h.lr, momentum=h.momentum))
+    theirs = _lenet_first_step(problem, t_model, t_opt, torch.from_numpy,
+                               torch.nn.functional.cross_entropy)
+    assert ours[0] == pytest.approx(theirs[0], rel=1e-5)
+    start = list(problem.state_dict().values())
+    for got, ref in zip(ours[1], theirs[1]):
+        np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-6)
+    for got, ref, first in zip(ours[2], theirs[2], start):
+        assert not np.array_equal(ref, first)  # the step moved every parameter
+        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)
 
 
 def test_progress_without_tqdm_prints_plain_lines(monkeypatch, capsys):

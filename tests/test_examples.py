@@ -29,6 +29,7 @@ RUNS = {
     "host_memory.py": (["--quick"], "tuned by minigrad"),
     "cnn_digits.py": (["--epochs", "1"], "test accuracy"),
     "lenet_timing.py": (["--steps", "2", "--rounds", "1"], "ms/step"),
+    "im2col_picture.py": ([], "windows that read each pixel"),
 }
 WITHOUT_PLOT = {"gpu_check.py", "distributed_scaling.py", "numba_tuning.py", "host_memory.py",
                 "lenet_timing.py"}

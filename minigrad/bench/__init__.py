@@ -14,7 +14,9 @@ Workloads (``only=`` takes a group or a workload name):
 - ``kernels``: ``matmul`` (512x512), ``elementwise`` (tanh((x + a) * m) on 2^20 floats),
   ``softmax_xent`` (cross-entropy of 512x1000 logits, forward and backward),
   ``optimizer_update`` (one step of the optimizer over 1M and 10M parameters);
-- ``mlp``: ``mlp_step``: forward, loss, backward and optimizer step of each MLP.
+- ``mlp``: ``mlp_step``: forward, loss, backward and optimizer step of each MLP;
+- ``cnn``: ``lenet_step``: the same for LeNet-5 (28x28 images, batch 64, cross-entropy;
+  no hand-written contender: that row reports it skipped, with why).
 
 Contenders: ``minigrad[<device>]`` for every backend minigrad knows (those not usable here
 are reported skipped, with why), ``numpy-handwritten`` (explicit passes into preallocated
@@ -46,10 +48,18 @@ from .handwritten import (
 )
 from .report import SCHEMA, format_table, format_time, plot_mlp, write_json
 from .runner import run_bench, run_from_args
-from .workloads import PROJECT_MODELS, make_mlp_problem, parse_model
+from .workloads import (
+    PROJECT_MODELS,
+    LeNetProblem,
+    lenet5,
+    make_lenet_problem,
+    make_mlp_problem,
+    parse_model,
+)
 
 __all__ = [
     "BenchConfig", "GradientMismatch", "HANDWRITTEN", "HandwrittenMLP", "HandwrittenOptimizer",
+    "LeNetProblem", "lenet5", "make_lenet_problem",
     "MLPProblem", "PROJECT_MODELS", "SCHEMA", "add_bench_arguments", "check_handwritten_gradients",
     "discover", "format_table", "format_time", "make_mlp_problem", "parse_model", "plot_mlp",
     "run_bench", "run_from_args", "write_json",

@@ -50,6 +50,8 @@ class BenchConfig:
     elementwise_size: int = 1 << 20
     softmax_shape: tuple[int, int] = (512, 1000)
     update_sizes: tuple[int, ...] | None = None
+    lenet_size: int = 28  # side of the LeNet-5 step's square images
+    lenet_batch: int = 64
     quick: bool = False
     check: bool = True  # check the hand-written MLP step against minigrad before timing it
     seed: int = 0
@@ -81,7 +83,11 @@ class BenchConfig:
                              f"{', '.join(OPTIMIZERS)}")
         if self.devices is not None:
             self.devices = tuple(self.devices)
-        for name in ("repeats", "chain_length", "matmul_size", "elementwise_size"):
+        if self.lenet_size < 12:
+            raise ValueError(f"lenet_size must be at least 12 (LeNet-5's smallest image), "
+                             f"got {self.lenet_size}")
+        for name in ("repeats", "chain_length", "matmul_size", "elementwise_size",
+                     "lenet_batch"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.warmup < 0 or self.min_time < 0 or self.max_time <= 0:
@@ -190,6 +196,10 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--update-sizes", type=_counts, default=None, metavar="N,N",
                         help="parameters of the optimizer update workload (default 1e6,1e7; "
                              "1e6 with --quick)")
+    parser.add_argument("--lenet-size", type=int, default=d.lenet_size,
+                        help="side of the LeNet-5 step's square images (default %(default)s)")
+    parser.add_argument("--lenet-batch", type=int, default=d.lenet_batch,
+                        help="batch of the LeNet-5 step (default %(default)s)")
     parser.add_argument("--no-check", dest="check", action="store_false",
                         help="skip checking the hand-written MLP step against minigrad")
     parser.add_argument("--seed", type=int, default=d.seed,

@@ -30,7 +30,7 @@ from .handwritten import (
     hyperparameters,
 )
 from .timing import ThreadKnob, blas_knob, numba_knob, race, torch_knob
-from .workloads import Workload, minigrad_loss
+from .workloads import Workload, lenet5, minigrad_loss
 
 HANDWRITTEN = "numpy-handwritten"
 DEVICE_ALIASES = {"cpu": "numpy", "cuda": "cupy"}  # minigrad's names for its devices
@@ -192,6 +192,18 @@ class MinigradContender(TensorLibrary):
         return _training_step(model, opt, loss_fn, self._tensor(problem.x),
                               self._tensor(problem.target)), {}
 
+    def _lenet_step(self, workload: Workload) -> Prepared:
+        from .. import functional as F
+        from .. import nn
+        from ..training import TrainConfig, build_optimizer
+
+        problem = workload.data()
+        model = lenet5(nn, workload.params["size"]).to(self.device)
+        model.load_state_dict(problem.state_dict())
+        opt = build_optimizer(TrainConfig(optimizer=problem.optimizer), model.parameters())
+        return _training_step(model, opt, F.cross_entropy, self._tensor(problem.x),
+                              self._tensor(problem.target)), {}
+
 
 class HandwrittenContender(Contender):
     """Plain NumPy, every pass written out, buffers made once: the floor under minigrad[numpy].
@@ -259,6 +271,11 @@ class HandwrittenContender(Contender):
             notes["check"] = check_handwritten_gradients(problem)
         x, target = problem.x, problem.target
         return (lambda: mlp.step(x, target)), notes
+
+    def _lenet_step(self, workload: Workload) -> Prepared:
+        raise Unsupported("no hand-written LeNet-5: the hand-written programs cover the MLP "
+                          "and the kernels; a convolution written out in NumPy would be "
+                          "minigrad's own im2col and col2im again")
 
 
 class TorchContender(TensorLibrary):
@@ -383,6 +400,17 @@ class TorchContender(TensorLibrary):
         loss_fn = self._loss(problem.loss)
         x, target = self._tensor(problem.x), self._tensor(problem.target)
         opts = self._optimizers(problem.optimizer, list(model.parameters()))
+        return self._fastest({label: _training_step(model, opt, loss_fn, x, target)
+                              for label, opt in opts.items()})
+
+    def _lenet_step(self, workload: Workload) -> Prepared:
+        problem = workload.data()
+        model = lenet5(self.torch.nn, workload.params["size"]).to(self.device)
+        model.load_state_dict({k: self.torch.from_numpy(v)
+                               for k, v in problem.state_dict().items()})
+        x, target = self._tensor(problem.x), self._tensor(problem.target)
+        opts = self._optimizers(problem.optimizer, list(model.parameters()))
+        loss_fn = self.torch.nn.functional.cross_entropy
         return self._fastest({label: _training_step(model, opt, loss_fn, x, target)
                               for label, opt in opts.items()})
 

@@ -53,7 +53,8 @@ def format_time(seconds: float | None, unit: str | None = None) -> str:
 def _names(workload: str) -> str:
     return {"dispatch_fwd": "dispatch", "dispatch_fwd_bwd": "dispatch", "matmul": "matmul",
             "elementwise": "elementwise", "softmax_xent": "softmax+xent",
-            "optimizer_update": "optimizer update", "mlp_step": "MLP train step"}.get(
+            "optimizer_update": "optimizer update", "mlp_step": "MLP train step",
+            "lenet_step": "LeNet-5 step"}.get(
                 workload, workload)
 
 

@@ -1,4 +1,5 @@
-"""What the bench times: per-op dispatch, single kernels, and whole MLP training steps.
+"""What the bench times: per-op dispatch, single kernels, and whole MLP and LeNet-5 training
+steps.
 
 A :class:`Workload` names the work, its size and the unit its time is given per (one op of
 the dispatch chain, one kernel call, one optimizer update, one training step); the input
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -16,12 +18,13 @@ import numpy as np
 from .handwritten import MLPProblem
 
 #: the groups of workloads, in the order they run
-GROUPS = ("dispatch", "kernels", "mlp")
+GROUPS = ("dispatch", "kernels", "mlp", "cnn")
 #: every workload, by group
 WORKLOADS = {
     "dispatch": ("dispatch_fwd", "dispatch_fwd_bwd"),
     "kernels": ("matmul", "elementwise", "softmax_xent", "optimizer_update"),
     "mlp": ("mlp_step",),
+    "cnn": ("lenet_step",),
 }
 #: the MLPs used across the project: layer sizes and batch size
 PROJECT_MODELS = (
@@ -151,6 +154,61 @@ def make_mlp_problem(layers: tuple[int, ...], batch: int, loss: str = "auto",
                       optimizer=optimizer, info={"parameters": int(n_params)})
 
 
+# the LeNet-5 problem
+
+
+def lenet5(nn: ModuleType, size: int = 28, classes: int = 10) -> Any:
+    """LeNet-5 with ReLU and max-pooling, for 1 x size x size images, built from ``nn``:
+    ``minigrad.nn`` or ``torch.nn`` (their layers and parameter names are the same)."""
+    side = lenet_side(size)
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(16 * side * side, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+        nn.Linear(84, classes),
+    )
+
+
+def lenet_side(size: int) -> int:
+    """The side of LeNet-5's last feature maps for ``size`` x ``size`` images (5 for 28)."""
+    side = (size // 2 - 4) // 2
+    if side < 1:
+        raise ValueError(f"LeNet-5 needs images of 12x12 or larger, got {size}x{size}")
+    return side
+
+
+@dataclass
+class LeNetProblem:
+    """One LeNet-5 training problem: weights under ``nn.Sequential``'s names, a batch of
+    images (N, 1, size, size), class labels, and the optimizer (the loss is cross-entropy)."""
+
+    state: dict[str, np.ndarray]
+    x: np.ndarray
+    target: np.ndarray
+    optimizer: str
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return self.state
+
+
+def make_lenet_problem(size: int = 28, batch: int = DEFAULT_BATCH, optimizer: str = "adam",
+                       seed: int = 0, classes: int = 10) -> LeNetProblem:
+    """Weights drawn as the layers draw them (uniform in +-1/sqrt(fan_in)), uniform images
+    in [0, 1) and random labels, all from ``seed``."""
+    side = lenet_side(size)
+    shapes = {"0": (6, 1, 5, 5), "3": (16, 6, 5, 5), "7": (120, 16 * side * side),
+              "9": (84, 120), "11": (classes, 84)}
+    rng = np.random.default_rng(seed)
+    state = {}
+    for name, shape in shapes.items():
+        bound = 1 / np.sqrt(np.prod(shape[1:]))
+        state[f"{name}.weight"] = rng.uniform(-bound, bound, size=shape).astype(np.float32)
+        state[f"{name}.bias"] = rng.uniform(-bound, bound, size=shape[0]).astype(np.float32)
+    x = rng.random((batch, 1, size, size), dtype=np.float32)
+    target = rng.integers(0, classes, size=batch).astype(np.int64)
+    return LeNetProblem(state=state, x=x, target=target, optimizer=optimizer)
+
+
 # the workload list
 
 
@@ -230,6 +288,17 @@ def select(config: Any) -> list[Workload]:
                                         "optimizer": config.optimizer,
                                         "parameters": n_params},
                                 skip_reason=reason, make=mlp_inputs))
+    if "lenet_step" in wanted:
+        size, batch = config.lenet_size, config.lenet_batch
+
+        def lenet_inputs(size: int = size, batch: int = batch) -> LeNetProblem:
+            return make_lenet_problem(size, batch, config.optimizer, seed)
+
+        n_params = sum(a.size for a in make_lenet_problem(size, 1).state.values())
+        out.append(Workload("lenet_step", "cnn", f"LeNet-5 {size}x{size} batch {batch}", "step",
+                            params={"size": size, "batch": batch, "loss": "cross_entropy",
+                                    "optimizer": config.optimizer, "parameters": n_params},
+                            make=lenet_inputs))
     return out
 
 

@@ -1,0 +1,105 @@
+"""The numba backend's window kernels (max-pooling's window max, col2im) give exactly what
+the NumPy backend's primitives give, on views, on gradients strided as a matmul leaves
+them, and with NaNs; shapes the kernels do not take fall back to NumPy's."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+pytest.importorskip("numba")
+
+GEOMETRIES = [  # kernel, stride, dilation
+    ((2, 2), (2, 2), (1, 1)),
+    ((3, 3), (1, 1), (1, 1)),
+    ((3, 2), (2, 1), (2, 1)),
+    ((5, 5), (1, 1), (1, 1)),
+]
+SHAPES = [(3, 4, 11, 12), (5, 11, 12), (11, 12)]  # leading axes: two, one, none
+
+
+@pytest.fixture
+def backends(monkeypatch):
+    """(numba, numpy), with the names of the kernels numba ran collected in ``ran``."""
+    nb, ref = mg.get_backend("numba"), mg.get_backend("numpy")
+    ran = []
+    call = nb.kernels.call
+
+    def spy(name, *args):
+        ran.append(name)
+        return call(name, *args)
+
+    monkeypatch.setattr(nb.kernels, "call", spy)
+    return nb, ref, ran
+
+
+def _images(shape, dtype, seed=0, nans=False):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(dtype)
+    x[..., ::3, 1::4] = 0.0  # ties, as after a ReLU
+    if nans:
+        x[..., 1, 1] = np.nan
+        x[..., 2, 1:3] = np.nan
+    return x
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("geometry", GEOMETRIES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("nans", [False, True])
+def test_window_max_equals_numpy(backends, shape, geometry, dtype, nans):
+    nb, ref, ran = backends
+    kernel, stride, dilation = geometry
+    windows = ref.sliding_windows(_images(shape, dtype, nans=nans), kernel, stride, dilation)
+    got, want = nb.window_max(windows, 2), ref.window_max(windows, 2)
+    assert ran == ["window_max"]
+    for g, w in zip(got, want):
+        assert g.shape == w.shape and g.dtype == w.dtype
+        np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("geometry", GEOMETRIES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["contiguous", "permuted"])
+def test_fold_windows_equals_numpy(backends, shape, geometry, dtype, layout):
+    nb, ref, ran = backends
+    kernel, stride, dilation = geometry
+    windows_shape = ref.sliding_windows(np.empty(shape, dtype), kernel, stride, dilation).shape
+    grad = _images(windows_shape, dtype, seed=1)
+    if layout == "permuted":  # the same values, strided as the columns' matmul leaves them
+        order = np.random.default_rng(2).permutation(grad.ndim)
+        grad = np.ascontiguousarray(grad.transpose(order)).transpose(np.argsort(order))
+    got, want = nb.fold_windows(grad, shape, stride, dilation), ref.fold_windows(
+        grad, shape, stride, dilation)
+    assert ran == ["fold_windows"]
+    assert got.shape == want.shape == shape and got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)  # the same sums in the same order
+
+
+def test_other_windows_fall_back_to_numpy(backends):
+    nb, ref, ran = backends
+    x = _images((2, 3, 9), np.float32)
+    windows = ref.sliding_windows(x, (3,), (2,), (1,))  # 1-D windows
+    for g, w in zip(nb.window_max(windows, 1), ref.window_max(windows, 1)):
+        np.testing.assert_array_equal(g, w)
+    np.testing.assert_array_equal(nb.fold_windows(windows, x.shape, (2,), (1,)),
+                                  ref.fold_windows(windows, x.shape, (2,), (1,)))
+    half = ref.sliding_windows(_images((2, 9, 9), np.float16), (2, 2), (2, 2), (1, 1))
+    for g, w in zip(nb.window_max(half, 2), ref.window_max(half, 2)):
+        np.testing.assert_array_equal(g, w)
+    assert ran == []
+
+
+def test_max_pool_and_conv_gradients_equal_numpy():
+    x0 = _images((2, 3, 10, 10), np.float32)
+    w0 = np.random.default_rng(3).standard_normal((4, 3, 3, 3)).astype(np.float32)
+    results = []
+    for device in ("numba", "numpy"):
+        x = mg.tensor(x0, device=device, requires_grad=True)
+        w = mg.tensor(w0, device=device, requires_grad=True)
+        y = mg.functional.max_pool2d(mg.functional.conv2d(x, w).relu(), 2)
+        (y * y).sum().backward()
+        results.append([y.numpy(), x.grad.numpy(), w.grad.numpy()])
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
