@@ -61,6 +61,7 @@ class Trace:
         if i is not None:
             return ("input", i)
         self.keep.append(t)
+        self.arrays.setdefault(id(t.data), ("tensor", t))
         return ("tensor", t)
 
     def op(self, cls: type, ctx: Any, args: tuple, params: dict, widened: bool,

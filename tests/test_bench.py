@@ -86,6 +86,7 @@ def test_every_workload_and_size(tiny):
 def test_every_contender_measured_or_skipped_with_a_reason(tiny):
     names = [c["name"] for c in tiny["contenders"]]
     expected = [f"minigrad[{d}]" for d in mg.backend.known_devices()]
+    expected += ["minigrad[numpy] compiled", "minigrad[numba] compiled"]
     expected += ["numpy-handwritten", "torch[cpu]", "torch[cuda]"]
     assert names == expected
     for key in {(r["workload"], r["size"]) for r in tiny["results"]}:
@@ -94,9 +95,13 @@ def test_every_contender_measured_or_skipped_with_a_reason(tiny):
     usable = [f"minigrad[{d}]" for d in mg.devices()] + ["numpy-handwritten"]
     if HAS_TORCH:
         usable.append("torch[cpu]")
+    usable += [f"minigrad[{d}] compiled" for d in mg.devices() if d in ("numpy", "numba")]
     for row in tiny["results"]:
         if row["contender"] == "numpy-handwritten" and row["workload"] == "lenet_step":
             assert row["status"] == "skipped" and "no hand-written LeNet-5" in row["skip_reason"]
+        elif row["contender"].endswith("compiled") and row["workload"] not in (
+                "mlp_step", "lenet_step"):
+            assert row["status"] == "skipped" and "training steps" in row["skip_reason"]
         elif row["contender"] in usable:
             assert row["status"] == "ok", row
         else:

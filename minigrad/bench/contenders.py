@@ -15,6 +15,7 @@ user gets unless asked otherwise; every row records the thread counts it ran wit
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -203,6 +204,31 @@ class MinigradContender(TensorLibrary):
         opt = build_optimizer(TrainConfig(optimizer=problem.optimizer), model.parameters())
         return _training_step(model, opt, F.cross_entropy, self._tensor(problem.x),
                               self._tensor(problem.target)), {}
+
+
+class CompiledMinigradContender(MinigradContender):
+    """minigrad's training steps through ``mg.compile``: recorded once, replayed after
+    (the first two calls, eager and recording, are made before the clock starts)."""
+
+    def __init__(self, device: str, selected: bool = True) -> None:
+        super().__init__(device, selected)
+        self.name = f"minigrad[{device}] compiled"
+
+    def prepare(self, workload: Workload) -> Prepared:
+        if workload.name not in ("mlp_step", "lenet_step"):
+            raise Unsupported("mg.compile records training steps; the other rows are single "
+                              "ops, the same as eager")
+        import minigrad as mg
+
+        run, notes = super().prepare(workload)
+        compiled = mg.compile(run)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a fallback is said in the row's notes
+            compiled()  # eager
+            compiled()  # recorded: the calls timed replay it
+        if compiled.fallback is not None:
+            notes["compiled"] = f"runs eagerly: it uses {compiled.fallback}"
+        return compiled, notes
 
 
 class HandwrittenContender(Contender):
@@ -439,6 +465,14 @@ def _minigrad_contenders(options: dict[str, Any]) -> list[Contender]:
     return [MinigradContender(name, selected=name in wanted) for name in names]
 
 
+def _compiled_contenders(options: dict[str, Any]) -> list[Contender]:
+    """The compiled step on the host backends selected (a GPU's wants its CUDA graph)."""
+    devices = options["devices"]
+    wanted = ("numpy", "numba") if devices is None else [
+        d for d in (DEVICE_ALIASES.get(d, d) for d in devices) if d in ("numpy", "numba")]
+    return [CompiledMinigradContender(name) for name in wanted]
+
+
 def _handwritten_contenders(options: dict[str, Any]) -> list[Contender]:
     return [HandwrittenContender(selected=options["handwritten"], check=options["check"])]
 
@@ -450,6 +484,7 @@ def _torch_contenders(options: dict[str, Any]) -> list[Contender]:
 #: the kinds of contender, in table order: each makes its contenders from the options
 CONTENDERS: list[Callable[[dict[str, Any]], list[Contender]]] = [
     _minigrad_contenders,
+    _compiled_contenders,
     _handwritten_contenders,
     _torch_contenders,
 ]

@@ -66,7 +66,8 @@ def format_table(result: dict[str, Any], groups: tuple[str, ...] | None = None) 
     absent = {c["name"]: c["skip_reason"] for c in result["contenders"] if c["skip_reason"]}
     rows = [r for r in result["results"]
             if r["contender"] not in absent and (groups is None or r["group"] in groups)]
-    header = (f"{'workload':<17} {'size':<34} {'contender':<18} {'threads':<15} "
+    w = max([18, *(len(r["contender"]) for r in rows)])  # the contender column
+    header = (f"{'workload':<17} {'size':<34} {'contender':<{w}} {'threads':<15} "
               f"{'median':>14} {'IQR':>6} {'min':>9} {'first call':>10} {'ratio':>7}")
     lines = [header, "-" * len(header)]
     last = None
@@ -77,7 +78,7 @@ def format_table(result: dict[str, Any], groups: tuple[str, ...] | None = None) 
         name, size = (_names(r["workload"]), r["size"]) if key != last else ("", "")
         last = key
         if r["status"] != "ok":
-            lines.append(f"{name:<17} {size:<34} {r['contender']:<18} "
+            lines.append(f"{name:<17} {size:<34} {r['contender']:<{w}} "
                          f"{r['status']}: {r['skip_reason']}")
             continue
         spread = r["spread"]
@@ -86,7 +87,7 @@ def format_table(result: dict[str, Any], groups: tuple[str, ...] | None = None) 
         fixed = "µs" if r["unit"] == "op" else None  # per-op dispatch: always in µs
         median = f"{format_time(r['median_s'], fixed)}/{r['unit']}"
         threads = describe_threads(r.get("threads"))
-        lines.append(f"{name:<17} {size:<34} {r['contender']:<18} {threads:<15} "
+        lines.append(f"{name:<17} {size:<34} {r['contender']:<{w}} {threads:<15} "
                      f"{median:>14} {iqr:>6} "
                      f"{format_time(spread['min_s'], fixed):>9} "
                      f"{format_time(r['first_call_s']):>10} {ratio:>7}")
