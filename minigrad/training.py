@@ -9,6 +9,7 @@ import io
 import json
 import sys
 import time
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ MAX_SEED = 2**32 - 1
 RUN_SETTINGS = ("data", "model", "hidden", "activation", "loss", "optimizer", "momentum",
                 "weight_decay", "batch_size", "test_fraction", "seed")
 # ... these may (the MNIST folder may have moved; the split of MNIST is its files').
-ADJUSTABLE = ("epochs", "lr", "device", "out", "data_path")
+ADJUSTABLE = ("epochs", "lr", "device", "out", "data_path", "compile")
 
 
 class TrainingError(ValueError):
@@ -63,6 +64,7 @@ class TrainConfig:
     seed: int = 0
     out: str = "runs/latest"
     resume: str | None = None
+    compile: bool = True  # record the step once and replay it (mg.compile)
     plot: bool = True
     progress: bool = True
     quiet: bool = False
@@ -176,6 +178,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
              "with --resume, the checkpoint's folder)")
     add("--resume", metavar="CHECKPOINT", default=skip,
         help="continue from this checkpoint; its settings define the run")
+    add("--compile", action=argparse.BooleanOptionalAction, default=skip,
+        help="record the training step once and replay it (mg.compile); a step it cannot "
+             "replay runs eagerly, and the output says why (default: on; off under "
+             "mpiexec)")
     add("--no-plot", dest="plot", action="store_false", default=skip,
         help="do not draw the loss and accuracy plot")
     add("--no-progress", dest="progress", action="store_false", default=skip,
@@ -401,14 +407,27 @@ def train(config: TrainConfig, given: Iterable[str] | None = None) -> dict[str, 
     bar = _progress(config, (config.epochs - start_epoch) * len(loader(0)))
     started = time.perf_counter()
     epoch = start_epoch
+
+    def train_step(xb: mg.Tensor, yb: mg.Tensor) -> mg.Tensor:
+        loss = loss_fn(model(xb), yb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    # the gradients of several processes are averaged inside step(): run it as it is
+    step_fn = mg.compile(train_step) if config.compile and dist is None else train_step
+    told = False
     try:
         for epoch in range(start_epoch, config.epochs):
             running = 0.0
             for step, (xb, yb) in enumerate(loader(epoch), 1):
-                loss = loss_fn(model(xb), yb)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", "mg.compile")  # said once, below
+                    loss = step_fn(xb, yb)
+                if not told and getattr(step_fn, "fallback", None) is not None:
+                    say(f"the compiled step runs eagerly: it uses {step_fn.fallback}")
+                    told = True
                 running += (loss.item() - running) / step
                 if bar is not None:
                     bar.update()

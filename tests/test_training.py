@@ -94,3 +94,22 @@ def test_the_cnn_model_needs_image_data(tmp_path, capsys):
     code = main(["train", "--model", "cnn", "--data", "spirals", "--out", str(tmp_path)])
     assert code != 0
     assert "--model cnn needs images" in capsys.readouterr().err
+
+
+def test_compiled_and_eager_training_end_the_same(tmp_path):
+    common = {"data": "spirals", "hidden": (16,), "epochs": 3, "progress": False,
+              "quiet": True, "plot": False}
+    a = train(TrainConfig(compile=True, out=str(tmp_path / "a"), **common))
+    b = train(TrainConfig(compile=False, out=str(tmp_path / "b"), **common))
+    assert a["history"] == b["history"]
+    wa = mg.load(tmp_path / "a" / "checkpoint.npz")["model"]
+    wb = mg.load(tmp_path / "b" / "checkpoint.npz")["model"]
+    for key in wa:
+        np.testing.assert_array_equal(wa[key], wb[key])
+
+
+def test_a_step_compile_cannot_replay_says_why(tmp_path, capsys):
+    code = main(["train", "--data", "spirals", "--hidden", "8", "--loss", "multi_margin",
+                 "--epochs", "1", "--out", str(tmp_path), "--no-progress", "--no-plot"])
+    assert code == 0
+    assert "the compiled step runs eagerly: it uses" in capsys.readouterr().out
