@@ -1110,7 +1110,7 @@ class LogCumSumExp(Op):
         # and the negative parts of g apart, so that nothing overflows
         x, out = ctx.saved_tensors
         xp, axis = ctx.xp, ctx.axis
-        lowest = float(np.finfo(_raw(x).dtype).min)
+        lowest = float(np.finfo(_raw(x).dtype).min) / 2  # + x cannot overflow
         size = xp.log(xp.where(grad == 0, 1, abs(grad)))
         flip = _reversed(axis)
 
