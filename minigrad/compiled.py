@@ -66,6 +66,8 @@ class Trace:
 
     def op(self, cls: type, ctx: Any, args: tuple, params: dict, widened: bool,
            result: Tensor) -> None:
+        if self.paused:  # inside a call that the replay repeats as a call
+            return
         if not cls.array_level or not cls.replayable:
             self.fail(f"the op {cls.__name__}")
             return
@@ -99,6 +101,8 @@ class Trace:
 
     def draw(self, kind: str, backend: Any, shape: tuple, result: Tensor) -> None:
         """Random numbers made inside: drawn anew on every replay."""
+        if self.paused:
+            return
         self.keep.append(result)
         self.step_of[id(result)] = len(self.steps)
         self.arrays[id(result.data)] = ("step", len(self.steps))
