@@ -1086,6 +1086,8 @@ class CumProd(Op):
         before = zeros_so_far == 0
         if bool(before.all()):  # no zeros: the quotient form
             return _reverse_cumsum(xp, grad * out, axis) / x
+        if xp is not ctx.backend:  # recorded: a form whose own derivatives hold past a zero
+            return _cumprod_grad_by_rows(x, grad, axis)
         first = (zeros_so_far == 1) & (raw == 0)
         x_before = xp.where(before, x, 1)  # x up to the first zero, then 1s
         x_after = xp.where(before | first, 1, x)  # 1s up to the first zero, then x
@@ -1093,6 +1095,23 @@ class CumProd(Op):
             xp, grad * xp.cumprod(x_after, axis), axis)
         return xp.where(before, _reverse_cumsum(xp, grad * out, axis) / x_before,
                         xp.where(first, at_first, 0))
+
+
+def _cumprod_grad_by_rows(x: Tensor, grad: Tensor, axis: int) -> Tensor:
+    """dL/dx_k = sum_{j>=k} g_j prod_{m<=j, m!=k} x_m, as tensor ops: row k of an n x n
+    matrix is x with x_k replaced by 1, cumulated. O(n^2), for the recorded backward pass
+    where the input holds zeros (the quotient form divides by them)."""
+    from .tensor_functions import where
+
+    n = x.shape[axis]
+    xt, gt = x.swapaxes(axis, -1), grad.swapaxes(axis, -1)
+    rows = xt.unsqueeze(-2).expand(*xt.shape[:-1], n, n)
+    backend = x.backend
+    diagonal = backend.asarray(np.eye(n, dtype=bool))
+    later = backend.asarray(np.triu(np.ones((n, n), dtype=bool)))  # j >= k
+    products = where(Tensor._make(diagonal, backend), 1.0, rows).cumprod(-1)
+    terms = where(Tensor._make(later, backend), products * gt.unsqueeze(-2), 0.0)
+    return terms.sum(-1).swapaxes(axis, -1)
 
 
 class LogCumSumExp(Op):
