@@ -14,6 +14,7 @@ on the input's device, and float targets and weights take the input's dtype.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -108,7 +109,7 @@ def softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """
     x = _tensor(x)
     axis = axis if dim is None else dim
-    shifted = x - x.detach().amax(axis=axis, keepdims=True)
+    shifted = x - _shift(x, axis)
     e = shifted.exp()
     return e / e.sum(axis=axis, keepdims=True)
 
@@ -121,8 +122,15 @@ def log_softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """
     x = _tensor(x)
     axis = axis if dim is None else dim
-    shifted = x - x.detach().amax(axis=axis, keepdims=True)
+    shifted = x - _shift(x, axis)
     return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
+
+
+def _shift(x: Tensor, axis: int) -> Tensor:
+    """The detached max along ``axis`` (kept), 0 for an empty tensor, which has none."""
+    if x.numel() == 0:
+        return x.detach().sum(axis=axis, keepdims=True)
+    return x.detach().amax(axis=axis, keepdims=True)
 
 
 # regression losses
@@ -224,7 +232,7 @@ def cross_entropy(
             spread = spread * _along_axis(weight, logits.ndim, axis)
         smooth = -spread.sum(axis=axis)
         if kept is not None:
-            smooth = smooth * kept
+            smooth = where(kept > 0, smooth, 0)
         loss = (1 - label_smoothing) * nll + (label_smoothing / classes) * smooth
     if reduction == "mean" and picked_weight is not None:
         return _weighted_mean(loss, picked_weight)
@@ -487,8 +495,17 @@ def _float_target(name: str, target: Any, input: Tensor) -> Tensor:
 def _regression_args(name: str, input: Any, target: Any, reduction: str) -> tuple:
     _check_reduction(name, reduction)
     input = _float_input(name, input, "input")
-    target = _float_target(name, target, input)
-    _check_same_shape(name, input, target)
+    target = _tensor(target, input, "target")
+    if target.dtype.kind != "f":
+        raise TypeError(
+            f"{name}: target must be a floating-point tensor like the input ({input.dtype}), "
+            f"got {target.dtype}; convert it with .astype({input.dtype.name!r})"
+        )
+    if target.shape != input.shape:
+        warnings.warn(
+            f"{name}: using a target size ({target.shape}) that is different to the input "
+            f"size ({input.shape}); they are broadcast, which is likely not what you want",
+            UserWarning, stacklevel=3)
     return input, target
 
 
@@ -612,7 +629,10 @@ def _pick(
         picked_weight = mask if picked_weight is None else picked_weight * mask
     if picked_weight is None:
         return -picked.reshape(target.shape), None
-    return (-picked * picked_weight).reshape(target.shape), picked_weight
+    loss = -picked * picked_weight
+    if kept is not None:  # 0 for an ignored sample, even where its row holds a NaN
+        loss = where(mask > 0, loss, 0)
+    return loss.reshape(target.shape), picked_weight
 
 
 def _first(values: np.ndarray) -> Any:

@@ -293,10 +293,16 @@ class Tensor:
         return _ops.Add.apply(_operand(self, other), self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return _ops.Sub.apply(self, other if isinstance(other, Tensor) else _operand(self, other))
+        other = other if isinstance(other, Tensor) else _operand(self, other)
+        if self.data.dtype is bool_ or _is_bool(other):
+            raise _bool_sub_error()
+        return _ops.Sub.apply(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _ops.Sub.apply(_operand(self, other), self)
+        other = _operand(self, other)
+        if self.data.dtype is bool_ or _is_bool(other):
+            raise _bool_sub_error()
+        return _ops.Sub.apply(other, self)
 
     def __mul__(self, other: Any) -> Tensor:
         return _ops.Mul.apply(self, other if isinstance(other, Tensor) else _operand(self, other))
@@ -323,13 +329,16 @@ class Tensor:
         return _ops.Matmul.apply(_operand(self, other, scalars=False), self)
 
     def __neg__(self) -> Tensor:
+        if self.data.dtype is bool_:
+            raise RuntimeError("negation, the `-` operator, on a bool tensor is not supported; "
+                               "to invert a mask, use the `~` operator or logical_not()")
         return _ops.Neg.apply(self)
 
     def __pos__(self) -> Tensor:
         return self
 
     def __abs__(self) -> Tensor:
-        return _ops.Abs.apply(self)
+        return self.abs()
 
     # comparisons: bool tensors, no gradient
     def __lt__(self, other: Any) -> Tensor:
@@ -357,27 +366,36 @@ class Tensor:
 
     # elementwise functions
     def exp(self) -> Tensor:
-        return _ops.Exp.apply(self)
+        return _ops.Exp.apply(self if self.data.dtype.kind == "f" else self._as_float())
 
     def log(self) -> Tensor:
-        return _ops.Log.apply(self)
+        return _ops.Log.apply(self if self.data.dtype.kind == "f" else self._as_float())
 
     def sqrt(self) -> Tensor:
-        return _ops.Sqrt.apply(self)
+        return _ops.Sqrt.apply(self if self.data.dtype.kind == "f" else self._as_float())
 
     def abs(self) -> Tensor:
+        if self.data.dtype is bool_:
+            raise NotImplementedError("abs: bool tensors are not supported")
         return _ops.Abs.apply(self)
 
     def tanh(self) -> Tensor:
-        return _ops.Tanh.apply(self)
+        return _ops.Tanh.apply(self if self.data.dtype.kind == "f" else self._as_float())
 
     def sigmoid(self) -> Tensor:
-        return _ops.Sigmoid.apply(self)
+        return _ops.Sigmoid.apply(self if self.data.dtype.kind == "f" else self._as_float())
+
+    def _as_float(self) -> Tensor:
+        """An integer or bool tensor as the default float dtype, for float math (PyTorch's
+        integer-to-float promotion; NumPy would give float16 for bool and small ints)."""
+        return self.astype(default_float)
 
     def sign(self) -> Tensor:
         return _ops.Sign.apply(self)
 
     def relu(self) -> Tensor:
+        if self.data.dtype is bool_:
+            raise RuntimeError("relu: bool tensors are not supported")
         return _ops.Relu.apply(self)
 
     def clip(self, min: Any = None, max: Any = None) -> Tensor:
@@ -476,12 +494,14 @@ class Tensor:
     def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: Any = None,
                keepdim: bool | None = None) -> Tensor:
         axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
+        _not_bool(self, "argmax")
         _nonempty(self, "argmax", axis, IndexError)
         return _ops.Argmax.apply(self, axis=axis, keepdims=keepdims)
 
     def argmin(self, axis: int | None = None, keepdims: bool = False, *, dim: Any = None,
                keepdim: bool | None = None) -> Tensor:
         axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
+        _not_bool(self, "argmin")
         _nonempty(self, "argmin", axis, IndexError)
         return _ops.Argmin.apply(self, axis=axis, keepdims=keepdims)
 
@@ -509,6 +529,8 @@ class Tensor:
     def view(self, *shape: Any) -> Tensor:
         """``reshape``; or, given a dtype, the same bytes read as that dtype (the last dim
         scaled by the ratio of the item sizes), a view that carries no gradient (PyTorch)."""
+        if not shape:
+            raise TypeError("view() needs the sizes (or a dtype) to view as")
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
             return self._view_as_dtype(as_dtype(shape[0]))
         return self.reshape(*shape)
@@ -530,15 +552,17 @@ class Tensor:
         """No axes: reverse them (as ``t.T``). Two dims: swap them (PyTorch's
         ``transpose(dim0, dim1)``). One tuple, or more dims: a full permutation (NumPy)."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            return self.permute(*axes[0])
+            return self.permute(tuple(axes[0]))
         if not axes:
-            return self.permute(*range(self.ndim - 1, -1, -1))
+            return _ops.Transpose.apply(self, axes=tuple(range(self.ndim - 1, -1, -1)))
         if len(axes) == 2:
             return self.swapaxes(*axes)
         return self.permute(*axes)
 
     def permute(self, *dims: Any) -> Tensor:
         """The dims in a new order: ``dims`` is a permutation of all of them."""
+        if not dims:
+            raise TypeError("permute() needs the dims, a permutation of all of them")
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
         order = tuple(_dim("permute", d, self.ndim) for d in dims)
@@ -562,8 +586,8 @@ class Tensor:
             return self.reshape(1)
         if start > end:
             raise OpError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-        shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
-        return self.reshape(shape)
+        merged = math.prod(self.shape[start:end + 1])
+        return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1:])
 
     def squeeze(self, axis: Any = None, *, dim: Any = None) -> Tensor:
         axis = dim if dim is not None else axis
@@ -648,6 +672,7 @@ class Tensor:
         """log sum exp along ``dim``, shifted by the (detached) max so that nothing
         overflows."""
         top = self.detach().amax(axis=dim, keepdims=True)
+        top = top.masked_fill(top.isinf(), 0)  # a row of -inf sums to 0: its log is -inf
         out = (self - top).exp().sum(axis=dim, keepdims=True).log() + top
         return out if keepdim else out.squeeze(dim)
 
@@ -705,7 +730,13 @@ class Tensor:
             self._inplace_recorded(_ops.SetItem, value, index=index)
         else:
             self.data = self.backend.writable(self.data)
-            self.backend.setitem(self.data, index, _raw(value))
+            try:
+                self.backend.setitem(self.data, index, _raw(value))
+            except ValueError:
+                if not _leading_ones(value):
+                    raise
+                self.backend.setitem(self.data, index, _raw(value).reshape(
+                    _without_leading_ones(value.shape)))
         self._bump_version()
 
     def _inplace(self, op: Any, name: str, other: Any) -> Tensor:
@@ -1266,6 +1297,32 @@ def _axis_args(t: Tensor, axis: Any, keepdims: bool, dim: Any, keepdim: bool | N
     return axis, bool(keepdims)
 
 
+def _is_bool(x: Any) -> bool:
+    return type(x) is bool or (isinstance(x, Tensor) and x.data.dtype is bool_)
+
+
+def _bool_sub_error() -> RuntimeError:
+    return RuntimeError("subtraction, the `-` operator, with a bool tensor is not supported; "
+                        "to invert a mask, use the `~` operator or logical_not()")
+
+
+def _not_bool(t: Tensor, name: str) -> None:
+    if t.data.dtype is bool_:
+        raise RuntimeError(f"{name}: bool tensors are not supported; convert with .int()")
+
+
+def _leading_ones(value: Any) -> bool:
+    return isinstance(value, Tensor) and value.ndim > 0 and value.shape[0] == 1
+
+
+def _without_leading_ones(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """A value's shape without its leading size-1 dims, which PyTorch drops in setitem."""
+    i = 0
+    while i < len(shape) and shape[i] == 1:
+        i += 1
+    return shape[i:]
+
+
 def _nonempty(t: Tensor, name: str, axis: Any, whole: type = OpError) -> None:
     """Refuse, as PyTorch does, a max or min over no elements (``whole``: the error when
     no dim is given)."""
@@ -1318,6 +1375,8 @@ def _as_index(key: Any) -> Any:
         return key.backend.copy(key.data)
     if isinstance(key, (list, np.ndarray)):
         return np.array(key)
+    if isinstance(key, slice) and key.step is not None and key.step <= 0:
+        raise ValueError(f"step must be greater than zero, got {key.step}")
     return key
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from . import ops
 from .creation import full, tensor
 from .dtypes import default_float, int64
+from .errors import OpError
 from .return_types import ValuesIndices
 from .tensor import Tensor, _dim, _operand
 
@@ -170,8 +171,25 @@ def _pair(a: Any, b: Any) -> tuple:
 
 
 def concatenate(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """The tensors joined along ``axis``; as in PyTorch, 1-D empty tensors join any
+    others (they count for their dtype only)."""
     tensors = _tensors(tensors, "concatenate")
-    return ops.Concatenate.apply(*tensors, axis=axis if dim is None else dim)
+    axis = axis if dim is None else dim
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise OpError(f"cat: zero-dimensional tensor (at position {i}) cannot be "
+                          "concatenated")
+    shaped = [t for t in tensors if t.shape != (0,)]
+    if shaped and len(shaped) < len(tensors):
+        ref = shaped[0]
+        empty = list(ref.shape)
+        empty[_dim("cat", axis, ref.ndim)] = 0
+        tensors = [t if t.shape != (0,) else t.reshape(empty) for t in tensors]
+    ndims = {t.ndim for t in tensors}
+    if len(ndims) > 1:
+        raise OpError(f"cat: tensors must have the same number of dimensions, got "
+                      f"{sorted(ndims)}")
+    return ops.Concatenate.apply(*tensors, axis=axis)
 
 
 cat = concatenate
@@ -496,7 +514,7 @@ def _unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
     window = starts + b.reshape(b.arange(0, size, 1, int64), (1, size))
     out = ops.Index.apply(x, index=(slice(None),) * d + (window,))  # (..., count, size, ...)
     order = [*range(d + 1), *range(d + 2, out.ndim), d + 1]
-    return out.permute(*order)
+    return out.permute(tuple(order))
 
 
 def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
