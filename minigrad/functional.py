@@ -159,6 +159,7 @@ def huber_loss(
     if not delta > 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta!r}")
     input, target = _regression_args("huber_loss", input, target, reduction)
+    target = target.astype(input.dtype)  # PyTorch's huber_loss keeps the input's dtype
     diff = input - target
     size = diff.abs()
     near = diff.clip(-delta, delta)  # the quadratic side never sees an infinite diff
@@ -493,15 +494,22 @@ def _float_target(name: str, target: Any, input: Tensor) -> Tensor:
 
 
 def _regression_args(name: str, input: Any, target: Any, reduction: str) -> tuple:
+    """A float input and target; the target keeps its dtype and shape (the loss promotes
+    and broadcasts them, warning where the shapes differ, as PyTorch)."""
     _check_reduction(name, reduction)
     input = _float_input(name, input, "input")
-    target = _tensor(target, input, "target")
-    if target.dtype.kind != "f":
+    if not isinstance(target, Tensor):  # data: the input's dtype, as Python numbers are
+        target = _float_target(name, target, input)
+    elif target.dtype.kind != "f":
         raise TypeError(
             f"{name}: target must be a floating-point tensor like the input ({input.dtype}), "
             f"got {target.dtype}; convert it with .astype({input.dtype.name!r})"
         )
     if target.shape != input.shape:
+        try:
+            np.broadcast_shapes(input.shape, target.shape)
+        except ValueError:
+            _check_same_shape(name, input, target)
         warnings.warn(
             f"{name}: using a target size ({target.shape}) that is different to the input "
             f"size ({input.shape}); they are broadcast, which is likely not what you want",

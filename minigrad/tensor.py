@@ -671,8 +671,11 @@ class Tensor:
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         """log sum exp along ``dim``, shifted by the (detached) max so that nothing
         overflows."""
-        top = self.detach().amax(axis=dim, keepdims=True)
-        top = top.masked_fill(top.isinf(), 0)  # a row of -inf sums to 0: its log is -inf
+        if self.numel() == 0:  # nothing to shift by: sums of nothing are 0, their log -inf
+            top = self.detach().sum(axis=dim, keepdims=True)
+        else:
+            top = self.detach().amax(axis=dim, keepdims=True)
+            top = top.masked_fill(top.isinf(), 0)  # a row of -inf sums to 0: its log -inf
         out = (self - top).exp().sum(axis=dim, keepdims=True).log() + top
         return out if keepdim else out.squeeze(dim)
 
@@ -726,17 +729,14 @@ class Tensor:
     def __setitem__(self, key: Any, value: Any) -> None:
         index = _as_index(key)
         value = _operand(self, value)
+        if isinstance(value, Tensor) and value.ndim and value.shape[0] == 1:
+            # leading size-1 dims broadcast back as needed: PyTorch drops them
+            value = value.reshape(_without_leading_ones(value.shape))
         if _records_inplace(self, value):
             self._inplace_recorded(_ops.SetItem, value, index=index)
         else:
             self.data = self.backend.writable(self.data)
-            try:
-                self.backend.setitem(self.data, index, _raw(value))
-            except ValueError:
-                if not _leading_ones(value):
-                    raise
-                self.backend.setitem(self.data, index, _raw(value).reshape(
-                    _without_leading_ones(value.shape)))
+            self.backend.setitem(self.data, index, _raw(value))
         self._bump_version()
 
     def _inplace(self, op: Any, name: str, other: Any) -> Tensor:
@@ -1309,10 +1309,6 @@ def _bool_sub_error() -> RuntimeError:
 def _not_bool(t: Tensor, name: str) -> None:
     if t.data.dtype is bool_:
         raise RuntimeError(f"{name}: bool tensors are not supported; convert with .int()")
-
-
-def _leading_ones(value: Any) -> bool:
-    return isinstance(value, Tensor) and value.ndim > 0 and value.shape[0] == 1
 
 
 def _without_leading_ones(shape: tuple[int, ...]) -> tuple[int, ...]:

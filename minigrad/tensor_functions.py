@@ -455,7 +455,7 @@ def flip(x: Any, dims: int | Sequence[int]) -> Tensor:
     index = [slice(None)] * x.ndim
     for d in _dims("flip", dims, x.ndim)[:x.ndim]:  # a 0-d tensor has nothing to reverse
         index[d] = slice(None, None, -1)
-    return x[tuple(index)].clone()
+    return ops.Slice.apply(x, index=tuple(index)).clone()  # indexing refuses steps < 0
 
 
 def roll(x: Any, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None) -> Tensor:

@@ -168,9 +168,6 @@ KNOWN_DIFFERENCES: list[Known] = [
           lambda c: c["double"] and bool((c["values"][0] == 0).any()),
           "its second derivative at a logit of exactly 0 is 0 (built from abs and maximum, "
           "whose kinks sit there); PyTorch's is sigmoid'(0) = 0.25"),
-    *(Known(op, "dtype", _zero_d_promotes,
-            "a 0-d tensor promotes a tensor of dims of another float dtype") for op in
-      _BINARY_OPS),
     Known("getitem", "shape", _advanced_apart,
           "index arrays apart from each other (or from an int) place the broadcast dims as "
           "NumPy does, not as PyTorch"),
