@@ -26,6 +26,7 @@ from .errors import OpError
 from .function import Function
 from .tensor import Tensor
 from .tensor_functions import maximum, where
+from .tensor_functions import minimum as _minimum
 
 __all__ = [
     "linear",
@@ -319,7 +320,9 @@ def binary_cross_entropy_with_logits(
     target = _float_target(name, target, logits)
     _check_same_shape(name, logits, target)
     log_term = _log1p((-logits.abs()).exp())  # log(1 + exp(-|x|)), in (0, log 2]
-    softplus_pos = maximum(logits, 0) + log_term  # softplus(x) = -log sigmoid(-x)
+    # softplus(x) = -log sigmoid(-x); max(x, 0) as x - min(x, 0), which is NaN at x = -inf
+    # (-inf - -inf), where PyTorch's (1 - t) x + softplus(-x) is NaN too
+    softplus_pos = (logits - _minimum(logits, 0)) + log_term
     softplus_neg = maximum(-logits, 0) + log_term  # softplus(-x) = -log sigmoid(x)
     positive = target
     if pos_weight is not None:

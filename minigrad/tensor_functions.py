@@ -180,7 +180,9 @@ def concatenate(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = N
             raise OpError(f"cat: zero-dimensional tensor (at position {i}) cannot be "
                           "concatenated")
     shaped = [t for t in tensors if t.shape != (0,)]
-    if shaped and len(shaped) < len(tensors):
+    if not shaped:  # all of them 1-D and empty: any dim will do
+        axis = 0
+    elif len(shaped) < len(tensors):
         ref = shaped[0]
         empty = list(ref.shape)
         empty[_dim("cat", axis, ref.ndim)] = 0

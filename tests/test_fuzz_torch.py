@@ -145,8 +145,6 @@ KNOWN_DIFFERENCES: list[Known] = [
           "an in-place op on a view of a tensor that requires grad raises RuntimeError"),
     *(Known(op, "gradient", _double, "the gradient of a piecewise-linear op, differentiated "
             "again, leaves .grad None where PyTorch has zeros") for op in _PIECEWISE_LINEAR),
-    Known("binary_cross_entropy_with_logits", "value", _special,
-          "an infinite logit gives an infinite loss; PyTorch's is NaN"),
     Known("multi_margin_loss", "gradient", _special,
           "an infinite score makes the gradient NaN; PyTorch's stays finite"),
     *(Known(op, "gradient", _special, "a NaN or infinite input makes the gradient of other "

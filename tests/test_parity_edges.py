@@ -162,7 +162,7 @@ def test_logsumexp_of_a_row_of_minus_inf(device):
 
 
 @pytest.mark.parametrize("shapes, dim", [([(0,), (2, 3)], 0), ([(2, 3), (0,)], 1),
-                                         ([(0,), (0,)], 0), ([(0,), (2, 3), (1, 3)], 0)])
+                                         ([(0,), (0,)], -2), ([(0,), (2, 3), (1, 3)], 0)])
 def test_cat_skips_1d_empty_tensors(device, shapes, dim):
     def run(lib, dev):
         ts = [lib.ones(s) if lib is torch else mg.ones(s, device=dev) for s in shapes]
@@ -289,3 +289,24 @@ def test_an_ignored_sample_with_nan_adds_nothing(device, loss, smoothing):
         return getattr(F if lib is mg else TF, loss)(x, y, **kwargs)
 
     _assert_same(*_both(run, device))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("pos_weight", [None, 2.0])
+def test_bce_with_logits_of_infinite_logits(device, pos_weight):
+    inf = float("inf")
+    logits = [inf, inf, inf, -inf, -inf, -inf, 0.0, -30.0]
+    target = [0.0, 0.5, 1.0, 0.0, 0.5, 1.0, 0.5, 1.0]
+
+    def run(lib, dev):
+        x = _tensor(lib, dev, logits)
+        x.requires_grad_(True)
+        pw = None if pos_weight is None else _tensor(lib, dev, [pos_weight])
+        loss = (F if lib is mg else TF).binary_cross_entropy_with_logits(
+            x, _tensor(lib, dev, target), reduction="none", pos_weight=pw)
+        loss.sum().backward()
+        return loss, x.grad
+
+    (loss, grad), (t_loss, t_grad) = _both(run, device)
+    _assert_same(loss, t_loss)
+    _assert_same(grad, t_grad)
