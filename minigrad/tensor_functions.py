@@ -182,11 +182,11 @@ def concatenate(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = N
     shaped = [t for t in tensors if t.shape != (0,)]
     if not shaped:  # all of them 1-D and empty: any dim will do
         axis = 0
-    elif len(shaped) < len(tensors):
-        ref = shaped[0]
-        empty = list(ref.shape)
-        empty[_dim("cat", axis, ref.ndim)] = 0
-        tensors = [t if t.shape != (0,) else t.reshape(empty) for t in tensors]
+    else:
+        axis = _dim("cat", axis, shaped[0].ndim)
+        if len(shaped) < len(tensors):
+            empty = shaped[0].shape[:axis] + (0,) + shaped[0].shape[axis + 1:]
+            tensors = [t if t.shape != (0,) else t.reshape(empty) for t in tensors]
     ndims = {t.ndim for t in tensors}
     if len(ndims) > 1:
         raise OpError(f"cat: tensors must have the same number of dimensions, got "

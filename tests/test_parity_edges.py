@@ -171,12 +171,19 @@ def test_cat_skips_1d_empty_tensors(device, shapes, dim):
     _assert_same(*_both(run, device))
 
 
-@pytest.mark.parametrize("shapes", [[(3,), (2, 3)], [(), ()], [(2,), ()]])
-def test_cat_of_0d_or_mixed_ndims_raises_runtime_error(device, shapes):
-    with pytest.raises(RuntimeError):
-        torch.cat([torch.ones(s) for s in shapes])
-    with pytest.raises(RuntimeError):
-        mg.cat([mg.ones(s, device=device) for s in shapes])
+@pytest.mark.parametrize("shapes, dim", [([(3,), (2, 3)], 0), ([(), ()], 0), ([(2,), ()], 5),
+                                         ([(3,), (2, 3)], 1), ([(2, 3), (3,)], -2),
+                                         ([(0,), (2, 3)], 2)])
+def test_cat_refuses_as_torch(device, shapes, dim):
+    """0-d tensors first, then the dim (of the first tensor that counts), then the ndims."""
+    def run(lib, dev):
+        ts = [lib.ones(s) if lib is torch else mg.ones(s, device=dev) for s in shapes]
+        return lib.cat(ts, dim=dim)
+
+    expected = _outcome(run, torch, "cpu")
+    assert isinstance(expected, type)
+    with pytest.raises(expected):
+        run(mg, device)
 
 
 # indexing, views
