@@ -323,10 +323,16 @@ class Tensor:
         return _ops.Pow.apply(_operand(self, other), self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return _ops.Matmul.apply(self, _operand(self, other, scalars=False))
+        other = _operand(self, other, scalars=False)
+        if other.data.dtype is not self.data.dtype and other.dtype != self.dtype:
+            raise _matmul_dtype_error(self, other)
+        return _ops.Matmul.apply(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return _ops.Matmul.apply(_operand(self, other, scalars=False), self)
+        other = _operand(self, other, scalars=False)
+        if other.data.dtype is not self.data.dtype and other.dtype != self.dtype:
+            raise _matmul_dtype_error(other, self)
+        return _ops.Matmul.apply(other, self)
 
     def __neg__(self) -> Tensor:
         if self.data.dtype is bool_:
@@ -1304,6 +1310,11 @@ def _is_bool(x: Any) -> bool:
 def _bool_sub_error() -> RuntimeError:
     return RuntimeError("subtraction, the `-` operator, with a bool tensor is not supported; "
                         "to invert a mask, use the `~` operator or logical_not()")
+
+
+def _matmul_dtype_error(a: Tensor, b: Tensor) -> OpError:
+    return OpError(f"matmul: both operands must have the same dtype, got {a.dtype} and "
+                   f"{b.dtype}; convert one (e.g. .astype({str(b.dtype)!r}))")
 
 
 def _not_bool(t: Tensor, name: str) -> None:

@@ -70,14 +70,6 @@ def _dtypes_differ(call: dict[str, Any]) -> bool:
     return call["dtypes"][0] != call["dtypes"][1]
 
 
-def _mixed_ndim(call: dict[str, Any]) -> bool:
-    return len({len(s) for s in call["shapes"]}) > 1 or () in call["shapes"]
-
-
-def _shapes_differ(call: dict[str, Any]) -> bool:
-    return call["shapes"][0] != call["shapes"][1]
-
-
 def _advanced_apart(call: dict[str, Any]) -> bool:
     """Array indices (with ints beside them) apart from each other in the key: NumPy moves
     the broadcast dims to the front, PyTorch (whose ints are basic indices, and which takes
@@ -88,26 +80,12 @@ def _advanced_apart(call: dict[str, Any]) -> bool:
     return "adv" in kinds and bool(apart)
 
 
-def _leading_one(call: dict[str, Any]) -> bool:
-    value = call["shapes"][1]
-    return call["value"] == "{1}" and bool(value) and value[0] == 1
-
-
 def _zero_d_with_dim(call: dict[str, Any]) -> bool:
     return call["shapes"][0] == () and call.get("dim") is not None
 
 
 def _zero_d(call: dict[str, Any]) -> bool:
     return call["shapes"][0] == ()
-
-
-def _zero_d_promotes(call: dict[str, Any]) -> bool:
-    """A 0-d tensor beside a tensor of dims, of another dtype of the same kind."""
-    shapes, dtypes = call["shapes"], call["dtypes"]
-    tensors = [(s, d) for s, d in zip(shapes, dtypes) if s is not None]
-    if len(tensors) < 2 or len({d for _, d in tensors}) < 2:
-        return False
-    return any(s == () for s, _ in tensors) and any(s != () for s, _ in tensors)
 
 
 def _needs_grad(call: dict[str, Any]) -> bool:
@@ -138,7 +116,6 @@ _PIECEWISE_LINEAR = ("abs", "relu", "leaky_relu", "clamp", "mg.clamp", "l1_loss"
 
 _DIM_OPS = ("sum", "mean", "var", "std", "amax", "amin", "logsumexp", "softmax",
             "log_softmax", "argmax", "argmin")
-_BINARY_OPS = ("add", "sub", "mul", "truediv", "pow", "maximum", "minimum", "where")
 
 KNOWN_DIFFERENCES: list[Known] = [
     Known("inplace_view", "raises", _needs_grad,
@@ -157,8 +134,6 @@ KNOWN_DIFFERENCES: list[Known] = [
        "pow_scalar", "sqrt", "log")),
     Known("pow_scalar", "gradient", lambda c: c["double"] and c["e"] == 0,
           "x ** 0 differentiated again leaves zeros where PyTorch leaves .grad None"),
-    *(Known(op, "no-raise", _dtypes_differ, "matmul promotes two float dtypes; PyTorch "
-            "raises") for op in ("matmul", "mg.matmul")),
     Known("binary_cross_entropy", "value", lambda c: c["dtypes"][0] == "float16",
           "sigmoid in float16 is computed in float16, an ulp from PyTorch's (float32 inside) "
           "in a third of the cases; the loss near p = 1 magnifies it"),

@@ -317,3 +317,18 @@ def test_bce_with_logits_of_infinite_logits(device, pos_weight):
     (loss, grad), (t_loss, t_grad) = _both(run, device)
     _assert_same(loss, t_loss)
     _assert_same(grad, t_grad)
+
+
+@pytest.mark.parametrize("dtypes", [("float32", "float64"), ("float16", "float32"),
+                                    ("int64", "float32"), ("int32", "int64")])
+@pytest.mark.parametrize("reflected", [False, True])
+def test_matmul_of_two_dtypes_raises_runtime_error(device, dtypes, reflected):
+    def run(lib, dev):
+        a = _tensor(lib, dev, [[1, 2], [3, 4]], dtypes[0])
+        b = _tensor(lib, dev, [1, 2], dtypes[1])
+        return b.__rmatmul__(a) if reflected else lib.matmul(a, b)
+
+    with pytest.raises(RuntimeError):
+        run(torch, "cpu")
+    with pytest.raises(RuntimeError, match="same dtype"):
+        run(mg, device)
