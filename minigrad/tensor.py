@@ -499,15 +499,15 @@ class Tensor:
 
     def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: Any = None,
                keepdim: bool | None = None) -> Tensor:
-        axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
         _not_bool(self, "argmax")
+        axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
         _nonempty(self, "argmax", axis, IndexError)
         return _ops.Argmax.apply(self, axis=axis, keepdims=keepdims)
 
     def argmin(self, axis: int | None = None, keepdims: bool = False, *, dim: Any = None,
                keepdim: bool | None = None) -> Tensor:
-        axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
         _not_bool(self, "argmin")
+        axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
         _nonempty(self, "argmin", axis, IndexError)
         return _ops.Argmin.apply(self, axis=axis, keepdims=keepdims)
 
