@@ -10,7 +10,7 @@ import numpy as np
 
 from . import autograd
 from .backend import Backend, get_backend
-from .dtypes import as_dtype, bool_, default_float, int64
+from .dtypes import as_dtype, bool_, default_float, float32, int64
 from .errors import OpError
 from .return_types import ValuesIndices
 
@@ -293,7 +293,11 @@ class Tensor:
         return _ops.Add.apply(_operand(self, other), self)
 
     def __sub__(self, other: Any) -> Tensor:
-        other = other if isinstance(other, Tensor) else _operand(self, other)
+        if isinstance(other, Tensor):
+            if self.data.dtype is bool_ or other.data.dtype is bool_:
+                raise _bool_sub_error()
+            return _ops.Sub.apply(self, other)
+        other = _operand(self, other)
         if self.data.dtype is bool_ or _is_bool(other):
             raise _bool_sub_error()
         return _ops.Sub.apply(self, other)
@@ -372,13 +376,13 @@ class Tensor:
 
     # elementwise functions
     def exp(self) -> Tensor:
-        return _ops.Exp.apply(self if self.data.dtype.kind == "f" else self._as_float())
+        return _ops.Exp.apply(self if self.data.dtype is float32 else self._as_float())
 
     def log(self) -> Tensor:
-        return _ops.Log.apply(self if self.data.dtype.kind == "f" else self._as_float())
+        return _ops.Log.apply(self if self.data.dtype is float32 else self._as_float())
 
     def sqrt(self) -> Tensor:
-        return _ops.Sqrt.apply(self if self.data.dtype.kind == "f" else self._as_float())
+        return _ops.Sqrt.apply(self if self.data.dtype is float32 else self._as_float())
 
     def abs(self) -> Tensor:
         if self.data.dtype is bool_:
@@ -386,15 +390,15 @@ class Tensor:
         return _ops.Abs.apply(self)
 
     def tanh(self) -> Tensor:
-        return _ops.Tanh.apply(self if self.data.dtype.kind == "f" else self._as_float())
+        return _ops.Tanh.apply(self if self.data.dtype is float32 else self._as_float())
 
     def sigmoid(self) -> Tensor:
-        return _ops.Sigmoid.apply(self if self.data.dtype.kind == "f" else self._as_float())
+        return _ops.Sigmoid.apply(self if self.data.dtype is float32 else self._as_float())
 
     def _as_float(self) -> Tensor:
-        """An integer or bool tensor as the default float dtype, for float math (PyTorch's
-        integer-to-float promotion; NumPy would give float16 for bool and small ints)."""
-        return self.astype(default_float)
+        """A float tensor as it is, an integer or bool one as the default float dtype, for
+        float math (PyTorch's promotion; NumPy would give float16 for bool and small ints)."""
+        return self if self.data.dtype.kind == "f" else self.astype(default_float)
 
     def sign(self) -> Tensor:
         return _ops.Sign.apply(self)
