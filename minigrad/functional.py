@@ -210,7 +210,7 @@ def cross_entropy(
         log_probs = log_softmax(logits, axis=axis)
         target = target.astype(logits.dtype)
         if label_smoothing > 0:
-            target = target * (1 - label_smoothing) + label_smoothing / classes
+            target = target * (1 - label_smoothing) + label_smoothing / max(classes, 1)
         weighted = log_probs * target
         if weight is not None:
             weighted = weighted * _along_axis(weight, logits.ndim, axis)
@@ -235,7 +235,7 @@ def cross_entropy(
         smooth = -spread.sum(axis=axis)
         if kept is not None:
             smooth = where(kept > 0, smooth, 0)
-        loss = (1 - label_smoothing) * nll + (label_smoothing / classes) * smooth
+        loss = (1 - label_smoothing) * nll + (label_smoothing / max(classes, 1)) * smooth
     if reduction == "mean" and picked_weight is not None:
         return _weighted_mean(loss, picked_weight)
     return _reduce(loss, reduction)

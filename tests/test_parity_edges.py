@@ -137,6 +137,18 @@ def test_reductions_over_rows_of_empty_tensors(device, fn, shape, dim):
     _assert_same(*_both(run, device))
 
 
+@pytest.mark.parametrize("smoothing", [0.0, 0.5])
+def test_cross_entropy_of_no_classes(device, smoothing):
+    """Class probabilities over 0 classes (the smoothing divides by no classes)."""
+    def run(lib, dev):
+        logits = lib.zeros((2, 0)) if lib is torch else mg.zeros((2, 0), device=dev)
+        target = lib.zeros((2, 0)) if lib is torch else mg.zeros((2, 0), device=dev)
+        return (F if lib is mg else TF).cross_entropy(logits, target, reduction="none",
+                                                      label_smoothing=smoothing)
+
+    _assert_same(*_both(run, device))
+
+
 def test_cross_entropy_of_empty_batch(device):
     def run(lib, dev):
         logits = lib.zeros((0, 3)) if lib is torch else mg.zeros((0, 3), device=dev)
