@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from . import autograd
 from .autograd import Context, _sequence
-from .dtypes import default_float, float16, float32, float64
+from .dtypes import default_float, float16, float32, float64, int16, int32, int64
 from .errors import OpError
 from .tensor import Tensor
 
 _FLOAT64 = float64
 _FLOAT16 = float16
+# result dtypes that NumPy's promotion may widen beyond PyTorch's
+_RECHECKED = frozenset((float64, int64, int32, int16))
 
 
 class Function:
@@ -120,8 +124,8 @@ class Op(Function):
             raise _input_error(cls, args, err) from err
         if half and out.dtype.kind == "f":
             out = ctx.backend.astype(out, float16)
-        elif out.dtype is _FLOAT64 and not cls.sets_dtype:
-            out = _no_silent_float64(ctx, arrays, out)
+        elif out.dtype in _RECHECKED and not cls.sets_dtype:
+            out = _no_silent_widening(ctx, arrays, out)
         result = object.__new__(Tensor)
         result.data = out
         result.backend = ctx.backend
@@ -158,6 +162,27 @@ def _widen(a: Any) -> Any:
     """A float16 array as float32, anything else as it is: float16 ops compute in float32
     and round once, as PyTorch's do (``x / 1e5`` is not 0, a mean of 70,000 ones is 1)."""
     return a.astype(float32) if getattr(a, "dtype", None) is _FLOAT16 else a
+
+
+def _no_silent_widening(ctx: Context, arrays: list, out: Any) -> Any:
+    """``out`` in the dtype PyTorch's promotion gives where NumPy's may give a wider one."""
+    if out.dtype is _FLOAT64:
+        return _no_silent_float64(ctx, arrays, out)
+    target = _promoted_int(arrays)
+    return out if target is None or target == out.dtype else ctx.backend.astype(out, target)
+
+
+def _promoted_int(arrays: list) -> Any:
+    """The integer dtype of an op's result by PyTorch's rules where a 0-d integer operand
+    stands beside one with dimensions (else None: NumPy agrees): the 0-d one does not widen
+    the others, unless they are bool."""
+    ints = [a for a in arrays if hasattr(a, "dtype") and a.dtype.kind in "biu"]
+    dims = [a.dtype for a in ints if a.ndim > 0]
+    zero_d = [a.dtype for a in ints if a.ndim == 0]
+    if not dims or not zero_d:
+        return None
+    target = np.result_type(*dims)
+    return np.result_type(*zero_d, target) if target.kind == "b" else target
 
 
 def _no_silent_float64(ctx: Context, arrays: list, out: Any) -> Any:

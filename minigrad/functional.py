@@ -14,6 +14,7 @@ on the input's device, and float targets and weights take the input's dtype.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ from .errors import OpError
 from .function import Function
 from .tensor import Tensor
 from .tensor_functions import maximum, where
+from .tensor_functions import minimum as _minimum
 
 __all__ = [
     "linear",
@@ -108,7 +110,7 @@ def softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """
     x = _tensor(x)
     axis = axis if dim is None else dim
-    shifted = x - x.detach().amax(axis=axis, keepdims=True)
+    shifted = x - _shift(x, axis)
     e = shifted.exp()
     return e / e.sum(axis=axis, keepdims=True)
 
@@ -121,8 +123,15 @@ def log_softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """
     x = _tensor(x)
     axis = axis if dim is None else dim
-    shifted = x - x.detach().amax(axis=axis, keepdims=True)
+    shifted = x - _shift(x, axis)
     return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
+
+
+def _shift(x: Tensor, axis: int) -> Tensor:
+    """The detached max along ``axis`` (kept), 0 for an empty tensor, which has none."""
+    if x.numel() == 0:
+        return x.detach().sum(axis=axis, keepdims=True)
+    return x.detach().amax(axis=axis, keepdims=True)
 
 
 # regression losses
@@ -151,6 +160,7 @@ def huber_loss(
     if not delta > 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta!r}")
     input, target = _regression_args("huber_loss", input, target, reduction)
+    target = target.astype(input.dtype)  # PyTorch's huber_loss keeps the input's dtype
     diff = input - target
     size = diff.abs()
     near = diff.clip(-delta, delta)  # the quadratic side never sees an infinite diff
@@ -200,7 +210,7 @@ def cross_entropy(
         log_probs = log_softmax(logits, axis=axis)
         target = target.astype(logits.dtype)
         if label_smoothing > 0:
-            target = target * (1 - label_smoothing) + label_smoothing / classes
+            target = target * (1 - label_smoothing) + label_smoothing / max(classes, 1)
         weighted = log_probs * target
         if weight is not None:
             weighted = weighted * _along_axis(weight, logits.ndim, axis)
@@ -224,8 +234,8 @@ def cross_entropy(
             spread = spread * _along_axis(weight, logits.ndim, axis)
         smooth = -spread.sum(axis=axis)
         if kept is not None:
-            smooth = smooth * kept
-        loss = (1 - label_smoothing) * nll + (label_smoothing / classes) * smooth
+            smooth = where(kept > 0, smooth, 0)
+        loss = (1 - label_smoothing) * nll + (label_smoothing / max(classes, 1)) * smooth
     if reduction == "mean" and picked_weight is not None:
         return _weighted_mean(loss, picked_weight)
     return _reduce(loss, reduction)
@@ -310,7 +320,9 @@ def binary_cross_entropy_with_logits(
     target = _float_target(name, target, logits)
     _check_same_shape(name, logits, target)
     log_term = _log1p((-logits.abs()).exp())  # log(1 + exp(-|x|)), in (0, log 2]
-    softplus_pos = maximum(logits, 0) + log_term  # softplus(x) = -log sigmoid(-x)
+    # softplus(x) = -log sigmoid(-x); max(x, 0) as x - min(x, 0), which is NaN at x = -inf
+    # (-inf - -inf), where PyTorch's (1 - t) x + softplus(-x) is NaN too
+    softplus_pos = (logits - _minimum(logits, 0)) + log_term
     softplus_neg = maximum(-logits, 0) + log_term  # softplus(-x) = -log sigmoid(x)
     positive = target
     if pos_weight is not None:
@@ -485,10 +497,26 @@ def _float_target(name: str, target: Any, input: Tensor) -> Tensor:
 
 
 def _regression_args(name: str, input: Any, target: Any, reduction: str) -> tuple:
+    """A float input and target; the target keeps its dtype and shape (the loss promotes
+    and broadcasts them, warning where the shapes differ, as PyTorch)."""
     _check_reduction(name, reduction)
     input = _float_input(name, input, "input")
-    target = _float_target(name, target, input)
-    _check_same_shape(name, input, target)
+    if not isinstance(target, Tensor):  # data: the input's dtype, as Python numbers are
+        target = _float_target(name, target, input)
+    elif target.dtype.kind != "f":
+        raise TypeError(
+            f"{name}: target must be a floating-point tensor like the input ({input.dtype}), "
+            f"got {target.dtype}; convert it with .astype({input.dtype.name!r})"
+        )
+    if target.shape != input.shape:
+        try:
+            np.broadcast_shapes(input.shape, target.shape)
+        except ValueError:
+            _check_same_shape(name, input, target)
+        warnings.warn(
+            f"{name}: using a target size ({target.shape}) that is different to the input "
+            f"size ({input.shape}); they are broadcast, which is likely not what you want",
+            UserWarning, stacklevel=3)
     return input, target
 
 
@@ -616,7 +644,10 @@ def _pick(
         picked_weight = mask if picked_weight is None else picked_weight * mask
     if picked_weight is None:
         return -picked.reshape(target.shape), None
-    return (-picked * picked_weight).reshape(target.shape), picked_weight
+    loss = -picked * picked_weight
+    if kept is not None:  # 0 for an ignored sample, even where its row holds a NaN
+        loss = where(mask > 0, loss, 0)
+    return loss.reshape(target.shape), picked_weight
 
 
 def _first(values: np.ndarray) -> Any:

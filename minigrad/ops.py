@@ -1051,7 +1051,12 @@ def _reversed(axis: int) -> tuple:
 def _reverse_cumsum(xp: Any, x: Any, axis: int) -> Any:
     """Sums from each position to the end of ``axis``."""
     flip = _reversed(axis)
-    return xp.cumsum(x[flip], axis)[flip]
+    return _flipped(xp.cumsum(_flipped(x, flip), axis), flip)
+
+
+def _flipped(x: Any, flip: tuple) -> Any:
+    """``x[flip]``; a Tensor through the op, as its indexing refuses negative steps."""
+    return Slice.apply(x, index=flip) if isinstance(x, Tensor) else x[flip]
 
 
 class CumSum(Op):
@@ -1135,7 +1140,7 @@ class LogCumSumExp(Op):
 
         def part(mask: Any) -> Any:
             log_terms = xp.where(mask, size - out, lowest)  # log(g_j exp(-out_j)), or ~-inf
-            return xp.exp(xp.logcumsumexp(log_terms[flip], axis)[flip] + x)
+            return xp.exp(_flipped(xp.logcumsumexp(_flipped(log_terms, flip), axis), flip) + x)
 
         return part(_raw(grad) > 0) - part(_raw(grad) < 0)
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import autograd
 from .backend import Backend, get_backend
-from .dtypes import as_dtype, bool_, default_float, int64
+from .dtypes import as_dtype, bool_, default_float, float32, int64
 from .errors import OpError
 from .return_types import ValuesIndices
 
@@ -297,10 +297,20 @@ class Tensor:
         return _ops.Add.apply(_operand(self, other), self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return _ops.Sub.apply(self, other if isinstance(other, Tensor) else _operand(self, other))
+        if isinstance(other, Tensor):
+            if self.data.dtype is bool_ or other.data.dtype is bool_:
+                raise _bool_sub_error()
+            return _ops.Sub.apply(self, other)
+        other = _operand(self, other)
+        if self.data.dtype is bool_ or _is_bool(other):
+            raise _bool_sub_error()
+        return _ops.Sub.apply(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _ops.Sub.apply(_operand(self, other), self)
+        other = _operand(self, other)
+        if self.data.dtype is bool_ or _is_bool(other):
+            raise _bool_sub_error()
+        return _ops.Sub.apply(other, self)
 
     def __mul__(self, other: Any) -> Tensor:
         return _ops.Mul.apply(self, other if isinstance(other, Tensor) else _operand(self, other))
@@ -321,19 +331,28 @@ class Tensor:
         return _ops.Pow.apply(_operand(self, other), self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return _ops.Matmul.apply(self, _operand(self, other, scalars=False))
+        other = _operand(self, other, scalars=False)
+        if other.data.dtype is not self.data.dtype and other.dtype != self.dtype:
+            raise _matmul_dtype_error(self, other)
+        return _ops.Matmul.apply(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return _ops.Matmul.apply(_operand(self, other, scalars=False), self)
+        other = _operand(self, other, scalars=False)
+        if other.data.dtype is not self.data.dtype and other.dtype != self.dtype:
+            raise _matmul_dtype_error(other, self)
+        return _ops.Matmul.apply(other, self)
 
     def __neg__(self) -> Tensor:
+        if self.data.dtype is bool_:
+            raise RuntimeError("negation, the `-` operator, on a bool tensor is not supported; "
+                               "to invert a mask, use the `~` operator or logical_not()")
         return _ops.Neg.apply(self)
 
     def __pos__(self) -> Tensor:
         return self
 
     def __abs__(self) -> Tensor:
-        return _ops.Abs.apply(self)
+        return self.abs()
 
     # comparisons: bool tensors, no gradient
     def __lt__(self, other: Any) -> Tensor:
@@ -361,27 +380,36 @@ class Tensor:
 
     # elementwise functions
     def exp(self) -> Tensor:
-        return _ops.Exp.apply(self)
+        return _ops.Exp.apply(self if self.data.dtype is float32 else self._as_float())
 
     def log(self) -> Tensor:
-        return _ops.Log.apply(self)
+        return _ops.Log.apply(self if self.data.dtype is float32 else self._as_float())
 
     def sqrt(self) -> Tensor:
-        return _ops.Sqrt.apply(self)
+        return _ops.Sqrt.apply(self if self.data.dtype is float32 else self._as_float())
 
     def abs(self) -> Tensor:
+        if self.data.dtype is bool_:
+            raise NotImplementedError("abs: bool tensors are not supported")
         return _ops.Abs.apply(self)
 
     def tanh(self) -> Tensor:
-        return _ops.Tanh.apply(self)
+        return _ops.Tanh.apply(self if self.data.dtype is float32 else self._as_float())
 
     def sigmoid(self) -> Tensor:
-        return _ops.Sigmoid.apply(self)
+        return _ops.Sigmoid.apply(self if self.data.dtype is float32 else self._as_float())
+
+    def _as_float(self) -> Tensor:
+        """A float tensor as it is, an integer or bool one as the default float dtype, for
+        float math (PyTorch's promotion; NumPy would give float16 for bool and small ints)."""
+        return self if self.data.dtype.kind == "f" else self.astype(default_float)
 
     def sign(self) -> Tensor:
         return _ops.Sign.apply(self)
 
     def relu(self) -> Tensor:
+        if self.data.dtype is bool_:
+            raise RuntimeError("relu: bool tensors are not supported")
         return _ops.Relu.apply(self)
 
     def clip(self, min: Any = None, max: Any = None) -> Tensor:
@@ -479,12 +507,14 @@ class Tensor:
 
     def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: Any = None,
                keepdim: bool | None = None) -> Tensor:
+        _not_bool(self, "argmax")
         axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
         _nonempty(self, "argmax", axis, IndexError)
         return _ops.Argmax.apply(self, axis=axis, keepdims=keepdims)
 
     def argmin(self, axis: int | None = None, keepdims: bool = False, *, dim: Any = None,
                keepdim: bool | None = None) -> Tensor:
+        _not_bool(self, "argmin")
         axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
         _nonempty(self, "argmin", axis, IndexError)
         return _ops.Argmin.apply(self, axis=axis, keepdims=keepdims)
@@ -513,6 +543,8 @@ class Tensor:
     def view(self, *shape: Any) -> Tensor:
         """``reshape``; or, given a dtype, the same bytes read as that dtype (the last dim
         scaled by the ratio of the item sizes), a view that carries no gradient (PyTorch)."""
+        if not shape:
+            raise TypeError("view() needs the sizes (or a dtype) to view as")
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
             return self._view_as_dtype(as_dtype(shape[0]))
         return self.reshape(*shape)
@@ -534,15 +566,17 @@ class Tensor:
         """No axes: reverse them (as ``t.T``). Two dims: swap them (PyTorch's
         ``transpose(dim0, dim1)``). One tuple, or more dims: a full permutation (NumPy)."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            return self.permute(*axes[0])
+            return self.permute(tuple(axes[0]))
         if not axes:
-            return self.permute(*range(self.ndim - 1, -1, -1))
+            return _ops.Transpose.apply(self, axes=tuple(range(self.ndim - 1, -1, -1)))
         if len(axes) == 2:
             return self.swapaxes(*axes)
         return self.permute(*axes)
 
     def permute(self, *dims: Any) -> Tensor:
         """The dims in a new order: ``dims`` is a permutation of all of them."""
+        if not dims:
+            raise TypeError("permute() needs the dims, a permutation of all of them")
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
         order = tuple(_dim("permute", d, self.ndim) for d in dims)
@@ -566,8 +600,8 @@ class Tensor:
             return self.reshape(1)
         if start > end:
             raise OpError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-        shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
-        return self.reshape(shape)
+        merged = math.prod(self.shape[start:end + 1])
+        return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1:])
 
     def squeeze(self, axis: Any = None, *, dim: Any = None) -> Tensor:
         axis = dim if dim is not None else axis
@@ -651,7 +685,11 @@ class Tensor:
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         """log sum exp along ``dim``, shifted by the (detached) max so that nothing
         overflows."""
-        top = self.detach().amax(axis=dim, keepdims=True)
+        if self.numel() == 0:  # nothing to shift by: sums of nothing are 0, their log -inf
+            top = self.detach().sum(axis=dim, keepdims=True)
+        else:
+            top = self.detach().amax(axis=dim, keepdims=True)
+            top = top.masked_fill(top.isinf(), 0)  # a row of -inf sums to 0: its log -inf
         out = (self - top).exp().sum(axis=dim, keepdims=True).log() + top
         return out if keepdim else out.squeeze(dim)
 
@@ -705,6 +743,9 @@ class Tensor:
     def __setitem__(self, key: Any, value: Any) -> None:
         index = _as_index(key)
         value = _operand(self, value)
+        if isinstance(value, Tensor) and value.ndim and value.shape[0] == 1:
+            # leading size-1 dims broadcast back as needed: PyTorch drops them
+            value = value.reshape(_without_leading_ones(value.shape))
         if _records_inplace(self, value):
             self._inplace_recorded(_ops.SetItem, value, index=index)
         else:
@@ -1270,6 +1311,33 @@ def _axis_args(t: Tensor, axis: Any, keepdims: bool, dim: Any, keepdim: bool | N
     return axis, bool(keepdims)
 
 
+def _is_bool(x: Any) -> bool:
+    return type(x) is bool or (isinstance(x, Tensor) and x.data.dtype is bool_)
+
+
+def _bool_sub_error() -> RuntimeError:
+    return RuntimeError("subtraction, the `-` operator, with a bool tensor is not supported; "
+                        "to invert a mask, use the `~` operator or logical_not()")
+
+
+def _matmul_dtype_error(a: Tensor, b: Tensor) -> OpError:
+    return OpError(f"matmul: both operands must have the same dtype, got {a.dtype} and "
+                   f"{b.dtype}; convert one (e.g. .astype({str(b.dtype)!r}))")
+
+
+def _not_bool(t: Tensor, name: str) -> None:
+    if t.data.dtype is bool_:
+        raise RuntimeError(f"{name}: bool tensors are not supported; convert with .int()")
+
+
+def _without_leading_ones(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """A value's shape without its leading size-1 dims, which PyTorch drops in setitem."""
+    i = 0
+    while i < len(shape) and shape[i] == 1:
+        i += 1
+    return shape[i:]
+
+
 def _nonempty(t: Tensor, name: str, axis: Any, whole: type = OpError) -> None:
     """Refuse, as PyTorch does, a max or min over no elements (``whole``: the error when
     no dim is given)."""
@@ -1322,6 +1390,8 @@ def _as_index(key: Any) -> Any:
         return key.backend.copy(key.data)
     if isinstance(key, (list, np.ndarray)):
         return np.array(key)
+    if isinstance(key, slice) and key.step is not None and key.step <= 0:
+        raise ValueError(f"step must be greater than zero, got {key.step}")
     return key
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from . import ops
 from .creation import full, tensor
 from .dtypes import default_float, int64
+from .errors import OpError
 from .return_types import ValuesIndices
 from .tensor import Tensor, _dim, _operand
 
@@ -170,8 +171,27 @@ def _pair(a: Any, b: Any) -> tuple:
 
 
 def concatenate(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """The tensors joined along ``axis``; as in PyTorch, 1-D empty tensors join any
+    others (they count for their dtype only)."""
     tensors = _tensors(tensors, "concatenate")
-    return ops.Concatenate.apply(*tensors, axis=axis if dim is None else dim)
+    axis = axis if dim is None else dim
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise OpError(f"cat: zero-dimensional tensor (at position {i}) cannot be "
+                          "concatenated")
+    shaped = [t for t in tensors if t.shape != (0,)]
+    if not shaped:  # all of them 1-D and empty: any dim will do
+        axis = 0
+    else:
+        axis = _dim("cat", axis, shaped[0].ndim)
+        if len(shaped) < len(tensors):
+            empty = shaped[0].shape[:axis] + (0,) + shaped[0].shape[axis + 1:]
+            tensors = [t if t.shape != (0,) else t.reshape(empty) for t in tensors]
+    ndims = {t.ndim for t in tensors}
+    if len(ndims) > 1:
+        raise OpError(f"cat: tensors must have the same number of dimensions, got "
+                      f"{sorted(ndims)}")
+    return ops.Concatenate.apply(*tensors, axis=axis)
 
 
 cat = concatenate
@@ -437,7 +457,7 @@ def flip(x: Any, dims: int | Sequence[int]) -> Tensor:
     index = [slice(None)] * x.ndim
     for d in _dims("flip", dims, x.ndim)[:x.ndim]:  # a 0-d tensor has nothing to reverse
         index[d] = slice(None, None, -1)
-    return x[tuple(index)].clone()
+    return ops.Slice.apply(x, index=tuple(index)).clone()  # indexing refuses steps < 0
 
 
 def roll(x: Any, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None) -> Tensor:
@@ -496,7 +516,7 @@ def _unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
     window = starts + b.reshape(b.arange(0, size, 1, int64), (1, size))
     out = ops.Index.apply(x, index=(slice(None),) * d + (window,))  # (..., count, size, ...)
     order = [*range(d + 1), *range(d + 2, out.ndim), d + 1]
-    return out.permute(*order)
+    return out.permute(tuple(order))
 
 
 def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:

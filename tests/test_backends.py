@@ -326,7 +326,7 @@ def test_backend_matches_numpy_reference(device):
     np.testing.assert_array_equal(a.argmax(axis=1).numpy(), a_np.argmax(axis=1))
     np.testing.assert_array_equal((a > 0).numpy(), a_np > 0)
     np.testing.assert_array_equal(a.T.numpy(), a_np.T)
-    np.testing.assert_array_equal(a[1:, ::-1].numpy(), a_np[1:, ::-1])
+    np.testing.assert_array_equal(a[1:, ::2].numpy(), a_np[1:, ::2])
     np.testing.assert_array_equal(a[np.array([2, 0, 2])].numpy(), a_np[[2, 0, 2]])
     np.testing.assert_array_equal(mg.where(a > 0, a, 0.0).numpy(), np.where(a_np > 0, a_np, 0))
     np.testing.assert_array_equal(mg.concatenate([a, a], axis=1).numpy(),

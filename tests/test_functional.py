@@ -782,7 +782,7 @@ def _x(*shape, dtype=np.float32):
     ("call", "message"),
     [
         (lambda: F.mse_loss(_x(3, 2), _x(2, 3)), r"target shape \(2, 3\).*input shape \(3, 2\)"),
-        (lambda: F.l1_loss(_x(4), _x(4, 1)), r"\(4, 1\).*\(4,\)"),
+        (lambda: F.l1_loss(_x(4), _x(4, 2)), r"\(4, 2\).*\(4,\)"),
         (lambda: F.huber_loss(_x(4), _x(5)), r"\(5,\).*\(4,\)"),
         (lambda: F.binary_cross_entropy(_x(3).sigmoid(), _x(3, 1).sigmoid()),
          r"\(3, 1\).*\(3,\)"),

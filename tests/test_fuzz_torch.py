@@ -70,14 +70,6 @@ def _dtypes_differ(call: dict[str, Any]) -> bool:
     return call["dtypes"][0] != call["dtypes"][1]
 
 
-def _mixed_ndim(call: dict[str, Any]) -> bool:
-    return len({len(s) for s in call["shapes"]}) > 1 or () in call["shapes"]
-
-
-def _shapes_differ(call: dict[str, Any]) -> bool:
-    return call["shapes"][0] != call["shapes"][1]
-
-
 def _advanced_apart(call: dict[str, Any]) -> bool:
     """Array indices (with ints beside them) apart from each other in the key: NumPy moves
     the broadcast dims to the front, PyTorch (whose ints are basic indices, and which takes
@@ -88,26 +80,12 @@ def _advanced_apart(call: dict[str, Any]) -> bool:
     return "adv" in kinds and bool(apart)
 
 
-def _leading_one(call: dict[str, Any]) -> bool:
-    value = call["shapes"][1]
-    return call["value"] == "{1}" and bool(value) and value[0] == 1
-
-
 def _zero_d_with_dim(call: dict[str, Any]) -> bool:
     return call["shapes"][0] == () and call.get("dim") is not None
 
 
 def _zero_d(call: dict[str, Any]) -> bool:
     return call["shapes"][0] == ()
-
-
-def _zero_d_promotes(call: dict[str, Any]) -> bool:
-    """A 0-d tensor beside a tensor of dims, of another dtype of the same kind."""
-    shapes, dtypes = call["shapes"], call["dtypes"]
-    tensors = [(s, d) for s, d in zip(shapes, dtypes) if s is not None]
-    if len(tensors) < 2 or len({d for _, d in tensors}) < 2:
-        return False
-    return any(s == () for s, _ in tensors) and any(s != () for s, _ in tensors)
 
 
 def _needs_grad(call: dict[str, Any]) -> bool:
@@ -138,24 +116,12 @@ _PIECEWISE_LINEAR = ("abs", "relu", "leaky_relu", "clamp", "mg.clamp", "l1_loss"
 
 _DIM_OPS = ("sum", "mean", "var", "std", "amax", "amin", "logsumexp", "softmax",
             "log_softmax", "argmax", "argmin")
-_BINARY_OPS = ("add", "sub", "mul", "truediv", "pow", "maximum", "minimum", "where")
 
 KNOWN_DIFFERENCES: list[Known] = [
     Known("inplace_view", "raises", _needs_grad,
           "an in-place op on a view of a tensor that requires grad raises RuntimeError"),
-    Known("inplace_view", "value", _zero_d,
-          "an in-place op on a view ([...] or [None]) of a 0-d tensor does not reach the base"),
-    *(Known(op, "dtype", _bool_operand, "math on a bool tensor gives float16 (PyTorch: "
-            "float32)") for op in ("exp", "sqrt", "log", "tanh")),
-    Known("sigmoid", "raises", _bool_operand, "sigmoid of a bool tensor raises TypeError"),
-    Known("abs", "exception-type", _bool_operand,
-          "abs of a bool tensor raises TypeError (PyTorch: NotImplementedError)"),
     *(Known(op, "gradient", _double, "the gradient of a piecewise-linear op, differentiated "
             "again, leaves .grad None where PyTorch has zeros") for op in _PIECEWISE_LINEAR),
-    Known("binary_cross_entropy_with_logits", "value", _special,
-          "an infinite logit gives an infinite loss; PyTorch's is NaN"),
-    Known("logsumexp", "value", _special,
-          "logsumexp of a row of -inf is NaN; PyTorch's is -inf"),
     Known("multi_margin_loss", "gradient", _special,
           "an infinite score makes the gradient NaN; PyTorch's stays finite"),
     *(Known(op, "gradient", _special, "a NaN or infinite input makes the gradient of other "
@@ -168,58 +134,16 @@ KNOWN_DIFFERENCES: list[Known] = [
        "pow_scalar", "sqrt", "log")),
     Known("pow_scalar", "gradient", lambda c: c["double"] and c["e"] == 0,
           "x ** 0 differentiated again leaves zeros where PyTorch leaves .grad None"),
-    Known("neg", "exception-type", _bool_operand,
-          "negating a bool tensor raises TypeError (PyTorch: RuntimeError)"),
-    *(Known(op, "no-raise", _dtypes_differ, "matmul promotes two float dtypes; PyTorch "
-            "raises") for op in ("matmul", "mg.matmul")),
-    *(Known(op, "value", _special, "a sample left out by ignore_index is multiplied by 0, "
-            "so a NaN in its row gives a NaN loss; PyTorch's is 0") for op in
-      ("nll_loss", "cross_entropy")),
     Known("binary_cross_entropy", "value", lambda c: c["dtypes"][0] == "float16",
           "sigmoid in float16 is computed in float16, an ulp from PyTorch's (float32 inside) "
           "in a third of the cases; the loss near p = 1 magnifies it"),
-    Known("sub", "no-raise", lambda c: "bool" in c["dtypes"],
-          "subtracting a bool tensor does not raise (PyTorch: RuntimeError)"),
-    Known("cross_entropy", "raises", _empty, "cross_entropy of empty logits raises"),
     Known("binary_cross_entropy_with_logits", "gradient",
           lambda c: c["double"] and bool((c["values"][0] == 0).any()),
           "its second derivative at a logit of exactly 0 is 0 (built from abs and maximum, "
           "whose kinks sit there); PyTorch's is sigmoid'(0) = 0.25"),
-    *(Known(op, "dtype", _zero_d_promotes,
-            "a 0-d tensor promotes a tensor of dims of another float dtype") for op in
-      _BINARY_OPS),
-    Known("softmax", "raises", _empty, "softmax of an empty tensor raises"),
-    Known("log_softmax", "raises", _empty, "log_softmax of an empty tensor raises"),
-    Known("mse_loss", "raises", _shapes_differ, "PyTorch broadcasts input and target"),
-    Known("l1_loss", "raises", _shapes_differ, "PyTorch broadcasts input and target"),
-    Known("huber_loss", "raises", _shapes_differ, "PyTorch broadcasts input and target"),
     Known("getitem", "shape", _advanced_apart,
           "index arrays apart from each other (or from an int) place the broadcast dims as "
           "NumPy does, not as PyTorch"),
-    Known("cat", "raises", _empty, "PyTorch skips 1-D empty tensors in cat"),
-    *(Known(op, "no-raise", lambda c: "slice-step<=0" in c["kinds"],
-            "a slice step of 0 or less does not raise (PyTorch: ValueError)")
-      for op in ("getitem", "inplace_view", "setitem")),
-    Known("view", "no-raise", lambda c: c["shape"] == (),
-          "view() with no sizes does not raise (PyTorch: TypeError)"),
-    Known("setitem", "raises", _leading_one, "a value with leading size-1 dims more than "
-          "the indexed part raises ValueError; PyTorch drops them"),
-    *(Known(op, "no-raise", _bool_operand, "argmax of a bool tensor does not raise")
-      for op in ("argmax", "argmin")),
-    Known("flatten", "raises", _empty,
-          "flatten of an empty tensor reshapes with -1, which is ambiguous at size 0"),
-    Known("permute", "raises", lambda c: c["perm"] == (),
-          "permute() with no dims: no error on a 0-d tensor, else ValueError (PyTorch: "
-          "TypeError)"),
-    Known("cat", "exception-type", _mixed_ndim,
-          "cat of tensors of different ndims or 0-d raises IndexError or ZeroDivisionError "
-          "(PyTorch: RuntimeError)"),
-    Known("mse_loss", "dtype", _dtypes_differ, "the target is cast to the input's dtype; "
-          "PyTorch promotes both"),
-    Known("l1_loss", "dtype", _dtypes_differ, "the target is cast to the input's dtype; "
-          "PyTorch promotes both"),
-    Known("huber_loss", "dtype", _dtypes_differ, "the target is cast to the input's dtype; "
-          "PyTorch promotes both"),
 ]
 
 
