@@ -14,6 +14,7 @@ from .tensor import Tensor
 
 _FLOAT64 = float64
 _FLOAT16 = float16
+_FLOAT32 = float32
 # result dtypes that NumPy's promotion may widen beyond PyTorch's
 _RECHECKED = frozenset((float64, int64, int32, int16))
 
@@ -122,9 +123,12 @@ class Op(Function):
             out = cls.forward(ctx, *arrays, **params)
         except (ValueError, TypeError, IndexError) as err:
             raise _input_error(cls, args, err) from err
-        if half and out.dtype.kind == "f":
+        if not out.ndim:  # NumPy gives a 0-d result as a scalar: a tensor holds an array
+            out = ctx.backend.writable(out)
+        dtype = out.dtype
+        if half and dtype.kind == "f":
             out = ctx.backend.astype(out, float16)
-        elif out.dtype in _RECHECKED and not cls.sets_dtype:
+        elif dtype is not _FLOAT32 and dtype in _RECHECKED and not cls.sets_dtype:
             out = _no_silent_widening(ctx, arrays, out)
         result = object.__new__(Tensor)
         result.data = out
