@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import autograd
+from .flat_buffers import FlatAdam
 from .function import _widen
 from .tensor import Tensor
 
@@ -169,6 +170,7 @@ class Plan:
 
     def __init__(self, trace: Trace, result: Any) -> None:
         self.steps = trace.steps
+        self.flats: list[Any] = []  # the optimizers laid out in flat buffers
         self.modules = list(trace.modules.values())
         self.guards = trace.guards
         self.result = _outline(result, trace)
@@ -204,6 +206,8 @@ class Plan:
             if type(step) is tuple:
                 if step[0] == "call":
                     step[1](*step[2])
+                elif step[0] == "flat step":
+                    step[1].step()
                 elif step[0] == "draw":
                     values[k] = step[1](step[2], step[3])
                 else:
@@ -263,7 +267,19 @@ class Plan:
                 pending[key] = pending[key] + g if key in pending else g
         for source in leaves:
             leaf = source[1] if source[0] == "tensor" else args[source[1]]
-            autograd._accumulate(leaf, pending.pop(_key(source)), False, given)
+            grad = pending.pop(_key(source))
+            if not any(flat.accumulate(leaf, grad) for flat in self.flats):
+                autograd._accumulate(leaf, grad, False, given)
+
+    def lay_out_flat(self) -> None:
+        """Put the parameters, gradients and state of each Adam optimizer whose step the
+        plan calls into flat buffers, and replay that step as one fused update per group."""
+        for k, step in enumerate(self.steps):
+            if type(step) is tuple and step[0] == "call" and step[1].__name__ == "step":
+                flat = FlatAdam.of(step[1].__self__)
+                if flat is not None:
+                    self.flats.append(flat)
+                    self.steps[k] = ("flat step", flat)
 
     def _target(self, source: tuple, values: list, args: tuple) -> tuple:
         if source[0] == "step":
@@ -298,6 +314,10 @@ def _describe_call(step: tuple) -> str:
     kind = step[0]
     if kind == "call":
         return f"{type(step[1].__self__).__name__}.{step[1].__name__}"
+    if kind == "flat step":
+        opt = step[1].optimizer
+        return (f"{type(opt).__name__}.step over flat buffers "
+                f"({len(opt.param_groups)} group(s), one fused update each)")
     if kind == "draw":
         return f"{step[1].__name__}{step[2]} -> {step[3]}"
     return f"backward from %{step[1]} through {len(step[2])} ops"
@@ -387,6 +407,7 @@ class CompiledFunction:
             return result
         if len(self.plans) >= MAX_PLANS:
             self.plans.pop(next(iter(self.plans)))
+        plan.lay_out_flat()
         self.plans[key] = plan
         return result
 

@@ -217,3 +217,51 @@ def test_results_stay_valid_after_the_next_call():
         outs = [fn(mg.full((1, 3), float(i))) for i in range(4)]
         for i, out in enumerate(outs):
             np.testing.assert_allclose(out.numpy(), (model(mg.full((1, 3), float(i))) * 2).numpy())
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "amsgrad", "adamw"])
+def test_adam_steps_replay_over_flat_buffers(device, optimizer):
+    eager = _train(device, False, optimizer=optimizer)
+    compiled = _train(device, True, optimizer=optimizer)
+    assert "over flat buffers" in compiled[3].plan
+    state_a, state_b = eager[2].state_dict(), compiled[2].state_dict()
+    assert state_a["param_groups"] == state_b["param_groups"]
+    for index, values in state_a["state"].items():
+        for key, value in values.items():
+            np.testing.assert_allclose(state_b["state"][index][key], value, rtol=1e-6,
+                                       atol=1e-7)
+
+
+def test_flat_buffers_keep_eager_use_and_saving_working(tmp_path):
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    opt = optim.Adam(model.parameters(), lr=1e-2)
+
+    def step(x, y):
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    fn = mg.compile(step)
+    x, y = mg.randn(6, 4), mg.tensor([0, 1, 2, 0, 1, 2])
+    for _ in range(4):
+        fn(x, y)
+    assert model[0].weight.grad is not None and model[0].weight.grad.shape == (8, 4)
+    mg.save({"model": model.state_dict(), "opt": opt.state_dict()}, tmp_path / "c.npz")
+    step(x, y)  # an eager step between replays
+    fn(x, y)
+    copy = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    copy_opt = optim.Adam(copy.parameters(), lr=1e-2)
+    saved = mg.load(tmp_path / "c.npz")
+    copy.load_state_dict(saved["model"])
+    copy_opt.load_state_dict(saved["opt"])
+    for _ in range(2):
+        copy_opt.zero_grad()
+        F.cross_entropy(copy(x), y).backward()
+        copy_opt.step()
+    for key, value in model.state_dict().items():
+        np.testing.assert_allclose(copy.state_dict()[key], value, rtol=1e-6, atol=1e-7)
+    model[0].weight = nn.Parameter(mg.zeros(8, 4))  # the layout is broken: a new plan
+    fn(x, y)
+    fn(x, y)
+    assert fn.stats["captures"] == 2
