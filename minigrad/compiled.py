@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import autograd
-from .flat_buffers import FlatAdam
+from .flat_buffers import FlatOptimizer
 from .function import _widen
 from .tensor import Tensor
 
@@ -272,11 +272,11 @@ class Plan:
                 autograd._accumulate(leaf, grad, False, given)
 
     def lay_out_flat(self) -> None:
-        """Put the parameters, gradients and state of each Adam optimizer whose step the
-        plan calls into flat buffers, and replay that step as one fused update per group."""
+        """Put the parameters, gradients and state of each optimizer whose step the plan
+        calls into flat buffers, and replay that step as one fused update per group."""
         for k, step in enumerate(self.steps):
             if type(step) is tuple and step[0] == "call" and step[1].__name__ == "step":
-                flat = FlatAdam.of(step[1].__self__)
+                flat = FlatOptimizer.of(step[1].__self__)
                 if flat is not None:
                     self.flats.append(flat)
                     self.steps[k] = ("flat step", flat)

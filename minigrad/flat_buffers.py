@@ -1,7 +1,8 @@
 """Parameters, gradients and optimizer state in flat buffers, for a replayed step.
 
-``FlatAdam`` lays the parameters of an Adam or AdamW optimizer, their gradients and the
-optimizer's moments out in one contiguous buffer each (per parameter group), and points
+``FlatOptimizer`` lays the parameters of an SGD, RMSprop, Adam or AdamW optimizer, their
+gradients and the optimizer's state out in one contiguous buffer each (per parameter
+group), and points
 ``p.data``, ``p.grad`` and ``optimizer.state`` at views of them: everything that reads
 them (``state_dict()``, ``mg.save``, eager steps) still works. A replayed step then
 updates each group with one call of the fused kernel over its buffers, the same
@@ -17,18 +18,58 @@ import weakref
 from typing import Any
 
 from .optim.adam import Adam
-from .optim.optimizer import call_kernel
+from .optim.optimizer import Optimizer, call_kernel
+from .optim.rmsprop import RMSprop
+from .optim.sgd import SGD
 from .tensor import Tensor
 
-_MOMENTS = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
 _made: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-class FlatAdam:
-    """One Adam or AdamW optimizer's parameters, gradients and state in flat buffers."""
+def _adam(opt: Adam, group: dict, flat: dict, step: int) -> None:
+    beta1, beta2 = group["betas"]
+    call_kernel("adam_update", flat["backend"], flat["param"], flat["grad"],
+                flat["exp_avg"], flat["exp_avg_sq"], flat.get("max_exp_avg_sq"),
+                step=step, lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
+                weight_decay=group["weight_decay"], decoupled=opt._decoupled,
+                amsgrad=group["amsgrad"])
+
+
+def _rmsprop(opt: RMSprop, group: dict, flat: dict, step: int) -> None:
+    call_kernel("rmsprop_update", flat["backend"], flat["param"], flat["grad"],
+                flat["square_avg"], flat.get("grad_avg"), flat.get("momentum_buffer"),
+                lr=group["lr"], alpha=group["alpha"], eps=group["eps"],
+                weight_decay=group["weight_decay"], momentum=group["momentum"],
+                centered=group["centered"])
+
+
+def _sgd(opt: SGD, group: dict, flat: dict, step: int) -> None:
+    call_kernel("sgd_update", flat["backend"], flat["param"], flat["grad"],
+                flat.get("momentum_buffer"), lr=group["lr"], momentum=group["momentum"],
+                dampening=group["dampening"], weight_decay=group["weight_decay"],
+                nesterov=group["nesterov"])
+
+
+# per optimizer: its state arrays, whether it counts steps, and its update over buffers
+_KINDS: dict[type, tuple[tuple[str, ...], bool, Any]] = {
+    Adam: (("exp_avg", "exp_avg_sq", "max_exp_avg_sq"), True, _adam),
+    RMSprop: (("square_avg", "grad_avg", "momentum_buffer"), True, _rmsprop),
+    SGD: (("momentum_buffer",), False, _sgd),
+}
+
+
+def _kind(optimizer: Any) -> tuple | None:
+    for cls, kind in _KINDS.items():
+        if isinstance(optimizer, cls):
+            return kind
+    return None
+
+
+class FlatOptimizer:
+    """One optimizer's parameters, gradients and state in flat buffers."""
 
     @classmethod
-    def of(cls, optimizer: Any) -> FlatAdam | None:
+    def of(cls, optimizer: Any) -> FlatOptimizer | None:
         """The layout of ``optimizer``: the one made before while it is intact, else a new
         one; None where the optimizer does not fit one."""
         made = _made.get(optimizer)
@@ -39,46 +80,57 @@ class FlatAdam:
         _made[optimizer] = made = cls(optimizer)
         return made
 
-    def __init__(self, optimizer: Adam) -> None:
+    def __init__(self, optimizer: Optimizer) -> None:
         self.optimizer = optimizer
+        moments, self.counted, self.update = _kind(optimizer)
         self.groups: list[dict[str, Any]] = []
         self.grad_view: dict[int, Any] = {}  # id(parameter) -> its view of the gradients
         for group in optimizer.param_groups:
             params = group["params"]
             backend = params[0].backend
-            flat = {"param": _flatten(backend, [p.data for p in params])}
+            flat: dict[str, Any] = {"param": _flatten(backend, [p.data for p in params])}
             flat["grad"] = _flatten(backend, [p.grad.data for p in params])
-            keys = [k for k in _MOMENTS if k in optimizer.state[params[0]]]
+            keys = [k for k in moments if optimizer.state[params[0]].get(k) is not None]
             for key in keys:
                 flat[key] = _flatten(backend, [optimizer.state[p][key] for p in params])
             views = {name: _views(backend, buffer, params) for name, buffer in flat.items()}
+            flat["backend"] = backend
             for i, p in enumerate(params):
                 p.data = views["param"][i]
                 p.grad = Tensor._make(views["grad"][i], backend)
                 self.grad_view[id(p)] = views["grad"][i]
                 for key in keys:
                     optimizer.state[p][key] = views[key][i]
-            self.groups.append({"group": group, "flat": flat, "views": views, "keys": keys,
-                                "backend": backend})
+            self.groups.append({"group": group, "flat": flat, "views": views, "keys": keys})
 
     @staticmethod
     def fits(optimizer: Any) -> bool:
-        """Whether ``optimizer`` can be laid out flat: Adam or AdamW, not maximizing, every
-        parameter with a gradient and state, one backend and dtype per group."""
-        if not isinstance(optimizer, Adam):
+        """Whether ``optimizer`` can be laid out flat: SGD, RMSprop, Adam or AdamW, not
+        maximizing, every parameter with a gradient (and state, where it keeps some), one
+        backend and dtype per group."""
+        kind = _kind(optimizer)
+        if kind is None:
             return False
+        moments, counted, _ = kind
         for group in optimizer.param_groups:
             params = group["params"]
             if group.get("maximize") or not params:
                 return False
+            first = optimizer.state.get(params[0]) or {}
+            keys = [k for k in moments if first.get(k) is not None]
             for p in params:
-                state = optimizer.state.get(p)
-                if p.grad is None or not state or p.grad.requires_grad:
+                state = optimizer.state.get(p) or {}
+                if p.grad is None or p.grad.requires_grad:
                     return False
                 if p.backend is not params[0].backend or p.dtype != params[0].dtype:
                     return False
-            if len({optimizer.state[p]["step"] for p in params}) != 1:
+                if any(state.get(k) is None for k in keys):
+                    return False
+            if counted and len({(optimizer.state.get(p) or {}).get("step")
+                                for p in params}) != 1:
                 return False
+            if not counted and group.get("momentum") and not keys:
+                return False  # a momentum buffer comes with the first step
         return True
 
     def accumulate(self, leaf: Tensor, grad: Any) -> bool:
@@ -109,16 +161,12 @@ class FlatAdam:
             group = entry["group"]
             opt._check(group)
             params = group["params"]
-            step = opt.state[params[0]]["step"] + 1
-            for p in params:
-                opt.state[p]["step"] = step
-            flat = entry["flat"]
-            beta1, beta2 = group["betas"]
-            call_kernel("adam_update", entry["backend"], flat["param"], flat["grad"],
-                        flat["exp_avg"], flat["exp_avg_sq"], flat.get("max_exp_avg_sq"),
-                        step=step, lr=group["lr"], beta1=beta1, beta2=beta2,
-                        eps=group["eps"], weight_decay=group["weight_decay"],
-                        decoupled=opt._decoupled, amsgrad=group["amsgrad"])
+            step = 0
+            if self.counted:
+                step = opt.state[params[0]]["step"] + 1
+                for p in params:
+                    opt.state[p]["step"] = step
+            self.update(opt, group, entry["flat"], step)
             for p in params:
                 p._bump_version()
 
@@ -129,8 +177,8 @@ class FlatAdam:
         for entry, group in zip(self.groups, opt.param_groups):
             if entry["group"] is not group or group.get("maximize"):
                 return False
-            keys = [k for k in _MOMENTS if k in entry["flat"]]
-            if group["amsgrad"] != ("max_exp_avg_sq" in keys):
+            keys = entry["keys"]
+            if not _keys_fit(opt, group, keys):
                 return False
             views = entry["views"]
             steps = set()
@@ -141,10 +189,20 @@ class FlatAdam:
                     return False
                 if any(state.get(k) is not views[k][i] for k in keys):
                     return False
-                steps.add(state["step"])
+                steps.add(state.get("step"))
             if len(steps) != 1:
                 return False
         return True
+
+
+def _keys_fit(opt: Any, group: dict, keys: list) -> bool:
+    """Whether the group's options still ask for exactly the state laid out."""
+    if isinstance(opt, Adam):
+        return group["amsgrad"] == ("max_exp_avg_sq" in keys)
+    if isinstance(opt, RMSprop):
+        return (group["centered"] == ("grad_avg" in keys)
+                and (group["momentum"] > 0) == ("momentum_buffer" in keys))
+    return (group["momentum"] != 0) == ("momentum_buffer" in keys)
 
 
 def _flatten(backend: Any, arrays: list) -> Any:

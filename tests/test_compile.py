@@ -219,8 +219,8 @@ def test_results_stay_valid_after_the_next_call():
             np.testing.assert_allclose(out.numpy(), (model(mg.full((1, 3), float(i))) * 2).numpy())
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "amsgrad", "adamw"])
-def test_adam_steps_replay_over_flat_buffers(device, optimizer):
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_optimizer_steps_replay_over_flat_buffers(device, optimizer):
     eager = _train(device, False, optimizer=optimizer)
     compiled = _train(device, True, optimizer=optimizer)
     assert "over flat buffers" in compiled[3].plan
