@@ -129,8 +129,9 @@ class Trace:
         self.steps.append(("backward", step, visited, [self.source(t) for t in leaves]))
 
     def module(self, module: Any) -> None:
-        self.modules[id(module)] = (module, module.training,
-                                    tuple(module._parameters.values()))
+        params = tuple((p, None, None) if p is None else (p, p.data.dtype, p.data.shape)
+                       for p in module._parameters.values())
+        self.modules[id(module)] = (module, module.training, params)
 
     def guard(self, decide: Callable[[Any], Any], t: Tensor, value: Any) -> None:
         source = self.source(t)
@@ -156,7 +157,8 @@ class Live:
 class ForwardStep:
     """One op of the plan."""
 
-    __slots__ = ("op", "ctx", "sources", "wants", "params", "live", "widened", "dtype")
+    __slots__ = ("op", "ctx", "sources", "wants", "params", "live", "widened", "dtype",
+                 "needs", "routes")
 
     def __init__(self, op: type, ctx: Any, sources: list, wants: list, params: dict,
                  widened: bool, dtype: Any) -> None:
@@ -164,24 +166,45 @@ class ForwardStep:
         self.params, self.widened, self.dtype = params, widened, dtype
         self.live = any(isinstance(v, Live) for v in params.values())
 
+    def route(self, steps: list) -> None:
+        """Where the gradient of each input goes in a replayed backward pass: (input,
+        pending key, dtype; None: the dtype of the argument passed in)."""
+        self.needs = [True if w else None for w in self.wants]
+        self.routes = []
+        for i, (source, wanted) in enumerate(zip(self.sources, self.wants)):
+            if not wanted:
+                continue
+            if source[0] == "step":
+                self.routes.append((i, source[1], steps[source[1]].dtype))
+            elif source[0] == "tensor":
+                self.routes.append((i, _key(source), source[1].dtype))
+            else:
+                self.routes.append((i, _key(source), None))
+
 
 class Plan:
     """A recorded call, replayed without the tape."""
 
     def __init__(self, trace: Trace, result: Any) -> None:
         self.steps = trace.steps
-        self.flats: list[Any] = []  # the optimizers laid out in flat buffers
+        self.flat_of: dict[int, Any] = {}  # id(parameter) -> its optimizer's flat layout
+        for step in self.steps:
+            if type(step) is ForwardStep:
+                step.route(self.steps)
         self.modules = list(trace.modules.values())
         self.guards = trace.guards
         self.result = _outline(result, trace)
         self.grad_enabled = autograd.is_grad_enabled()
 
     def valid(self) -> bool:
-        """Whether the modules are as they were when the plan was recorded."""
+        """Whether the modules are as they were when the plan was recorded: the same
+        train/eval flag, the same parameters, of the same dtypes and shapes."""
         for module, training, params in self.modules:
             now = tuple(module._parameters.values())
             if module.training != training or len(now) != len(params) or any(
-                    a is not b for a, b in zip(now, params)):
+                    a is not b[0] or (a is not None and (a.data.dtype is not b[1]
+                                                         or a.data.shape != b[2]))
+                    for a, b in zip(now, params)):
                 return False
         return True
 
@@ -251,24 +274,29 @@ class Plan:
             if op.saves_output:
                 saved.append(values[k])
             ctx.saved_tensors, ctx.xp = saved, ctx.backend
-            ctx.inputs = [True if w else None for w in step.wants]
+            ctx.inputs = step.needs
             grads = op.backward(ctx, grad)
-            if not isinstance(grads, tuple):
+            if type(grads) is not tuple:
                 grads = (grads,)
-            for source, wanted, x, g in zip(step.sources, step.wants, inputs[k], grads):
-                if not wanted or g is None:
+            x_arrays = inputs[k]
+            for i, key, dtype in step.routes:
+                g = grads[i]
+                if g is None:
                     continue
+                x = x_arrays[i]
                 if g.shape != x.shape:
                     g = ctx.backend.sum_to(g, x.shape)
-                target = self._target(source, values, args)
-                if g.dtype != target[1]:
-                    g = ctx.backend.astype(g, target[1])
-                key = target[0]
-                pending[key] = pending[key] + g if key in pending else g
+                if dtype is None:  # an argument's: as the tensor passed in this call
+                    dtype = args[key[1]].dtype
+                if g.dtype != dtype:
+                    g = ctx.backend.astype(g, dtype)
+                previous = pending.get(key)
+                pending[key] = g if previous is None else previous + g
         for source in leaves:
             leaf = source[1] if source[0] == "tensor" else args[source[1]]
             grad = pending.pop(_key(source))
-            if not any(flat.accumulate(leaf, grad) for flat in self.flats):
+            flat = self.flat_of.get(id(leaf))
+            if flat is None or not flat.accumulate(leaf, grad):
                 autograd._accumulate(leaf, grad, False, given)
 
     def lay_out_flat(self) -> None:
@@ -278,14 +306,8 @@ class Plan:
             if type(step) is tuple and step[0] == "call" and step[1].__name__ == "step":
                 flat = FlatOptimizer.of(step[1].__self__)
                 if flat is not None:
-                    self.flats.append(flat)
+                    self.flat_of.update(dict.fromkeys(flat.grad_view, flat))
                     self.steps[k] = ("flat step", flat)
-
-    def _target(self, source: tuple, values: list, args: tuple) -> tuple:
-        if source[0] == "step":
-            return source[1], values[source[1]].dtype
-        leaf = source[1] if source[0] == "tensor" else args[source[1]]
-        return _key(source), leaf.dtype
 
     def __str__(self) -> str:
         lines = []

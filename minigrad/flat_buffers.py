@@ -3,9 +3,10 @@
 ``FlatOptimizer`` lays the parameters of an SGD, RMSprop, Adam or AdamW optimizer, their
 gradients and the optimizer's state out in one contiguous buffer each (per parameter
 group), and points ``p.data``, ``p.grad`` and ``optimizer.state`` at views of them:
-everything that reads them (``state_dict()``, ``mg.save``, eager steps) still works. A replayed step then
-updates each group with one call of the fused kernel over its buffers, the same
-elementwise formula the per-parameter update runs, instead of one call per parameter.
+everything that reads them (``state_dict()``, ``mg.save``, eager steps) still works.
+A replayed step then updates each group with one call of the fused kernel over its
+buffers, the same elementwise formula the per-parameter update runs, instead of one call
+per parameter.
 Whenever the layout is not intact (a parameter or a state entry replaced, a gradient that
 is not the buffer's view), the optimizer's own ``step()`` runs instead.
 """

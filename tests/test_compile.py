@@ -265,3 +265,14 @@ def test_flat_buffers_keep_eager_use_and_saving_working(tmp_path):
     fn(x, y)
     fn(x, y)
     assert fn.stats["captures"] == 2
+
+
+def test_a_module_cast_to_another_dtype_records_again():
+    model = nn.Linear(3, 2)
+    fn = mg.compile(lambda: model(mg.ones(1, 3, dtype=model.weight.dtype)) * 2)
+    with mg.no_grad():
+        for _ in range(3):
+            assert fn().dtype == mg.float32
+        model.double()
+        out = fn()
+    assert out.dtype == mg.float64 and fn.stats["captures"] == 2
