@@ -11,8 +11,9 @@ Tensor, Context, heap or check made per op; the optimizer's calls run as they ar
 What a plan depends on is guarded on every call: the arguments' shapes, dtypes and
 devices, grad mode, the modules' train/eval flags and parameters, and the decisions that
 read tensor values (a loss's check of its targets). A failed guard captures again. What
-cannot be replayed (a value read with ``.item()``, an in-place change, a user-defined
-Function, hooks, ``create_graph``) makes the function run eagerly, with one warning.
+cannot be replayed (a value read with ``.item()``, an in-place change the tape records or
+of an argument, a user-defined Function, hooks, ``create_graph``) makes the function run
+eagerly, with one warning.
 """
 
 from __future__ import annotations
@@ -61,6 +62,9 @@ class Trace:
         i = self.inputs.get(id(t))
         if i is not None:
             return ("input", i)
+        shared = self.arrays.get(id(t.data))  # a detached tensor or a view of the same array
+        if shared is not None and shared[0] != "tensor":
+            return shared
         self.keep.append(t)
         self.arrays.setdefault(id(t.data), ("tensor", t))
         return ("tensor", t)
@@ -108,6 +112,18 @@ class Trace:
         self.step_of[id(result)] = len(self.steps)
         self.arrays[id(result.data)] = ("step", len(self.steps))
         self.steps.append(("draw", getattr(backend, kind), shape, result.dtype))
+
+    def inplace(self, t: Tensor, name: str, other: Any) -> None:
+        """An in-place change that records nothing on the tape (a running statistic, a
+        counter): replayed as the same backend call into the same tensor."""
+        if self.paused:
+            return
+        target = self.source(t)
+        if target[0] == "input":
+            self.fail("an in-place change of an argument")
+            return
+        value = self.source(other) if isinstance(other, Tensor) else ("value", other)
+        self.steps.append(("inplace", getattr(t.backend, name), target, value))
 
     def run_as_call(self, method: Callable, *args: Any) -> Any:
         """Run ``method`` (the optimizer's step, a zero_grad) as it is, now and on every
@@ -231,6 +247,11 @@ class Plan:
                     step[1](*step[2])
                 elif step[0] == "flat step":
                     step[1].step()
+                elif step[0] == "inplace":
+                    target = array(step[2])
+                    step[1](target, array(step[3]), out=target)
+                    if step[2][0] == "tensor":
+                        step[2][1]._bump_version()
                 elif step[0] == "draw":
                     values[k] = step[1](step[2], step[3])
                 else:
@@ -336,6 +357,8 @@ def _describe_call(step: tuple) -> str:
     kind = step[0]
     if kind == "call":
         return f"{type(step[1].__self__).__name__}.{step[1].__name__}"
+    if kind == "inplace":
+        return f"{_describe(step[2])} {step[1].__name__}= {_describe(step[3])}"
     if kind == "flat step":
         opt = step[1].optimizer
         return (f"{type(opt).__name__}.step over flat buffers "

@@ -757,10 +757,20 @@ class Tensor:
         other = _operand(self, other)
         if _records_inplace(self, other):
             self._inplace_recorded(op, other)
+            self._bump_version()
         else:
             self.data = self.backend.writable(self.data)
             getattr(self.backend, name)(self.data, _raw(other), out=self.data)
-        self._bump_version()
+            tracer = autograd.tracer
+            if tracer is not None and not tracer.paused:
+                tracer.inplace(self, name, other)  # a recorded call replays it as it is
+                tracer.paused += 1
+                try:
+                    self._bump_version()
+                finally:
+                    tracer.paused -= 1
+            else:
+                self._bump_version()
         return self
 
     def _inplace_recorded(self, op: Any, other: Any, **params: Any) -> None:

@@ -276,3 +276,35 @@ def test_a_module_cast_to_another_dtype_records_again():
         model.double()
         out = fn()
     assert out.dtype == mg.float64 and fn.stats["captures"] == 2
+
+
+def test_batch_norm_running_statistics_replay(device):
+    results = []
+    for compiled in (False, True):
+        mg.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                              nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16, 3)).to(device)
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        fn = mg.compile(step) if compiled else step
+        rng = np.random.default_rng(3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for _ in range(6):
+                x = mg.tensor(rng.standard_normal((5, 1, 4, 4)), dtype=mg.float32,
+                              device=device)
+                fn(x, mg.tensor(rng.integers(0, 3, 5), device=device))
+        results.append(model.state_dict())
+        if compiled:
+            assert fn.stats["replays"] == 4 and "running_mean" not in fn.plan
+            assert "add=" in fn.plan  # the running statistics, updated in place
+    for key, value in results[0].items():
+        np.testing.assert_allclose(results[1][key], value, rtol=1e-5, atol=1e-6)
+    assert int(results[1]["1.num_batches_tracked"]) == 6
