@@ -286,7 +286,7 @@ def test_batch_norm_running_statistics_replay(device):
                               nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16, 3)).to(device)
         opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
 
-        def step(x, y):
+        def step(x, y, model=model, opt=opt):
             opt.zero_grad()
             loss = F.cross_entropy(model(x), y)
             loss.backward()
