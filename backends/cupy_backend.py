@@ -189,16 +189,7 @@ class CuPyBackend(Backend):
         return self.xp.lib.stride_tricks.as_strided(
             x, shape=(*x.shape[:-k], *out, *kernel_size), strides=strides)
 
-    def fold_windows(self, windows: Any, shape: tuple[int, ...], stride: tuple[int, ...],
-                     dilation: tuple[int, ...]) -> Any:
-        k = len(stride)
-        out = self.xp.zeros(shape, dtype=windows.dtype)
-        out_size = windows.shape[-2 * k:-k]
-        for offset in np.ndindex(*windows.shape[-k:]):
-            target = tuple(slice(j * d, j * d + s * (n - 1) + 1, s)
-                           for j, d, s, n in zip(offset, dilation, stride, out_size))
-            out[(Ellipsis, *target)] += windows[(Ellipsis, *offset)]
-        return out
+    fold_windows = Backend.fold_windows_by_offsets
 
     # scans, sorting, selection and contraction (cummax, cummin and logcumsumexp: the
     # Backend's doubling scan, as CuPy has no cumulative maximum)

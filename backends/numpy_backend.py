@@ -244,17 +244,7 @@ class NumPyBackend(Backend):
         return view[(Ellipsis, *(slice(None, None, s) for s in stride),
                      *(slice(None, None, d) for d in dilation))]
 
-    def fold_windows(self, windows: np.ndarray, shape: tuple[int, ...],
-                     stride: tuple[int, ...], dilation: tuple[int, ...]) -> np.ndarray:
-        # one strided add per kernel offset: prod(kernel) vectorised adds
-        k = len(stride)
-        out = np.zeros(shape, dtype=windows.dtype)
-        out_size = windows.shape[-2 * k:-k]
-        for offset in np.ndindex(*windows.shape[-k:]):
-            target = tuple(slice(j * d, j * d + s * (n - 1) + 1, s)
-                           for j, d, s, n in zip(offset, dilation, stride, out_size))
-            out[(Ellipsis, *target)] += windows[(Ellipsis, *offset)]
-        return out
+    fold_windows = Backend.fold_windows_by_offsets
 
     def window_max(self, windows: np.ndarray, axes: int) -> tuple[np.ndarray, np.ndarray]:
         # one elementwise pass per kernel offset: far faster than reducing short rows

@@ -338,6 +338,20 @@ class Backend:
         lead = tuple(slice(None) for _ in shape[:-k])
         return self.scatter_add(shape, (*lead, *positions), windows)
 
+    def fold_windows_by_offsets(self, windows: Any, shape: tuple[int, ...],
+                                stride: tuple[int, ...], dilation: tuple[int, ...]) -> Any:
+        """``fold_windows`` as one strided add per kernel offset (prod(kernel) vectorised
+        adds, no index arrays): for backends whose arrays add into strided slices in place,
+        as NumPy's and CuPy's do."""
+        k = len(stride)
+        out = self.zeros(shape, windows.dtype)
+        out_size = windows.shape[-2 * k:-k]
+        for offset in np.ndindex(*windows.shape[-k:]):
+            target = tuple(slice(j * d, j * d + s * (n - 1) + 1, s)
+                           for j, d, s, n in zip(offset, dilation, stride, out_size))
+            out[(Ellipsis, *target)] += windows[(Ellipsis, *offset)]
+        return out
+
     def window_max(self, windows: Any, axes: int) -> tuple[Any, Any]:
         """The maximum of each window (the last ``axes`` axes) and its flat index in the
         window: the first where several tie; a NaN is the maximum (which of several NaNs
