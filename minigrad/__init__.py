@@ -35,26 +35,19 @@ from .gradcheck import GradcheckError, gradcheck
 from .random import manual_seed
 from .return_types import ValuesIndices
 from .serialization import load, save
+from .spelling import FUNCTIONS
 from .tensor import Tensor
 from .tensor_functions import (
     # arithmetic, math, bits and tests,
     abs,
-    acos,
     add,
     all,
     amax,
     amin,
     any,
-    arccos,
-    arcsin,
-    arctan,
-    arctan2,
     argmax,
     argmin,
     argsort,
-    asin,
-    atan,
-    atan2,
     bitwise_and,
     bitwise_left_shift,
     bitwise_not,
@@ -68,9 +61,6 @@ from .tensor_functions import (
     clip,
     concat,
     concatenate,
-    copysign,
-    cos,
-    cosh,
     cummax,
     cummin,
     cumprod,
@@ -78,7 +68,6 @@ from .tensor_functions import (
     div,
     divide,
     einsum,
-    erf,
     exp,
     fix,
     flatten,
@@ -89,9 +78,6 @@ from .tensor_functions import (
     gather,
     index_select,
     isclose,
-    isfinite,
-    isinf,
-    isnan,
     lerp,
     log,
     log_softmax,
@@ -123,8 +109,6 @@ from .tensor_functions import (
     scatter_reduce,
     sigmoid,
     sign,
-    sin,
-    sinh,
     softmax,
     sort,
     sqrt,
@@ -134,7 +118,6 @@ from .tensor_functions import (
     sub,
     subtract,
     sum,
-    tan,
     tanh,
     tile,
     topk,
@@ -148,6 +131,8 @@ from .tensor_functions import (
     var_mean,
     where,
 )
+
+globals().update(FUNCTIONS)
 
 __version__ = "0.1.0"
 
@@ -164,13 +149,11 @@ __all__ = [
     "tensor", "transpose", "uint8", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]
 __all__ += [
-    "empty", "empty_like", "eye", "full_like", "linspace", "acos", "add", "all", "any", "arccos",
-    "arcsin", "arctan", "arctan2", "asin", "atan", "atan2", "bitwise_and", "bitwise_left_shift",
-    "bitwise_not", "bitwise_or", "bitwise_right_shift", "bitwise_xor", "ceil", "copysign", "cos",
-    "cosh", "div", "divide", "erf", "fix", "floor", "floor_divide", "fmod", "isclose", "isfinite",
-    "isinf", "isnan", "lerp", "log_softmax", "logical_and", "logical_not", "logical_or",
-    "logical_xor", "logsumexp", "mul", "multiply", "remainder", "round", "sin", "sinh",
-    "softmax", "sub", "subtract", "tan", "true_divide", "trunc",
+    "empty", "empty_like", "eye", "full_like", "linspace", "add", "all", "any", "bitwise_and",
+    "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift", "bitwise_xor",
+    "ceil", "div", "divide", "fix", "floor", "floor_divide", "fmod", "isclose", "lerp",
+    "log_softmax", "logical_and", "logical_not", "logical_or", "logical_xor", "logsumexp", "mul",
+    "multiply", "remainder", "round", "softmax", "sub", "subtract", "true_divide", "trunc",
 ]
 __all__ += [
     "argsort", "concat", "cummax", "cummin", "cumprod", "cumsum", "einsum", "flip", "gather",
@@ -178,3 +161,4 @@ __all__ += [
     "scatter", "scatter_add", "scatter_reduce", "sort", "std_mean", "tile", "topk", "tril",
     "triu", "var_mean", "return_types",
 ]
+__all__ += sorted(FUNCTIONS)  # registered beside their ops: "sin", "erf", ...

@@ -17,6 +17,7 @@ import numpy as np
 
 from .dtypes import default_float
 from .function import Op
+from .spelling import spelled
 from .tensor import Tensor
 
 # elementwise, binary
@@ -711,6 +712,7 @@ def _floating(ctx: Any, x: Any) -> Any:
     return x if x.dtype.kind == "f" else ctx.backend.astype(x, default_float)
 
 
+@spelled("sin")
 class Sin(Op):
     saves_inputs = True
 
@@ -724,6 +726,7 @@ class Sin(Op):
         return grad * ctx.xp.cos(x)  # d/dx sin x = cos x
 
 
+@spelled("cos")
 class Cos(Op):
     saves_inputs = True
 
@@ -737,6 +740,7 @@ class Cos(Op):
         return grad * -ctx.xp.sin(x)  # d/dx cos x = -sin x
 
 
+@spelled("tan")
 class Tan(Op):
     saves_output = True
 
@@ -750,6 +754,7 @@ class Tan(Op):
         return grad * (1 + out * out)  # d/dx tan x = 1 + tan^2 x
 
 
+@spelled("asin", "arcsin")
 class Asin(Op):
     saves_inputs = True
 
@@ -763,6 +768,7 @@ class Asin(Op):
         return grad / ctx.xp.sqrt(1 - x * x)  # d/dx asin x = 1 / sqrt(1 - x^2)
 
 
+@spelled("acos", "arccos")
 class Acos(Op):
     saves_inputs = True
 
@@ -776,6 +782,7 @@ class Acos(Op):
         return -grad / ctx.xp.sqrt(1 - x * x)  # d/dx acos x = -1 / sqrt(1 - x^2)
 
 
+@spelled("atan", "arctan")
 class Atan(Op):
     saves_inputs = True
 
@@ -789,6 +796,7 @@ class Atan(Op):
         return grad / (x * x + 1)  # d/dx atan x = 1 / (1 + x^2)
 
 
+@spelled("sinh")
 class Sinh(Op):
     saves_inputs = True
 
@@ -802,6 +810,7 @@ class Sinh(Op):
         return grad * ctx.xp.cosh(x)  # d/dx sinh x = cosh x
 
 
+@spelled("cosh")
 class Cosh(Op):
     saves_inputs = True
 
@@ -815,6 +824,7 @@ class Cosh(Op):
         return grad * ctx.xp.sinh(x)  # d/dx cosh x = sinh x
 
 
+@spelled("atan2", "arctan2", binary=True, scalars=False)
 class Atan2(Op):
     """The angle of the point (b, a): ``atan2(a, b)``."""
 
@@ -831,6 +841,7 @@ class Atan2(Op):
         return scale * b, scale * -a  # d atan2(a, b) = (b da - a db) / (a^2 + b^2)
 
 
+@spelled("erf")
 class Erf(Op):
     saves_inputs = True
 
@@ -847,6 +858,7 @@ class Erf(Op):
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 
 
+@spelled("copysign", binary=True)
 class Copysign(Op):
     """|a| with the sign of b."""
 
@@ -1010,14 +1022,17 @@ class RightShift(_Elementwise):
     function = "right_shift"
 
 
+@spelled("isnan")
 class IsNan(_Elementwise):
     function = "isnan"
 
 
+@spelled("isinf")
 class IsInf(_Elementwise):
     function = "isinf"
 
 
+@spelled("isfinite")
 class IsFinite(_Elementwise):
     function = "isfinite"
 

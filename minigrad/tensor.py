@@ -1099,40 +1099,7 @@ class Tensor:
     def logical_xor(self, other: Any) -> Tensor:
         return (self != 0) ^ (_operand(self, other) != 0)
 
-    # trigonometry, the error function and rounding
-    def sin(self) -> Tensor:
-        return _ops.Sin.apply(self)
-
-    def cos(self) -> Tensor:
-        return _ops.Cos.apply(self)
-
-    def tan(self) -> Tensor:
-        return _ops.Tan.apply(self)
-
-    def asin(self) -> Tensor:
-        return _ops.Asin.apply(self)
-
-    def acos(self) -> Tensor:
-        return _ops.Acos.apply(self)
-
-    def atan(self) -> Tensor:
-        return _ops.Atan.apply(self)
-
-    def sinh(self) -> Tensor:
-        return _ops.Sinh.apply(self)
-
-    def cosh(self) -> Tensor:
-        return _ops.Cosh.apply(self)
-
-    def atan2(self, other: Any) -> Tensor:
-        """The angle of the point (other, self), in (-pi, pi]."""
-        return _ops.Atan2.apply(self, _operand(self, other, scalars=False))
-
-    arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
-
-    def erf(self) -> Tensor:
-        return _ops.Erf.apply(self)
-
+    # rounding (sin, cos, erf, atan2, ... are registered beside their ops, in ops.py)
     def floor(self) -> Tensor:
         return _ops.Floor.apply(self) if self.dtype.kind == "f" else self.clone()
 
@@ -1155,10 +1122,6 @@ class Tensor:
             return _ops.Round.apply(self * scale) / scale
         return _ops.Round.apply(self / scale) * scale
 
-    def copysign(self, other: Any) -> Tensor:
-        """|self| with the sign of ``other``."""
-        return _ops.Copysign.apply(self, _operand(self, other))
-
     def lerp(self, end: Any, weight: Any) -> Tensor:
         """self + weight * (end - self), in PyTorch's two forms (exact at both ends)."""
         diff = end - self
@@ -1170,16 +1133,7 @@ class Tensor:
 
         return where(weight.abs() < 0.5, self + weight * diff, end - diff * (1 - weight))
 
-    # tests
-    def isnan(self) -> Tensor:
-        return _ops.IsNan.apply(self)
-
-    def isinf(self) -> Tensor:
-        return _ops.IsInf.apply(self)
-
-    def isfinite(self) -> Tensor:
-        return _ops.IsFinite.apply(self)
-
+    # tests (isnan, isinf, isfinite: in ops.py)
     def isclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
                 equal_nan: bool = False) -> Tensor:
         """Where |self - other| <= atol + rtol |other| (or they are equal), as PyTorch."""

@@ -16,6 +16,7 @@ from .creation import full, tensor
 from .dtypes import default_float, int64
 from .errors import OpError
 from .return_types import ValuesIndices
+from .spelling import FUNCTIONS
 from .tensor import Tensor, _dim, _operand
 
 
@@ -293,51 +294,7 @@ def logical_xor(input: Any, other: Any) -> Tensor:
     return _t(input).logical_xor(other)
 
 
-# trigonometry, the error function and rounding
-
-
-def sin(x: Any) -> Tensor:
-    return ops.Sin.apply(_t(x))
-
-
-def cos(x: Any) -> Tensor:
-    return ops.Cos.apply(_t(x))
-
-
-def tan(x: Any) -> Tensor:
-    return ops.Tan.apply(_t(x))
-
-
-def asin(x: Any) -> Tensor:
-    return ops.Asin.apply(_t(x))
-
-
-def acos(x: Any) -> Tensor:
-    return ops.Acos.apply(_t(x))
-
-
-def atan(x: Any) -> Tensor:
-    return ops.Atan.apply(_t(x))
-
-
-def sinh(x: Any) -> Tensor:
-    return ops.Sinh.apply(_t(x))
-
-
-def cosh(x: Any) -> Tensor:
-    return ops.Cosh.apply(_t(x))
-
-
-def atan2(input: Any, other: Any) -> Tensor:
-    """The angle of the point (other, input), in (-pi, pi]."""
-    return _t(input).atan2(other)
-
-
-arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
-
-
-def erf(x: Any) -> Tensor:
-    return ops.Erf.apply(_t(x))
+# rounding (sin, cos, erf, atan2, isnan, ...: registered beside their ops, in ops.py)
 
 
 def floor(x: Any) -> Tensor:
@@ -359,27 +316,11 @@ def trunc(x: Any) -> Tensor:
 fix = trunc
 
 
-def copysign(input: Any, other: Any) -> Tensor:
-    return _t(input).copysign(other)
-
-
 def lerp(input: Any, end: Any, weight: Any) -> Tensor:
     return _t(input).lerp(end, weight)
 
 
 # tests
-
-
-def isnan(x: Any) -> Tensor:
-    return _t(x).isnan()
-
-
-def isinf(x: Any) -> Tensor:
-    return _t(x).isinf()
-
-
-def isfinite(x: Any) -> Tensor:
-    return _t(x).isfinite()
 
 
 def isclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
@@ -915,3 +856,6 @@ def _where_nonzero(x: Tensor, fn: Any) -> Tensor:
     zero = x.data == 0
     safe = ops.Where.apply(1, x, condition=zero)  # fn never sees the 0s
     return ops.Where.apply(0, fn(safe), condition=zero)
+
+
+globals().update(FUNCTIONS)  # the functions registered in ops.py: mg.sin, mg.erf, ...
