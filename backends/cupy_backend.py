@@ -103,6 +103,9 @@ class CuPyBackend(Backend):
     def owns_memory(self, x: Any) -> bool:
         return isinstance(x, self.xp.ndarray) and x.base is None
 
+    def shares_memory(self, a: Any, b: Any) -> bool:
+        return bool(self.xp.may_share_memory(a, b))
+
     # random numbers
     def seed(self, seed: int) -> None:
         self.rng = self.xp.random.RandomState(seed)

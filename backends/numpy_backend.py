@@ -130,6 +130,8 @@ class NumPyBackend(Backend):
     def owns_memory(self, x: Any) -> bool:
         return type(x) is np.ndarray and x.base is None and x.flags.writeable
 
+    shares_memory = staticmethod(np.may_share_memory)
+
     def writable(self, x: Any) -> np.ndarray:
         # ufuncs on 0-d arrays give NumPy scalars, which cannot be written
         return np.array(x) if isinstance(x, np.generic) else x

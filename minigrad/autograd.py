@@ -83,14 +83,16 @@ def is_grad_enabled() -> bool:
 
 class Version:
     """The version counter of a tensor's memory, shared with its views: the sequence number
-    of the op that last changed it in place (0: never), and whether views of it exist.
+    of the op that last changed it in place (0: never), whether views of it exist, and weak
+    references to the views made by ops (rerouted when the memory changes in place).
     A tensor gets one when it is first viewed, saved, or changed in place."""
 
-    __slots__ = ("changed_at", "has_views")
+    __slots__ = ("changed_at", "has_views", "views")
 
     def __init__(self) -> None:
         self.changed_at = 0
         self.has_views = False
+        self.views: list = []
 
 
 def version_of(t: Any) -> Version:

@@ -106,6 +106,10 @@ class Backend:
         """``x``, or an array that can be written in place holding its values."""
         return x
 
+    def shares_memory(self, a: Any, b: Any) -> bool:
+        """Whether writing into ``a`` may change ``b`` (a view of it, or the same array)."""
+        return True
+
     # random numbers, from one seeded generator per backend
     seed = required("seed(seed): restart this backend's generator")
     randn = required("randn(shape, dtype): standard normal samples")

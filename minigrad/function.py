@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -135,8 +136,7 @@ class Op(Function):
         result.backend = ctx.backend
         result._grad = None
         if cls.is_view:
-            result._version = version = autograd.version_of(args[0])
-            version.has_views = True
+            _note_view(cls, params, args[0], result)
         else:
             result._version = None
         if record and cls.differentiable and autograd.grad_state.enabled:
@@ -160,6 +160,18 @@ class Op(Function):
         if autograd.tracer is not None:
             autograd.tracer.op(cls, ctx, args, params, half, result)
         return result
+
+
+def _note_view(cls: type, params: dict, source: Tensor, view: Tensor) -> None:
+    """``view`` shares ``source``'s memory and version counter, and keeps how it was made
+    from the tensor that owns the memory, so an in-place change can be written through."""
+    view._version = version = autograd.version_of(source)
+    version.has_views = True
+    base, chain = getattr(source, "_view", None) or (source, ())
+    view._view = (base, (*chain, (cls, params)))
+    version.views.append(weakref.ref(view))
+    if len(version.views) > 64:
+        version.views = [ref for ref in version.views if ref() is not None]
 
 
 def _widen(a: Any) -> Any:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .autograd import Context
 from .dtypes import default_float
 from .function import Op
 from .spelling import spelled
@@ -544,6 +545,38 @@ class SetItem(Op):
         return grad * ctx.keep, grad[ctx.index]
 
 
+class WriteThroughView(Op):
+    """``base`` with the region a view of it shows replaced by ``value``: an in-place change
+    of a view, as the change of its base (PyTorch's CopySlices). ``chain`` is how the view
+    was made: view ops and their parameters, applied in order."""
+
+    @staticmethod
+    def forward(ctx, base, value, chain=()):
+        ctx.chain = chain
+        out = ctx.backend.copy(base)
+        ctx.backend.setitem(_view_through(ctx, chain, out), Ellipsis, value)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        region = _view_through(ctx, ctx.chain, grad)
+        if isinstance(grad, Tensor):  # the same formula, recorded
+            return WriteThroughView.apply(grad, 0, chain=ctx.chain), region
+        return WriteThroughView.forward(ctx, grad, 0, ctx.chain), region
+
+
+def _view_through(ctx: Any, chain: tuple, x: Any) -> Any:
+    """The view of ``x`` that ``chain`` makes: recorded ops on a tensor, views on an array."""
+    for op, params in chain:
+        if isinstance(x, Tensor):
+            x = op.apply(x, **params)
+        else:
+            step = Context()
+            step.backend = ctx.backend
+            x = op.forward(step, x, **params)
+    return x
+
+
 class Concatenate(Op):
     @staticmethod
     def forward(ctx, *arrays, axis=0):
@@ -1022,17 +1055,17 @@ class RightShift(_Elementwise):
     function = "right_shift"
 
 
-@spelled("isnan")
+@spelled("isnan", inplace=False)
 class IsNan(_Elementwise):
     function = "isnan"
 
 
-@spelled("isinf")
+@spelled("isinf", inplace=False)
 class IsInf(_Elementwise):
     function = "isinf"
 
 
-@spelled("isfinite")
+@spelled("isfinite", inplace=False)
 class IsFinite(_Elementwise):
     function = "isfinite"
 

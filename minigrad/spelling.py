@@ -1,9 +1,9 @@
 """An op's public names, registered where the op is written.
 
-``@spelled("sin")`` above ``class Sin(Op)`` in ops.py makes ``Tensor.sin`` and ``mg.sin``;
-``mg.sin`` is also what ``ctx.xp.sin`` means in a gradient formula whose backward pass is
-recorded (``create_graph=True``). So a new elementwise op is written in one file: its
-forward, its gradient, and this one line.
+``@spelled("sin")`` above ``class Sin(Op)`` in ops.py makes ``Tensor.sin``, ``Tensor.sin_``
+and ``mg.sin``; ``mg.sin`` is also what ``ctx.xp.sin`` means in a gradient formula whose
+backward pass is recorded (``create_graph=True``). So a new elementwise op is written in
+one file: its forward, its gradient, and this one line.
 """
 
 from __future__ import annotations
@@ -11,17 +11,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .tensor import Tensor, _operand
+from .tensor import Tensor, _operand, inplace_variant
 
 #: the ``mg.`` functions registered so far, by name; ``minigrad.tensor_functions`` and the
 #: package export every one of them
 FUNCTIONS: dict[str, Callable[..., Tensor]] = {}
 
 
-def spelled(*names: str, binary: bool = False, scalars: bool = True) -> Callable[[type], type]:
+def spelled(*names: str, binary: bool = False, scalars: bool = True,
+            inplace: bool = True) -> Callable[[type], type]:
     """Register ``Tensor.<name>`` and ``mg.<name>`` for each of ``names`` (the op's name,
-    then its aliases). A ``binary`` op takes one more operand: a tensor, or a Python number
-    that stays a number when ``scalars`` (else it becomes a tensor on the first one's device).
+    then its aliases), and ``Tensor.<name>_`` unless ``inplace`` is False. A ``binary`` op
+    takes one more operand: a tensor, or a Python number that stays a number when
+    ``scalars`` (else it becomes a tensor on the first one's device).
     """
 
     def register(op: type) -> type:
@@ -29,6 +31,8 @@ def spelled(*names: str, binary: bool = False, scalars: bool = True) -> Callable
             method = _binary_method(op, scalars) if binary else _unary_method(op)
             setattr(Tensor, name, _named(method, f"Tensor.{name}", op))
             FUNCTIONS[name] = _named(_function(name), name, op)
+            if inplace:
+                setattr(Tensor, f"{name}_", inplace_variant(name))
         return op
 
     return register

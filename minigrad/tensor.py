@@ -24,8 +24,9 @@ class Tensor:
     ``autograd.Version``, made when first needed).
     """
 
+    # _hooks: set only by register_hook on a leaf; _view: (base, view ops), set only on a view
     __slots__ = ("data", "backend", "_requires_grad", "_grad", "_node", "_version", "_hooks",
-                 "__weakref__")  # _hooks: set only by register_hook on a leaf
+                 "_view", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our reflected operators: np_array * tensor
 
     def __init__(
@@ -747,16 +748,18 @@ class Tensor:
             # leading size-1 dims broadcast back as needed: PyTorch drops them
             value = value.reshape(_without_leading_ones(value.shape))
         if _records_inplace(self, value):
-            self._inplace_recorded(_ops.SetItem, value, index=index)
+            self._assign_recorded(lambda before: _ops.SetItem.apply(before, value, index=index))
         else:
             self.data = self.backend.writable(self.data)
             self.backend.setitem(self.data, index, _raw(value))
         self._bump_version()
 
     def _inplace(self, op: Any, name: str, other: Any) -> Tensor:
+        """``self = op(self, other)`` in place, by the backend's ``out=`` form when nothing
+        is recorded."""
         other = _operand(self, other)
         if _records_inplace(self, other):
-            self._inplace_recorded(op, other)
+            self._assign_recorded(lambda before: op.apply(before, other))
             self._bump_version()
         else:
             self.data = self.backend.writable(self.data)
@@ -773,29 +776,49 @@ class Tensor:
                 self._bump_version()
         return self
 
-    def _inplace_recorded(self, op: Any, other: Any, **params: Any) -> None:
-        """``self = op(self, other)`` on the tape, written into self's own memory."""
-        if self._node is None and self.requires_grad:
+    def _update(self, compute: Callable[[Tensor], Tensor], *others: Any) -> Tensor:
+        """``self = compute(self)``, written into self's memory: every in-place method
+        without a backend ``out=`` form (``relu_``, ``exp_``, ``masked_fill_``, ...)."""
+        if _records_inplace(self, *others):
+            self._assign_recorded(compute)
+        else:
+            result = _castable_into(self, compute(self))
+            self.data = self.backend.writable(self.data)
+            self.backend.setitem(self.data, Ellipsis, result.data)
+        self._bump_version()
+        return self
+
+    def _assign_recorded(self, compute: Callable[[Tensor], Tensor]) -> None:
+        """``self = compute(self)`` on the tape, written into self's own memory.
+
+        The op computes on a copy that carries self's history, so what it saves stays
+        valid. When self is a view, its base is rebased (PyTorch's CopySlices): the base's
+        new value is its old one with the view's region replaced, and the gradient of
+        every live view of that memory is rerouted through it.
+        """
+        view = getattr(self, "_view", None)
+        if view is not None and not self.backend.shares_memory(self.data, view[0].data):
+            view = None  # a reshape that had to copy: its own memory, nothing to rebase
+        target = self if view is None else view[0]
+        if target._node is None and target._requires_grad:
+            what = "a view of a leaf tensor" if view is not None else "a leaf tensor"
             raise RuntimeError(
-                "a leaf tensor that requires grad is being used in an in-place operation; "
-                "do it inside `with mg.no_grad():` or on a copy"
+                f"{what} that requires grad is being used in an in-place operation; do it "
+                "inside `with mg.no_grad():` or on a copy"
             )
-        if self._version is not None and self._version.has_views:
-            raise RuntimeError(
-                "an in-place operation on a tensor that shares memory with a view cannot be "
-                "recorded; use the out-of-place operation instead"
-            )
-        before = Tensor._make(self.backend.copy(self.data), self.backend, self._node)
-        before._requires_grad = self._requires_grad
-        result = op.apply(before, other, **params)
-        self.data = self.backend.writable(self.data)
-        self.backend.setitem(self.data, Ellipsis, result.data)
-        retained = getattr(self._node, "_retained", None)
+        result = _castable_into(self, compute(_with_history(self)))
+        if view is not None:
+            result = _ops.WriteThroughView.apply(_with_history(target), result, chain=view[1])
+        target.data = target.backend.writable(target.data)
+        target.backend.setitem(target.data, Ellipsis, result.data)
+        retained = getattr(target._node, "_retained", None)
         if retained is not None:  # retain_grad follows the tensor to its new value (PyTorch)
-            del self._node._retained
+            del target._node._retained
             result._node._retained = retained
-        self._node = result._node
-        self._requires_grad = result._requires_grad
+        target._node = result._node
+        target._requires_grad = result._requires_grad
+        if target._version is not None and target._version.has_views:
+            _reroute_views(target._version)
 
     def __iadd__(self, other: Any) -> Tensor:
         return self._inplace(_ops.Add, "add", other)
@@ -828,10 +851,30 @@ class Tensor:
         self[...] = value
         return self
 
-    def clip_(self, min: Any = None, max: Any = None) -> Tensor:
-        return self.copy_(self.clip(min, max))
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        """Fill with numbers drawn uniformly from [a, b)."""
+        from .creation import rand
 
-    clamp_ = clip_
+        return self._update(lambda t: rand(t.shape, dtype=t.dtype, device=t.device) * (b - a) + a)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        """Fill with numbers drawn from N(mean, std^2)."""
+        from .creation import randn
+
+        return self._update(lambda t: randn(t.shape, dtype=t.dtype, device=t.device) * std + mean)
+
+    def bernoulli_(self, p: float = 0.5) -> Tensor:
+        """Fill with ones drawn with probability ``p``, else zeros."""
+        from .creation import rand
+
+        return self._update(lambda t: (rand(t.shape, device=t.device) < p).astype(t.dtype))
+
+    def exponential_(self, lambd: float = 1.0) -> Tensor:
+        """Fill with numbers drawn from the exponential distribution of rate ``lambd``."""
+        from .creation import rand
+
+        return self._update(
+            lambda t: -(1 - rand(t.shape, dtype=t.dtype, device=t.device)).log() / lambd)
 
     def copy_(self, src: Any) -> Tensor:
         if isinstance(src, Tensor) and src.backend is not self.backend:
@@ -1193,10 +1236,77 @@ def _expanded_shape(shape: tuple, sizes: tuple) -> tuple:
     return tuple(shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
 
 
-def _records_inplace(t: Tensor, other: Any) -> bool:
+def inplace_variant(name: str) -> Callable[..., Tensor]:
+    """``Tensor.<name>_``: the method ``name`` computed, then written into the tensor's own
+    memory (in the tensor's dtype, on the tape when gradients are recorded)."""
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return self._update(lambda t: getattr(t, name)(*args, **kwargs), *args,
+                            *kwargs.values())
+
+    method.__name__ = f"{name}_"
+    method.__qualname__ = f"Tensor.{name}_"
+    method.__doc__ = f"``{name}``, in place."
+    return method
+
+
+#: the methods above that PyTorch also has in place, as ``relu_``, ``clamp_``, ...
+INPLACE = ("relu", "sigmoid", "tanh", "exp", "log", "sqrt", "abs", "neg", "negative", "pow",
+           "sign", "floor", "ceil", "round", "trunc", "fix", "square", "lerp", "remainder",
+           "fmod", "clamp", "clip", "clamp_min", "clamp_max", "logical_not", "logical_and",
+           "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor",
+           "bitwise_not", "bitwise_left_shift", "bitwise_right_shift", "true_divide",
+           "floor_divide", "tril", "triu", "masked_fill", "cumsum", "cumprod", "index_add",
+           "index_fill", "index_copy", "masked_scatter", "addcmul", "addcdiv", "float_power",
+           "reciprocal", "rsqrt", "log1p", "expm1", "exp2", "log2", "log10", "sgn", "frac",
+           "nan_to_num", "logit", "hypot", "xlogy", "heaviside", "absolute", "scatter_add",
+           "scatter_reduce")
+
+
+def _records_inplace(t: Tensor, *others: Any) -> bool:
     return autograd.grad_state.enabled and (
-        t._requires_grad or (isinstance(other, Tensor) and other._requires_grad)
+        t._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
     )
+
+
+def _with_history(t: Tensor) -> Tensor:
+    """A copy of ``t``'s values that carries its history: what an in-place op computes on."""
+    before = Tensor._make(t.backend.copy(t.data), t.backend, t._node)
+    before._requires_grad = t._requires_grad
+    return before
+
+
+def _castable_into(t: Tensor, result: Tensor) -> Tensor:
+    """``result``, to be written into ``t``: of t's shape, and in t's dtype (PyTorch's
+    casting rule: within a kind or to a wider kind, never float into int)."""
+    if result.shape != t.shape:
+        raise OpError(f"output with shape {list(t.shape)} doesn't match the broadcast shape "
+                      f"{list(result.shape)}")
+    if result.dtype != t.dtype:
+        if not np.can_cast(result.dtype, t.dtype, "same_kind"):
+            raise OpError(f"result type {result.dtype} can't be cast to the desired output "
+                          f"type {t.dtype}")
+        result = result.astype(t.dtype)
+    return result
+
+
+def _reroute_views(version: Any) -> None:
+    """Give every live view of a memory that changed in place the history of its new
+    values: the view op again, applied to its base as it is now."""
+    for ref in list(version.views):
+        view = ref()
+        if view is None:
+            continue
+        base, chain = view._view
+        rebuilt = _through_views(base, chain)
+        view._node, view._requires_grad = rebuilt._node, rebuilt._requires_grad
+
+
+def _through_views(t: Tensor, chain: tuple) -> Tensor:
+    """``t`` through the view ops of ``chain`` (each an op class and its parameters)."""
+    for op, params in chain:
+        t = op.apply(t, **params)
+    return t
 
 
 def _raw(value: Any) -> Any:
@@ -1390,5 +1500,9 @@ def _is_basic(index: Any) -> bool:
         return all(isinstance(i, _BASIC) and not isinstance(i, bool) for i in index)
     return isinstance(index, _BASIC) and not isinstance(index, bool)
 
+
+for _name in INPLACE:
+    if hasattr(Tensor, _name) and not hasattr(Tensor, f"{_name}_"):
+        setattr(Tensor, f"{_name}_", inplace_variant(_name))
 
 from . import ops as _ops  # noqa: E402  (ops build on Tensor)

@@ -433,7 +433,8 @@ def _basic_index_args(gen: Gen, ops: list[Any], loose: bool) -> dict[str, Any] |
 
 
 _INPLACE = ["mul_({s})", "add_({s})", "sub_({s})", "div_({s})", "zero_()", "fill_({s})",
-            "clamp_(min={c})", "add_({s}, alpha={a})"]
+            "clamp_(min={c})", "add_({s}, alpha={a})", "tanh_()", "sigmoid_()", "neg_()",
+            "sin_()", "square_()"]
 
 
 def _inplace_args(gen: Gen, ops: list[Any], loose: bool) -> dict[str, Any] | None:

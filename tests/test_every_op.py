@@ -95,6 +95,13 @@ class Case:
     second_order_bug: str = ""  # a known wrong second-order gradient: xfail until fixed
 
 
+
+def _mul_through_a_view(x, v):
+    """An in-place op on a view of a tensor with history: written through to its base."""
+    y = x * 1
+    y.t()[1:3].mul_(v)
+    return y
+
 IDX = np.array([2, 0, 2, 1])  # repeated on purpose: the gradient scatter-adds
 ROWS = np.array([[0, 2, 1, 0], [2, 2, 0, 1]])  # along dim 0 of a (3, 4) tensor
 PERM = np.array([[2, 0, 1, 1], [0, 1, 2, 0]])  # no repeats within a column
@@ -166,6 +173,7 @@ CASES: dict[str, Case] = {
                                   (arr(3, 4), arr(2, 4))),
     "ops.SetItem": Case(lambda x, s: mg.scatter(x, 0, on(x, PERM), s),
                                (arr(3, 4), arr(2, 4))),
+    "ops.WriteThroughView": Case(_mul_through_a_view, (arr(3, 4), arr(2, 3))),
     "ops.Concatenate": Case(lambda a, b: mg.concatenate([a, b], axis=1),
                                    (arr(3, 4), arr(3, 2))),
     "ops.Stack": Case(lambda a, b: mg.stack([a, b], axis=1), (arr(3, 4), arr(3, 4))),

@@ -118,8 +118,6 @@ _DIM_OPS = ("sum", "mean", "var", "std", "amax", "amin", "logsumexp", "softmax",
             "log_softmax", "argmax", "argmin")
 
 KNOWN_DIFFERENCES: list[Known] = [
-    Known("inplace_view", "raises", _needs_grad,
-          "an in-place op on a view of a tensor that requires grad raises RuntimeError"),
     *(Known(op, "gradient", _double, "the gradient of a piecewise-linear op, differentiated "
             "again, leaves .grad None where PyTorch has zeros") for op in _PIECEWISE_LINEAR),
     Known("multi_margin_loss", "gradient", _special,
