@@ -132,6 +132,9 @@ class NumPyBackend(Backend):
 
     shares_memory = staticmethod(np.may_share_memory)
 
+    def is_read_only(self, x: Any) -> bool:
+        return isinstance(x, np.ndarray) and not x.flags.writeable
+
     def writable(self, x: Any) -> np.ndarray:
         # ufuncs on 0-d arrays give NumPy scalars, which cannot be written
         return np.array(x) if isinstance(x, np.generic) else x

@@ -106,6 +106,10 @@ class Backend:
         """``x``, or an array that can be written in place holding its values."""
         return x
 
+    def is_read_only(self, x: Any) -> bool:
+        """Whether ``x`` cannot be written in place (a broadcast view)."""
+        return False
+
     def shares_memory(self, a: Any, b: Any) -> bool:
         """Whether writing into ``a`` may change ``b`` (a view of it, or the same array)."""
         return True

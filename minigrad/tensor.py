@@ -750,7 +750,7 @@ class Tensor:
         if _records_inplace(self, value):
             self._assign_recorded(lambda before: _ops.SetItem.apply(before, value, index=index))
         else:
-            self.data = self.backend.writable(self.data)
+            self.data = _writable(self)
             self.backend.setitem(self.data, index, _raw(value))
         self._bump_version()
 
@@ -762,8 +762,12 @@ class Tensor:
             self._assign_recorded(lambda before: op.apply(before, other))
             self._bump_version()
         else:
-            self.data = self.backend.writable(self.data)
-            getattr(self.backend, name)(self.data, _raw(other), out=self.data)
+            self.data = _writable(self)
+            try:
+                getattr(self.backend, name)(self.data, _raw(other), out=self.data)
+            except TypeError:  # NumPy refuses the cast: say it as PyTorch does
+                _castable_into(self, op.apply(self, other))
+                raise
             tracer = autograd.tracer
             if tracer is not None and not tracer.paused:
                 tracer.inplace(self, name, other)  # a recorded call replays it as it is
@@ -783,7 +787,7 @@ class Tensor:
             self._assign_recorded(compute)
         else:
             result = _castable_into(self, compute(self))
-            self.data = self.backend.writable(self.data)
+            self.data = _writable(self)
             self.backend.setitem(self.data, Ellipsis, result.data)
         self._bump_version()
         return self
@@ -806,10 +810,11 @@ class Tensor:
                 f"{what} that requires grad is being used in an in-place operation; do it "
                 "inside `with mg.no_grad():` or on a copy"
             )
+        _writable(self)
         result = _castable_into(self, compute(_with_history(self)))
         if view is not None:
             result = _ops.WriteThroughView.apply(_with_history(target), result, chain=view[1])
-        target.data = target.backend.writable(target.data)
+        target.data = _writable(target)
         target.backend.setitem(target.data, Ellipsis, result.data)
         retained = getattr(target._node, "_retained", None)
         if retained is not None:  # retain_grad follows the tensor to its new value (PyTorch)
@@ -1267,6 +1272,15 @@ def _records_inplace(t: Tensor, *others: Any) -> bool:
     return autograd.grad_state.enabled and (
         t._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
     )
+
+
+def _writable(t: Tensor) -> Any:
+    """``t``'s array, ready to be written in place (an expanded tensor cannot be)."""
+    if t.backend.is_read_only(t.data):
+        raise OpError("unsupported operation: more than one element of the written-to tensor "
+                      "refers to a single memory location, or its memory is read-only (an "
+                      "expanded tensor); clone() it before changing it in place")
+    return t.backend.writable(t.data)
 
 
 def _with_history(t: Tensor) -> Tensor:

@@ -57,6 +57,22 @@ def test_in_place_casting_follows_pytorch(device):
     assert floats.dtype == mg.float32 and floats.tolist() == [0.0, 1.0]
     with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
         mg.tensor([1.0, 2.0], device=device).lerp_(mg.ones(3, 2, device=device), 0.5)
+    for view in (ints, ints[1:]):
+        with pytest.raises(RuntimeError, match="result type float32 can't be cast"):
+            view.mul_(1.5)
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        torch.tensor([1, 2, 3])[1:].mul_(1.5)
+    ints[1:].mul_(2)
+    assert ints.tolist() == [1, 8, 18]
+
+
+def test_an_expanded_tensor_cannot_change_in_place(device):
+    x = mg.tensor([1.0, 2.0], device=device)
+    for expanded in (x.expand(3, 2), (x * 1).expand(3, 2)):
+        with pytest.raises(RuntimeError, match="more than one element of the written-to"):
+            expanded.mul_(2)
+    with pytest.raises(RuntimeError, match="more than one element of the written-to"):
+        torch.tensor([1.0, 2.0]).expand(3, 2).mul_(2)
 
 
 # views written through to their base: each program runs on both libraries
