@@ -1122,7 +1122,8 @@ class Rad2Deg(Op):
 
 class Logit(Op):
     """log(x / (1 - x)), of x clamped to [eps, 1 - eps] when ``eps`` is given. The
-    gradient is PyTorch's: 0 outside the clamp, NaN outside [0, 1] without one."""
+    gradient is PyTorch's: 0 outside the clamp, NaN outside [0, 1] without one (and NaN at
+    NaN either way)."""
 
     saves_inputs = True
 
@@ -1143,9 +1144,9 @@ class Logit(Op):
         raw = _raw(x)
         slope = grad / (x * (1 - x))  # d/dx logit x = 1 / (x (1 - x))
         if ctx.bounds is None:
-            return ctx.xp.where((raw >= 0) & (raw <= 1), slope, math.nan)
+            return ctx.xp.where((raw < 0) | (raw > 1), math.nan, slope)
         low, high = ctx.bounds
-        return ctx.xp.where((raw >= low) & (raw <= high), slope, 0)
+        return ctx.xp.where((raw < low) | (raw > high), 0, slope)
 
 
 @spelled("hypot", binary=True)
@@ -1209,13 +1210,17 @@ class Xlogy(Op):
     @staticmethod
     def forward(ctx, a, b):
         xp = ctx.backend
-        a, b = _floatings(ctx, a, b)
-        ctx.log_b = None
-        if not hasattr(b, "dtype"):  # a Python number: in a's dtype, as PyTorch's
-            b = xp.full((), b, a.dtype)
-            ctx.log_b = xp.log(b)  # a constant of the gradient
-        ctx.zero = xp.eq(a, 0) & ~xp.isnan(b)
-        out = xp.mul(a, xp.log(b) if ctx.log_b is None else ctx.log_b)
+        a, number = _floatings(ctx, a, b)
+        if hasattr(b, "dtype"):
+            ctx.log_b = None
+            log_b = xp.log(b)
+            ctx.zero = xp.eq(a, 0) & ~xp.isnan(b)
+            ctx.grad_zero = ctx.zero
+        else:  # a Python number: in a's dtype, as PyTorch's
+            ctx.log_b = log_b = xp.log(xp.full((), number, a.dtype))  # constant in the gradient
+            ctx.zero = xp.eq(a, 0) & (not math.isnan(number))
+            ctx.grad_zero = None if number > 0 else xp.eq(a, 0)
+        out = xp.mul(a, log_b)
         return xp.where(ctx.zero, xp.zeros((), out.dtype), out)
 
     @staticmethod
@@ -1224,9 +1229,10 @@ class Xlogy(Op):
         need_a, need_b = ctx.needs_input_grad
         xp = ctx.xp
         grad_a = grad_b = None
-        if need_a:  # d/da = log b, 0 where a is 0 (PyTorch's xlogy(a != 0, b))
-            log_b = xp.log(b) if ctx.log_b is None else ctx.log_b
-            grad_a = xp.where(ctx.zero, 0, grad * log_b)
+        if need_a:  # d/da = log b, 0 where a is 0 (and b not NaN; b a number: not > 0)
+            grad_a = grad * (xp.log(b) if ctx.log_b is None else ctx.log_b)
+            if ctx.grad_zero is not None:
+                grad_a = xp.where(ctx.grad_zero, 0, grad_a)
         if need_b:
             grad_b = grad * a / b  # d/db = a / b
         return grad_a, grad_b
