@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .dtypes import default_float
+from .errors import OpError
 from .function import Op
 from .spelling import spelled
 from .tensor import Tensor
@@ -1089,7 +1090,7 @@ class Frac(Op):
     @staticmethod
     def forward(ctx, x):
         if x.dtype.kind != "f":
-            raise TypeError(f"frac is defined for floating tensors, not {x.dtype}")
+            raise OpError(f"frac is defined for floating tensors, not {x.dtype}")
         xp = ctx.backend
         return xp.sub(x, xp.trunc(x))
 
@@ -1279,8 +1280,8 @@ class Heaviside(Op):
     def forward(ctx, a, values):
         xp = ctx.backend
         if hasattr(values, "dtype") and values.dtype != a.dtype:
-            raise TypeError(f"heaviside: a and values need the same dtype, got {a.dtype} "
-                            f"and {values.dtype}")
+            raise OpError(f"heaviside: a and values need the same dtype, got {a.dtype} and "
+                          f"{values.dtype}")
         if not hasattr(values, "dtype"):
             values = xp.full((), values, a.dtype)
         step = xp.astype(xp.gt(a, 0), a.dtype)

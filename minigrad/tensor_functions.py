@@ -929,8 +929,8 @@ def addcdiv(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor
     """input + value * tensor1 / tensor2 (floating tensors only, as PyTorch's)."""
     x, t1, t2 = _three(input, tensor1, tensor2)
     if t1.dtype.kind in "biu" and t2.dtype.kind in "biu":
-        raise RuntimeError("addcdiv: integer division is not supported; write "
-                           "input + value * tensor1 / tensor2 for true division")
+        raise OpError("addcdiv: integer division is not supported; write "
+                      "input + value * tensor1 / tensor2 for true division")
     if value == 1:
         return x + t1 / t2
     return x + value * t1 / t2
@@ -965,8 +965,8 @@ def index_fill(input: Any, dim: int, index: Any, value: Any) -> Tensor:
     x = _t(input)
     d, positions = _index_vector(x, dim, index, "index_fill")
     if isinstance(value, Tensor) and value.ndim:
-        raise RuntimeError(f"index_fill: value must be a number or a 0-d tensor, got shape "
-                           f"{value.shape}")
+        raise OpError(f"index_fill: value must be a number or a 0-d tensor, got shape "
+                      f"{value.shape}")
     b = x.backend
     size = x.shape[d] if x.ndim else 1
     hit = b.zeros((size,), bool)
@@ -979,8 +979,8 @@ def _index_vector(x: Tensor, dim: int, index: Any, name: str) -> tuple[int, Any]
     """The dim (non-negative) and the 1-D integer positions of an index_* function."""
     index = index if isinstance(index, Tensor) else tensor(index, device=x.device)
     if index.ndim > 1 or index.dtype.kind not in "iu":
-        raise ValueError(f"{name}: expects a 1-D integer index, got {index.shape} "
-                         f"{index.dtype}")
+        raise OpError(f"{name}: expects a 1-D integer index, got {index.shape} "
+                      f"{index.dtype}")
     return _dim(name, dim, x.ndim), x.backend.reshape(index.data, (-1,))
 
 
@@ -990,14 +990,14 @@ def _index_source(x: Tensor, dim: int, index: Any, source: Any, name: str) -> tu
     d, positions = _index_vector(x, dim, index, name)
     source = _operand(x, source, scalars=False)
     if source.dtype != x.dtype:
-        raise TypeError(f"{name}: source ({source.dtype}) must have the tensor's dtype "
-                        f"({x.dtype})")
+        raise OpError(f"{name}: source ({source.dtype}) must have the tensor's dtype "
+                      f"({x.dtype})")
     flat = x.reshape(x.shape or (1,))
     expected = flat.shape[:d] + positions.shape + flat.shape[d + 1:]
     if source.shape != expected and not (x.ndim == 0 and source.numel() == positions.size):
-        raise ValueError(f"{name}: source of shape {source.shape} does not fit; expected "
-                         f"{expected} for a tensor of shape {x.shape} and {positions.size} "
-                         "positions")
+        raise OpError(f"{name}: source of shape {source.shape} does not fit; expected "
+                      f"{expected} for a tensor of shape {x.shape} and {positions.size} "
+                      "positions")
     return flat, (slice(None),) * d + (positions,), source.reshape(expected)
 
 
@@ -1007,11 +1007,11 @@ def masked_scatter(input: Any, mask: Any, source: Any) -> Tensor:
     x = _t(input)
     mask = mask if isinstance(mask, Tensor) else tensor(mask, device=x.device)
     if mask.dtype.kind != "b":
-        raise TypeError(f"masked_scatter: mask must be bool, got {mask.dtype}")
+        raise OpError(f"masked_scatter: mask must be bool, got {mask.dtype}")
     source = _operand(x, source, scalars=False)
     if source.dtype != x.dtype:
-        raise TypeError(f"masked_scatter: source ({source.dtype}) must have the tensor's "
-                        f"dtype ({x.dtype})")
+        raise OpError(f"masked_scatter: source ({source.dtype}) must have the tensor's "
+                      f"dtype ({x.dtype})")
     out_shape = np.broadcast_shapes(x.shape, mask.shape)
     shape = out_shape or (1,)
     x = x.reshape(x.shape or (1,)).broadcast_to(shape)
@@ -1019,8 +1019,8 @@ def masked_scatter(input: Any, mask: Any, source: Any) -> Tensor:
     positions = b.nonzero(b.broadcast_to(b.reshape(mask.data, mask.shape or (1,)), shape))
     count = positions.shape[0]
     if count > source.numel():
-        raise ValueError(f"masked_scatter: source has {source.numel()} elements, fewer than "
-                         f"the {count} true values of the mask")
+        raise OpError(f"masked_scatter: source has {source.numel()} elements, fewer than "
+                      f"the {count} true values of the mask")
     index = tuple(positions[:, k] for k in range(len(shape)))
     return ops.SetItem.apply(x, source.reshape(-1)[:count], index=index).reshape(out_shape)
 

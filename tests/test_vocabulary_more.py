@@ -73,7 +73,7 @@ def test_unary_of_integers(name, device):
     try:
         expected = getattr(torch, name)(t)
     except RuntimeError:  # PyTorch refuses integers (frac)
-        with pytest.raises((TypeError, RuntimeError)):
+        with pytest.raises(RuntimeError):
             getattr(mg, name)(x)
         return
     assert_matches(getattr(mg, name)(x), expected)  # float32 where torch computes in it
@@ -119,9 +119,9 @@ def test_the_methods_the_aliases_stand_for_still_work(device):
         assert_matches(getattr(x, name)(), getattr(t, name)())
     b = mg.tensor([True, False], device=device)
     for name in ("negative", "absolute"):  # PyTorch refuses bools, and so do both spellings
-        with pytest.raises((RuntimeError, NotImplementedError)):
+        with pytest.raises(RuntimeError):
             getattr(b, name)()
-        with pytest.raises((RuntimeError, NotImplementedError)):
+        with pytest.raises(RuntimeError):
             getattr(mg, name)(b)
 
 
@@ -153,7 +153,7 @@ def test_binary_dtypes(name, dtypes, device):
     try:
         expected = getattr(torch, name)(t, u)
     except RuntimeError:  # heaviside: only of equal dtypes
-        with pytest.raises((TypeError, RuntimeError)):
+        with pytest.raises(RuntimeError):
             getattr(mg, name)(x, y)
         return
     assert_matches(getattr(mg, name)(x, y), expected)
@@ -309,13 +309,13 @@ def test_index_functions_of_a_0d_tensor(device):
 def test_index_functions_check_their_arguments(device):
     x = mg.zeros(3, 4, device=device)
     index = mg.tensor([0, 1], device=device)
-    with pytest.raises(TypeError, match="dtype"):
+    with pytest.raises(RuntimeError, match="dtype"):
         x.index_add(1, index, mg.ones(3, 2, dtype=mg.float64, device=device))
-    with pytest.raises(TypeError, match="dtype"):
+    with pytest.raises(RuntimeError, match="dtype"):
         x.index_copy(1, index, mg.ones(3, 2, dtype=mg.float64, device=device))
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(RuntimeError, match="shape"):
         x.index_add(1, index, mg.ones(3, 3, device=device))
-    with pytest.raises(ValueError, match="1-D integer index"):
+    with pytest.raises(RuntimeError, match="1-D integer index"):
         x.index_copy(1, mg.tensor([[0, 1]], device=device), mg.ones(3, 2, device=device))
     with pytest.raises(RuntimeError, match="0-d"):
         x.index_fill(1, index, mg.ones(2, device=device))
@@ -336,9 +336,9 @@ def test_masked_scatter(mask, device):
 
 def test_masked_scatter_needs_enough_source_and_a_bool_mask(device):
     x = mg.zeros(3, 4, device=device)
-    with pytest.raises(ValueError, match="fewer"):
+    with pytest.raises(RuntimeError, match="fewer"):
         x.masked_scatter(mg.tensor(MASK, device=device), mg.ones(4, device=device))
-    with pytest.raises(TypeError, match="bool"):
+    with pytest.raises(RuntimeError, match="bool"):
         x.masked_scatter(mg.tensor(MASK, device=device).int(), mg.ones(12, device=device))
 
 
