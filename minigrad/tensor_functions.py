@@ -900,9 +900,9 @@ def nan_to_num(input: Any, nan: float = 0.0, posinf: float | None = None,
     posinf = float(info.max) if posinf is None else posinf
     neginf = float(info.min) if neginf is None else neginf
     b, data = x.backend, x.data
-    fills = b.where(b.isnan(data), nan, b.where(data > 0, posinf, neginf))
     with np.errstate(over="ignore"):  # a value beyond the dtype's range becomes inf
-        fills = b.astype(fills, x.dtype)
+        nan, posinf, neginf = (b.full((), v, x.dtype) for v in (nan, posinf, neginf))
+    fills = b.where(b.isnan(data), nan, b.where(data > 0, posinf, neginf))
     return ops.Where.apply(Tensor._make(fills, b), x, condition=~b.isfinite(data))
 
 
@@ -948,7 +948,8 @@ def index_add(input: Any, dim: int, index: Any, source: Any, *, alpha: Any = 1) 
     flat, where_, source = _index_source(x, dim, index, source, "index_add")
     added = ops.ScatterAdd.apply(source if alpha == 1 else source * alpha,
                                  shape=flat.shape, index=where_)
-    return (flat + added).reshape(x.shape)
+    out = flat + added
+    return out if x.ndim else out.reshape(())
 
 
 def index_copy(input: Any, dim: int, index: Any, source: Any) -> Tensor:
@@ -956,7 +957,8 @@ def index_copy(input: Any, dim: int, index: Any, source: Any) -> Tensor:
     ``dim``; where a position repeats, which slice wins is not specified (as in PyTorch)."""
     x = _t(input)
     flat, where_, source = _index_source(x, dim, index, source, "index_copy")
-    return ops.SetItem.apply(flat, source, index=where_).reshape(x.shape)
+    out = ops.SetItem.apply(flat, source, index=where_)
+    return out if x.ndim else out.reshape(())
 
 
 def index_fill(input: Any, dim: int, index: Any, value: Any) -> Tensor:
