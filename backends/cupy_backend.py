@@ -59,6 +59,11 @@ class CuPyBackend(Backend):
         self.bitwise_and, self.bitwise_or = xp.bitwise_and, xp.bitwise_or
         self.bitwise_xor, self.invert = xp.bitwise_xor, xp.invert
         self.left_shift, self.right_shift = xp.left_shift, xp.right_shift
+        self.log1p, self.expm1, self.exp2 = xp.log1p, xp.expm1, xp.exp2
+        self.log2, self.log10 = xp.log2, xp.log10
+        self.arcsinh, self.arccosh, self.arctanh = xp.arcsinh, xp.arccosh, xp.arctanh
+        self.hypot, self.logaddexp, self.logaddexp2 = xp.hypot, xp.logaddexp, xp.logaddexp2
+        self.fmax, self.fmin = xp.fmax, xp.fmin
 
     def describe(self) -> str:
         xp = self.xp
@@ -261,6 +266,11 @@ class CuPyBackend(Backend):
         from cupyx.scipy.special import erf
 
         return erf(x)
+
+    def erfc(self, x: Any) -> Any:
+        from cupyx.scipy.special import erfc
+
+        return erfc(x)
 
     def _kernel(self, name: str, build: Any) -> Any:
         kernel = self._kernels.get(name)

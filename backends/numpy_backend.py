@@ -188,6 +188,19 @@ class NumPyBackend(Backend):
     invert = staticmethod(np.invert)
     left_shift = staticmethod(np.left_shift)
     right_shift = staticmethod(np.right_shift)
+    log1p = staticmethod(np.log1p)
+    expm1 = staticmethod(np.expm1)
+    exp2 = staticmethod(np.exp2)
+    log2 = staticmethod(np.log2)
+    log10 = staticmethod(np.log10)
+    arcsinh = staticmethod(np.arcsinh)
+    arccosh = staticmethod(np.arccosh)
+    arctanh = staticmethod(np.arctanh)
+    hypot = staticmethod(np.hypot)
+    logaddexp = staticmethod(np.logaddexp)
+    logaddexp2 = staticmethod(np.logaddexp2)
+    fmax = staticmethod(np.fmax)
+    fmin = staticmethod(np.fmin)
 
     def any(self, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
         return _asarray(np.any(x, axis=axis, keepdims=keepdims))
@@ -199,6 +212,11 @@ class NumPyBackend(Backend):
         if x.dtype == np.float64:
             return _erf(x)
         return _erf(x.astype(np.float64)).astype(x.dtype)  # rounded once from float64
+
+    def erfc(self, x: np.ndarray) -> np.ndarray:
+        if x.dtype == np.float64:
+            return _erfc(x)
+        return _erfc(x.astype(np.float64)).astype(x.dtype)
 
     # scans, sorting, selection and contraction
     def cumsum(self, x: np.ndarray, axis: int) -> np.ndarray:
@@ -288,33 +306,74 @@ def _erf(x: np.ndarray) -> np.ndarray:
     out = np.empty_like(x)
     with np.errstate(all="ignore"):
         small = y <= 0.46875
-        z = x[small] ** 2
-        num, den = _ERF_A[4] * z, z
-        for a, b in zip(_ERF_A[:3], _ERF_B[:3]):
-            num, den = (num + a) * z, (den + b) * z
-        out[small] = x[small] * (num + _ERF_A[3]) / (den + _ERF_B[3])
+        out[small] = _erf_near_zero(x[small])
 
         middle = ~small & (y <= 4.0)
         ym = y[middle]
-        num, den = _ERFC_C[8] * ym, ym
-        for c, d in zip(_ERFC_C[:7], _ERFC_D[:7]):
-            num, den = (num + c) * ym, (den + d) * ym
-        out[middle] = _from_erfc(ym, (num + _ERFC_C[7]) / (den + _ERFC_D[7]))
+        out[middle] = _from_erfc(ym, _erfc_scaled_middle(ym))
 
         large = ~small & ~middle & ~np.isnan(y)
         yl = np.minimum(y[large], 30.0)  # erf is 1 in float64 from about 6; inf stays out
-        z = 1 / (yl * yl)
-        num, den = _ERFC_P[5] * z, z
-        for p, q in zip(_ERFC_P[:4], _ERFC_Q[:4]):
-            num, den = (num + p) * z, (den + q) * z
-        tail = z * (num + _ERFC_P[4]) / (den + _ERFC_Q[4])
-        out[large] = _from_erfc(yl, (_ONE_OVER_SQRT_PI - tail) / yl)
+        out[large] = _from_erfc(yl, _erfc_scaled_large(yl))
         out[np.isnan(y)] = np.nan
     return np.copysign(out, x, out=out, where=~small)
 
 
+def _erfc(x: np.ndarray) -> np.ndarray:
+    """erfc of a float64 array: 1 - erf(x) where |x| <= 0.46875 (erf is below 1/2 there,
+    so nothing cancels), Cody's erfc itself beyond, and 2 - erfc(-x) for negative x."""
+    y = np.abs(x)
+    out = np.empty_like(x)
+    with np.errstate(all="ignore"):
+        small = ~(y > 0.46875)  # NaN too: 1 - erf(NaN) is NaN
+        out[small] = 1 - _erf_near_zero(x[small])
+
+        middle = ~small & (y <= 4.0)
+        ym = y[middle]
+        out[middle] = _exp_minus_square(ym) * _erfc_scaled_middle(ym)
+
+        large = ~small & ~middle
+        yl = np.minimum(y[large], 40.0)  # erfc is 0 in float64 from about 27; inf stays out
+        out[large] = _exp_minus_square(yl) * _erfc_scaled_large(yl)
+        negative = ~small & (x < 0)
+        out[negative] = 2 - out[negative]
+    return out
+
+
+def _erf_near_zero(x: np.ndarray) -> np.ndarray:
+    """erf(x) for |x| <= 0.46875."""
+    z = x**2
+    num, den = _ERF_A[4] * z, z
+    for a, b in zip(_ERF_A[:3], _ERF_B[:3]):
+        num, den = (num + a) * z, (den + b) * z
+    return x * (num + _ERF_A[3]) / (den + _ERF_B[3])
+
+
+def _erfc_scaled_middle(y: np.ndarray) -> np.ndarray:
+    """erfc(y) exp(y^2) for 0.46875 < y <= 4."""
+    num, den = _ERFC_C[8] * y, y
+    for c, d in zip(_ERFC_C[:7], _ERFC_D[:7]):
+        num, den = (num + c) * y, (den + d) * y
+    return (num + _ERFC_C[7]) / (den + _ERFC_D[7])
+
+
+def _erfc_scaled_large(y: np.ndarray) -> np.ndarray:
+    """erfc(y) exp(y^2) for y > 4."""
+    z = 1 / (y * y)
+    num, den = _ERFC_P[5] * z, z
+    for p, q in zip(_ERFC_P[:4], _ERFC_Q[:4]):
+        num, den = (num + p) * z, (den + q) * z
+    tail = z * (num + _ERFC_P[4]) / (den + _ERFC_Q[4])
+    return (_ONE_OVER_SQRT_PI - tail) / y
+
+
 def _from_erfc(y: np.ndarray, scaled: np.ndarray) -> np.ndarray:
-    """1 - exp(-y^2) * scaled, with exp(-y^2) split so that y^2 is never rounded."""
+    """1 - exp(-y^2) * scaled."""
+    return (0.5 - _exp_minus_square(y) * scaled) + 0.5
+
+
+def _exp_minus_square(y: np.ndarray) -> np.ndarray:
+    """exp(-y^2), with y^2 split so that it is never rounded."""
     head = np.trunc(y * 16) / 16
     rest = (y - head) * (y + head)
-    return (0.5 - np.exp(-head * head) * np.exp(-rest) * scaled) + 0.5
+    return np.exp(-head * head) * np.exp(-rest)

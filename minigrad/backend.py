@@ -198,6 +198,20 @@ class Backend:
     right_shift = optional("right_shift: a >> b on ints")
     erf = optional("erf: the error function, 2/sqrt(pi) times the integral of exp(-t^2) "
                    "from 0 to x")
+    erfc = optional("erfc: 1 - erf(x), accurate where erf(x) is near 1")
+    log1p = optional("log1p: log(1 + x), accurate for small x")
+    expm1 = optional("expm1: exp(x) - 1, accurate for small x")
+    exp2 = optional("exp2: 2 ** x")
+    log2 = optional("log2: the base-2 logarithm")
+    log10 = optional("log10: the base-10 logarithm")
+    arcsinh = optional("arcsinh: elementwise")
+    arccosh = optional("arccosh: elementwise")
+    arctanh = optional("arctanh: elementwise")
+    hypot = optional("hypot: sqrt(a^2 + b^2) without overflow")
+    logaddexp = optional("logaddexp: log(exp(a) + exp(b)) without overflow")
+    logaddexp2 = optional("logaddexp2: log2(2^a + 2^b) without overflow")
+    fmax = optional("fmax: the larger; where one is NaN, the other")
+    fmin = optional("fmin: the smaller; where one is NaN, the other")
 
     # optional fused optimizer updates; None: the default of minigrad.optimizer_kernels
     adam_update = sgd_update = rmsprop_update = None

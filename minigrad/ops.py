@@ -17,6 +17,7 @@ import numpy as np
 
 from .autograd import Context
 from .dtypes import default_float
+from .errors import OpError
 from .function import Op
 from .spelling import spelled
 from .tensor import Tensor
@@ -296,26 +297,32 @@ class _Comparison(Op):
         return getattr(ctx.backend, cls.function)(a, b)
 
 
+@spelled("lt", "less", binary=True)
 class Lt(_Comparison):
     function = "lt"
 
 
+@spelled("le", "less_equal", binary=True)
 class Le(_Comparison):
     function = "le"
 
 
+@spelled("gt", "greater", binary=True)
 class Gt(_Comparison):
     function = "gt"
 
 
+@spelled("ge", "greater_equal", binary=True)
 class Ge(_Comparison):
     function = "ge"
 
 
+@spelled("eq", binary=True)
 class Eq(_Comparison):
     function = "eq"
 
 
+@spelled("ne", "not_equal", binary=True)
 class Ne(_Comparison):
     function = "ne"
 
@@ -909,6 +916,413 @@ class Copysign(Op):
         xp = ctx.xp
         grad_a = grad * (xp.sign(a) * xp.sign(out)) if need_a else None  # out / a, 0 at a = 0
         return grad_a, xp.zeros_like(grad) if need_b else None
+
+
+# logarithms and exponentials, inverse hyperbolic functions and more of PyTorch's
+# elementwise functions
+
+
+def _floatings(ctx: Any, a: Any, b: Any) -> tuple:
+    """The operands of a float function of two: integer and bool arrays in float32 (as in
+    PyTorch), Python numbers as they are."""
+    return tuple(_floating(ctx, v) if hasattr(v, "dtype") else v for v in (a, b))
+
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_DEGREES_TO_RADIANS = 0.017453292519943295769236907684886127134428718885417  # PyTorch's
+_RADIANS_TO_DEGREES = 57.295779513082320876798154814105170332405472466564  # constants
+
+
+@spelled("log1p")
+class Log1p(Op):
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.log1p(_floating(ctx, x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (x + 1)  # d/dx log(1 + x) = 1 / (1 + x)
+
+
+@spelled("expm1")
+class Expm1(Op):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.expm1(_floating(ctx, x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (out + 1)  # d/dx (e^x - 1) = e^x
+
+
+@spelled("exp2")
+class Exp2(Op):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.exp2(_floating(ctx, x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out * _LN2  # d/dx 2^x = 2^x ln 2
+
+
+@spelled("log2")
+class Log2(Op):
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.log2(_floating(ctx, x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (x * _LN2)  # d/dx log2 x = 1 / (x ln 2)
+
+
+@spelled("log10")
+class Log10(Op):
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.log10(_floating(ctx, x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (x * _LN10)  # d/dx log10 x = 1 / (x ln 10)
+
+
+@spelled("rsqrt")
+class Rsqrt(Op):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = ctx.backend
+        return xp.div(1, xp.sqrt(_floating(ctx, x)))  # as PyTorch: 1 / sqrt(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * -0.5 * (out * out * out)  # d/dx x^(-1/2) = -x^(-3/2) / 2
+
+
+@spelled("reciprocal")
+class Reciprocal(Op):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.div(1, _floating(ctx, x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return -grad * (out * out)  # d/dx 1/x = -1/x^2
+
+
+@spelled("asinh", "arcsinh")
+class Asinh(Op):
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.arcsinh(_floating(ctx, x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / ctx.xp.sqrt(x * x + 1)  # d/dx asinh x = 1 / sqrt(x^2 + 1)
+
+
+@spelled("acosh", "arccosh")
+class Acosh(Op):
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.arccosh(_floating(ctx, x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / ctx.xp.sqrt(x * x - 1)  # d/dx acosh x = 1 / sqrt(x^2 - 1)
+
+
+@spelled("atanh", "arctanh")
+class Atanh(Op):
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.arctanh(_floating(ctx, x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (1 - x * x)  # d/dx atanh x = 1 / (1 - x^2)
+
+
+@spelled("erfc")
+class Erfc(Op):
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.erfc(_floating(ctx, x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * -_TWO_OVER_SQRT_PI * ctx.xp.exp(-(x * x))  # d/dx erfc = -d/dx erf
+
+
+@spelled("sinc")
+class Sinc(Op):
+    """sin(pi x) / (pi x), and 1 at 0."""
+
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = ctx.backend
+        x = _floating(ctx, x)
+        zero = xp.eq(x, 0)
+        one = xp.ones((), x.dtype)
+        product = xp.mul(xp.where(zero, one, x), math.pi)
+        return xp.where(zero, one, xp.div(xp.sin(product), product))
+
+    @staticmethod
+    def backward(ctx, grad):
+        # d/dx sinc x = (pi x cos(pi x) - sin(pi x)) / (pi x^2), 0 at 0 (PyTorch's formula)
+        (x,) = ctx.saved_tensors
+        xp = ctx.xp
+        zero = _raw(x) == 0
+        safe = xp.where(zero, 1, x)
+        product = safe * math.pi
+        slope = (product * xp.cos(product) - xp.sin(product)) / (product * safe)
+        return xp.where(zero, 0, grad * slope)
+
+
+@spelled("frac")
+class Frac(Op):
+    """x - trunc(x): the fractional part, with the sign of x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        if x.dtype.kind != "f":
+            raise OpError(f"frac is defined for floating tensors, not {x.dtype}")
+        xp = ctx.backend
+        return xp.sub(x, xp.trunc(x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad  # d/dx (x - trunc x) = 1 (trunc's derivative is 0)
+
+
+@spelled("deg2rad")
+class Deg2Rad(Op):
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.mul(_floating(ctx, x), _DEGREES_TO_RADIANS)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * _DEGREES_TO_RADIANS
+
+
+@spelled("rad2deg")
+class Rad2Deg(Op):
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.mul(_floating(ctx, x), _RADIANS_TO_DEGREES)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * _RADIANS_TO_DEGREES
+
+
+class Logit(Op):
+    """log(x / (1 - x)), of x clamped to [eps, 1 - eps] when ``eps`` is given. The
+    gradient is PyTorch's: 0 outside the clamp, NaN outside [0, 1] without one (and NaN at
+    NaN either way)."""
+
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, eps=None):
+        xp = ctx.backend
+        x = _floating(ctx, x)
+        ctx.bounds = None
+        if eps is not None:
+            low = x.dtype.type(eps)  # the bounds in x's dtype, as PyTorch's kernel has them
+            ctx.bounds = low, x.dtype.type(1) - low
+            x = xp.clip(x, *ctx.bounds)
+        return xp.log(xp.div(x, xp.sub(1, x)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        raw = _raw(x)
+        slope = grad / (x * (1 - x))  # d/dx logit x = 1 / (x (1 - x))
+        if ctx.bounds is None:
+            return ctx.xp.where((raw < 0) | (raw > 1), math.nan, slope)
+        low, high = ctx.bounds
+        return ctx.xp.where((raw < low) | (raw > high), 0, slope)
+
+
+@spelled("hypot", binary=True)
+class Hypot(Op):
+    saves_inputs = True
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return ctx.backend.hypot(*_floatings(ctx, a, b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        share = grad / out  # d hypot(a, b) = (a da + b db) / hypot(a, b)
+        return share * a if need_a else None, share * b if need_b else None
+
+
+@spelled("logaddexp", binary=True)
+class LogAddExp(Op):
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return ctx.backend.logaddexp(*_floatings(ctx, a, b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        # d/da log(e^a + e^b) = 1 / (1 + e^(b - a)), as PyTorch writes it
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        exp = ctx.xp.exp
+        return (grad / (1 + exp(b - a)) if need_a else None,
+                grad / (1 + exp(a - b)) if need_b else None)
+
+
+@spelled("logaddexp2", binary=True)
+class LogAddExp2(Op):
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return ctx.backend.logaddexp2(*_floatings(ctx, a, b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        # d/da log2(2^a + 2^b) = 1 / (1 + 2^(b - a)), as PyTorch writes it
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (grad / (1 + 2 ** (b - a)) if need_a else None,
+                grad / (1 + 2 ** (a - b)) if need_b else None)
+
+
+@spelled("xlogy", binary=True)
+class Xlogy(Op):
+    """a log(b), and 0 where a is 0 (unless b is NaN)."""
+
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        xp = ctx.backend
+        a, number = _floatings(ctx, a, b)
+        if hasattr(b, "dtype"):
+            ctx.log_b = None
+            log_b = xp.log(b)
+            ctx.zero = xp.eq(a, 0) & ~xp.isnan(b)
+            ctx.grad_zero = ctx.zero
+        else:  # a Python number: in a's dtype, as PyTorch's
+            ctx.log_b = log_b = xp.log(xp.full((), number, a.dtype))  # constant in the gradient
+            ctx.zero = xp.eq(a, 0) & (not math.isnan(number))
+            ctx.grad_zero = None if number > 0 else xp.eq(a, 0)
+        out = xp.mul(a, log_b)
+        return xp.where(ctx.zero, xp.zeros((), out.dtype), out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        xp = ctx.xp
+        grad_a = grad_b = None
+        if need_a:  # d/da = log b, 0 where a is 0 (and b not NaN; b a number: not > 0)
+            grad_a = grad * (xp.log(b) if ctx.log_b is None else ctx.log_b)
+            if ctx.grad_zero is not None:
+                grad_a = xp.where(ctx.grad_zero, 0, grad_a)
+        if need_b:
+            grad_b = grad * a / b  # d/db = a / b
+        return grad_a, grad_b
+
+
+@spelled("fmax", binary=True)
+class Fmax(Op):
+    """The larger of a and b, or the one that is not NaN. The gradient goes to a where
+    a >= b or b is NaN, else to b (PyTorch's rule)."""
+
+    saves_inputs = True
+    function = "fmax"
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        return getattr(ctx.backend, cls.function)(a, b)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        a_raw, b_raw = _raw(a), _raw(b)
+        a_wins = (a_raw >= b_raw) if cls is Fmax else (a_raw <= b_raw)
+        a_wins = a_wins | (b_raw != b_raw)
+        where = ctx.xp.where
+        return (where(a_wins, grad, 0) if need_a else None,
+                where(a_wins, 0, grad) if need_b else None)
+
+
+@spelled("fmin", binary=True)
+class Fmin(Fmax):
+    """The smaller of a and b, or the one that is not NaN. The gradient goes to a where
+    a <= b or b is NaN, else to b (PyTorch's rule)."""
+
+    function = "fmin"
+
+
+@spelled("heaviside", binary=True)
+class Heaviside(Op):
+    """0 where a < 0, ``values`` where a == 0, 1 where a > 0 (and 0 at NaN, as PyTorch's).
+    As in PyTorch, its result takes part in the graph but has no derivative."""
+
+    @staticmethod
+    def forward(ctx, a, values):
+        xp = ctx.backend
+        if hasattr(values, "dtype") and values.dtype != a.dtype:
+            raise OpError(f"heaviside: a and values need the same dtype, got {a.dtype} and "
+                          f"{values.dtype}")
+        if not hasattr(values, "dtype"):
+            values = xp.full((), values, a.dtype)
+        step = xp.astype(xp.gt(a, 0), a.dtype)
+        return xp.where(xp.eq(a, 0), values, step)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("the derivative of heaviside is not implemented (as in PyTorch)")
 
 
 class _Stepwise(Op):

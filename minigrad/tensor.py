@@ -1223,6 +1223,63 @@ class Tensor:
             return self.item().__format__(spec)
         return object.__format__(self, spec)
 
+    # more of PyTorch's vocabulary (their functions: in tensor_functions)
+    negative = neg
+    absolute = abs
+    sgn = sign  # for real tensors, the sign
+
+    def clamp_min(self, min: Any) -> Tensor:
+        return self.clip(min=min)
+
+    def clamp_max(self, max: Any) -> Tensor:
+        return self.clip(max=max)
+
+    def logit(self, eps: float | None = None) -> Tensor:
+        from .tensor_functions import logit
+
+        return logit(self, eps)
+
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
+                   neginf: float | None = None) -> Tensor:
+        from .tensor_functions import nan_to_num
+
+        return nan_to_num(self, nan, posinf, neginf)
+
+    def float_power(self, exponent: Any) -> Tensor:
+        from .tensor_functions import float_power
+
+        return float_power(self, exponent)
+
+    def addcmul(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
+        from .tensor_functions import addcmul
+
+        return addcmul(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
+        from .tensor_functions import addcdiv
+
+        return addcdiv(self, tensor1, tensor2, value=value)
+
+    def index_add(self, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Tensor:
+        from .tensor_functions import index_add
+
+        return index_add(self, dim, index, source, alpha=alpha)
+
+    def index_fill(self, dim: int, index: Any, value: Any) -> Tensor:
+        from .tensor_functions import index_fill
+
+        return index_fill(self, dim, index, value)
+
+    def index_copy(self, dim: int, index: Any, source: Any) -> Tensor:
+        from .tensor_functions import index_copy
+
+        return index_copy(self, dim, index, source)
+
+    def masked_scatter(self, mask: Any, source: Any) -> Tensor:
+        from .tensor_functions import masked_scatter
+
+        return masked_scatter(self, mask, source)
+
 
 _TYPE_NAMES = {
     np.dtype(np.float16): "HalfTensor", np.dtype(np.float32): "FloatTensor",

@@ -858,4 +858,173 @@ def _where_nonzero(x: Tensor, fn: Any) -> Tensor:
     return ops.Where.apply(0, fn(safe), condition=zero)
 
 
+# more of PyTorch's vocabulary, composed from the ops above (the elementwise ops with no
+# options, log1p, hypot, xlogy, ...: registered beside their ops, in ops.py)
+
+
+def negative(input: Any) -> Tensor:
+    return -_t(input)
+
+
+def absolute(input: Any) -> Tensor:
+    return _t(input).abs()
+
+
+def sgn(input: Any) -> Tensor:
+    """The sign of each element (PyTorch's name that also covers complex tensors)."""
+    return _t(input).sign()
+
+
+def clamp_min(input: Any, min: Any) -> Tensor:  # noqa: A002  (PyTorch's name)
+    return _t(input).clip(min=min)
+
+
+def clamp_max(input: Any, max: Any) -> Tensor:  # noqa: A002  (PyTorch's name)
+    return _t(input).clip(max=max)
+
+
+def logit(input: Any, eps: float | None = None) -> Tensor:
+    """log(p / (1 - p)), of p clamped to [eps, 1 - eps] when ``eps`` is given."""
+    return ops.Logit.apply(_t(input), eps=eps)
+
+
+def nan_to_num(input: Any, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Tensor:
+    """``input`` with NaN replaced by ``nan``, and infinities by ``posinf`` and ``neginf``
+    (by default the largest and the lowest finite value of its dtype). The gradient passes
+    where the input is finite, and is 0 elsewhere."""
+    x = _t(input)
+    if x.dtype.kind != "f":
+        return x.clone()
+    info = np.finfo(x.dtype)
+    posinf = float(info.max) if posinf is None else posinf
+    neginf = float(info.min) if neginf is None else neginf
+    b, data = x.backend, x.data
+    with np.errstate(over="ignore"):  # a value beyond the dtype's range becomes inf
+        nan, posinf, neginf = (b.full((), v, x.dtype) for v in (nan, posinf, neginf))
+    fills = b.where(b.isnan(data), nan, b.where(data > 0, posinf, neginf))
+    return ops.Where.apply(Tensor._make(fills, b), x, condition=~b.isfinite(data))
+
+
+def float_power(input: Any, exponent: Any) -> Tensor:
+    """``input ** exponent`` computed in float64, the result's dtype."""
+    if not isinstance(input, Tensor):
+        input = tensor(input, device=exponent.device if isinstance(exponent, Tensor) else None)
+    if isinstance(exponent, Tensor):
+        exponent = exponent.double()
+    elif type(exponent) not in (int, float):
+        exponent = tensor(exponent, device=input.device).double()
+    return input.double() ** exponent
+
+
+def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
+    """input + value * tensor1 * tensor2."""
+    x, t1, t2 = _three(input, tensor1, tensor2)
+    if value == 1:
+        return x + t1 * t2
+    return x + value * t1 * t2
+
+
+def addcdiv(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
+    """input + value * tensor1 / tensor2 (floating tensors only, as PyTorch's)."""
+    x, t1, t2 = _three(input, tensor1, tensor2)
+    if t1.dtype.kind in "biu" and t2.dtype.kind in "biu":
+        raise OpError("addcdiv: integer division is not supported; write "
+                      "input + value * tensor1 / tensor2 for true division")
+    if value == 1:
+        return x + t1 / t2
+    return x + value * t1 / t2
+
+
+def _three(input: Any, tensor1: Any, tensor2: Any) -> tuple[Tensor, Tensor, Tensor]:
+    x = _t(input)
+    return x, _operand(x, tensor1, scalars=False), _operand(x, tensor2, scalars=False)
+
+
+def index_add(input: Any, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Tensor:
+    """``input`` with ``alpha * source`` added at positions ``index`` (1-D) along ``dim``;
+    repeated positions add up."""
+    x = _t(input)
+    flat, where_, source = _index_source(x, dim, index, source, "index_add")
+    added = ops.ScatterAdd.apply(source if alpha == 1 else source * alpha,
+                                 shape=flat.shape, index=where_)
+    out = flat + added
+    return out if x.ndim else out.reshape(())
+
+
+def index_copy(input: Any, dim: int, index: Any, source: Any) -> Tensor:
+    """``input`` with the slices of ``source`` written at positions ``index`` (1-D) along
+    ``dim``; where a position repeats, which slice wins is not specified (as in PyTorch)."""
+    x = _t(input)
+    flat, where_, source = _index_source(x, dim, index, source, "index_copy")
+    out = ops.SetItem.apply(flat, source, index=where_)
+    return out if x.ndim else out.reshape(())
+
+
+def index_fill(input: Any, dim: int, index: Any, value: Any) -> Tensor:
+    """``input`` with ``value`` (a number or a 0-d tensor) at positions ``index`` (1-D)
+    along ``dim``."""
+    x = _t(input)
+    d, positions = _index_vector(x, dim, index, "index_fill")
+    if isinstance(value, Tensor) and value.ndim:
+        raise OpError(f"index_fill: value must be a number or a 0-d tensor, got shape "
+                      f"{value.shape}")
+    b = x.backend
+    size = x.shape[d] if x.ndim else 1
+    hit = b.zeros((size,), bool)
+    b.setitem(hit, positions, True)
+    hit = b.reshape(hit, (size,) + (1,) * (x.ndim - d - 1) if x.ndim else ())
+    return x.masked_fill(Tensor._make(hit, b), value)
+
+
+def _index_vector(x: Tensor, dim: int, index: Any, name: str) -> tuple[int, Any]:
+    """The dim (non-negative) and the 1-D integer positions of an index_* function."""
+    index = index if isinstance(index, Tensor) else tensor(index, device=x.device)
+    if index.ndim > 1 or index.dtype.kind not in "iu":
+        raise OpError(f"{name}: expects a 1-D integer index, got {index.shape} "
+                      f"{index.dtype}")
+    return _dim(name, dim, x.ndim), x.backend.reshape(index.data, (-1,))
+
+
+def _index_source(x: Tensor, dim: int, index: Any, source: Any, name: str) -> tuple:
+    """For index_add and index_copy: ``x`` with at least one dim, the index along ``dim``,
+    and ``source`` checked to have x's dtype and x's shape with len(index) at ``dim``."""
+    d, positions = _index_vector(x, dim, index, name)
+    source = _operand(x, source, scalars=False)
+    if source.dtype != x.dtype:
+        raise OpError(f"{name}: source ({source.dtype}) must have the tensor's dtype "
+                      f"({x.dtype})")
+    flat = x.reshape(x.shape or (1,))
+    expected = flat.shape[:d] + positions.shape + flat.shape[d + 1:]
+    if source.shape != expected and not (x.ndim == 0 and source.numel() == positions.size):
+        raise OpError(f"{name}: source of shape {source.shape} does not fit; expected "
+                      f"{expected} for a tensor of shape {x.shape} and {positions.size} "
+                      "positions")
+    return flat, (slice(None),) * d + (positions,), source.reshape(expected)
+
+
+def masked_scatter(input: Any, mask: Any, source: Any) -> Tensor:
+    """``input`` with the elements of ``source``, in order, written where ``mask`` (a bool
+    tensor broadcast with it) is true."""
+    x = _t(input)
+    mask = mask if isinstance(mask, Tensor) else tensor(mask, device=x.device)
+    if mask.dtype.kind != "b":
+        raise OpError(f"masked_scatter: mask must be bool, got {mask.dtype}")
+    source = _operand(x, source, scalars=False)
+    if source.dtype != x.dtype:
+        raise OpError(f"masked_scatter: source ({source.dtype}) must have the tensor's "
+                      f"dtype ({x.dtype})")
+    out_shape = np.broadcast_shapes(x.shape, mask.shape)
+    shape = out_shape or (1,)
+    x = x.reshape(x.shape or (1,)).broadcast_to(shape)
+    b = x.backend
+    positions = b.nonzero(b.broadcast_to(b.reshape(mask.data, mask.shape or (1,)), shape))
+    count = positions.shape[0]
+    if count > source.numel():
+        raise OpError(f"masked_scatter: source has {source.numel()} elements, fewer than "
+                      f"the {count} true values of the mask")
+    index = tuple(positions[:, k] for k in range(len(shape)))
+    return ops.SetItem.apply(x, source.reshape(-1)[:count], index=index).reshape(out_shape)
+
+
 globals().update(FUNCTIONS)  # the functions registered in ops.py: mg.sin, mg.erf, ...

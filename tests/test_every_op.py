@@ -5,7 +5,8 @@ checked on every device through the public API.
 with (float64, away from kinks and ties) and its kind. A differentiable op is gradchecked
 to first order and, unless the table says why not, to second order (the gradient,
 computed with ``create_graph=True``, gradchecked again, as a function of the inputs and of
-the output's gradient). A non-differentiable op must run and return no gradient. An op with
+the output's gradient). A non-differentiable op must run and return no gradient; one whose
+derivative PyTorch does not define (heaviside) records, and its backward raises. An op with
 no entry, or an entry for a class that is gone, fails the suite by name.
 """
 
@@ -28,6 +29,7 @@ TWICE = "differentiable"  # first- and second-order gradchecks
 ONCE = "first order only"  # its gradient is not differentiable again, by design (none is
 # today: PyTorch double-differentiates every one of these ops, and so must minigrad)
 NONE = "not differentiable"  # runs, and carries no gradient
+RAISES = "no derivative"  # takes part in the graph, but its derivative raises (PyTorch's)
 
 
 # inputs
@@ -152,6 +154,30 @@ CASES: dict[str, Case] = {
     "ops.Sinh": Case(lambda x: x.sinh(), (arr(3, 4),)),
     "ops.Cosh": Case(lambda x: x.cosh(), (arr(3, 4),)),
     "ops.Erf": Case(lambda x: x.erf(), (arr(3, 4),)),
+    "ops.Log1p": Case(lambda x: x.log1p(), (pos(3, 4, low=-0.5),)),
+    "ops.Expm1": Case(lambda x: x.expm1(), (arr(3, 4),)),
+    "ops.Exp2": Case(lambda x: x.exp2(), (arr(3, 4),)),
+    "ops.Log2": Case(lambda x: x.log2(), (pos(3, 4),)),
+    "ops.Log10": Case(lambda x: x.log10(), (pos(3, 4),)),
+    "ops.Rsqrt": Case(lambda x: x.rsqrt(), (pos(3, 4),)),
+    "ops.Reciprocal": Case(lambda x: x.reciprocal(), (pos(3, 4),)),
+    "ops.Asinh": Case(lambda x: x.asinh(), (arr(3, 4),)),
+    "ops.Acosh": Case(lambda x: x.acosh(), (pos(3, 4, low=1.2, high=3.0),)),
+    "ops.Atanh": Case(lambda x: x.atanh(), (arr(3, 4, low=-0.8, high=0.8),)),
+    "ops.Erfc": Case(lambda x: x.erfc(), (arr(3, 4),)),
+    "ops.Sinc": Case(lambda x: x.sinc(), (arr(3, 4),)),
+    "ops.Frac": Case(lambda x: x.frac(), (arr(3, 4, avoid=HALVES),)),
+    "ops.Deg2Rad": Case(lambda x: x.deg2rad(), (arr(3, 4),)),
+    "ops.Rad2Deg": Case(lambda x: x.rad2deg(), (arr(3, 4),)),
+    # away from the clamp's ends, 0.2 and 0.8
+    "ops.Logit": Case(lambda x: x.logit() + x.logit(eps=0.2),
+                      (Spec((3, 4), low=0.05, high=0.95, avoid=(0.2, 0.8), gap=0.03),)),
+    "ops.Hypot": Case(lambda a, b: a.hypot(b), (arr(3, 4), arr(4))),
+    "ops.LogAddExp": Case(lambda a, b: a.logaddexp(b), (arr(3, 4), arr(4))),
+    "ops.LogAddExp2": Case(lambda a, b: a.logaddexp2(b), (arr(3, 4), arr(4))),
+    "ops.Xlogy": Case(lambda a, b: a.xlogy(b) + a.xlogy(2.5), (arr(3, 4), pos(4))),
+    "ops.Fmax": Case(lambda x: mg.fmax(x[0], x[1]), (arr(2, 3, 4),)),
+    "ops.Fmin": Case(lambda x: mg.fmin(x[0], x[1]), (arr(2, 3, 4),)),
     "ops.Floor": Case(lambda x: x.floor(), (arr(3, 4, avoid=HALVES),)),
     "ops.Ceil": Case(lambda x: x.ceil(), (arr(3, 4, avoid=HALVES),)),
     "ops.Round": Case(lambda x: x.round(), (arr(3, 4, avoid=HALVES),)),
@@ -232,6 +258,8 @@ CASES: dict[str, Case] = {
     "ops.BitwiseNot": Case(lambda x: ~_ints(x), (arr(3, 4),), NONE),
     "ops.LeftShift": Case(lambda x: _ints(x).abs() << 2, (arr(3, 4),), NONE),
     "ops.RightShift": Case(lambda x: 64 >> _ints(x).abs(), (arr(3, 4),), NONE),
+    # a derivative PyTorch does not define either
+    "ops.Heaviside": Case(lambda a, v: a.heaviside(v), (arr(3, 4), arr(4)), RAISES),
 }
 
 
@@ -384,3 +412,13 @@ def test_no_gradient(name, device, recorded):
     assert out.device == device
     reference = case.call(*_leaves(name, case, "numpy"))
     np.testing.assert_array_equal(out.numpy(), reference.numpy())
+
+
+@pytest.mark.parametrize("name", _ids((RAISES,)))
+def test_derivative_raises(name, device, recorded):
+    case, cls = CASES[name], _op(name)
+    out = case.call(*_leaves(name, case, device))
+    assert cls in recorded, f"the call in CASES never applies {name}"
+    assert out.requires_grad and out.device == device
+    with pytest.raises(RuntimeError, match="not implemented"):
+        out.sum().backward()
