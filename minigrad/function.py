@@ -229,7 +229,11 @@ def _input_error(cls: type, args: tuple, err: Exception) -> Exception:
         f"{a.shape} {a.dtype}" if isinstance(a, Tensor) else repr(a) for a in args
     )
     message = str(err).removeprefix(f"{op_name(cls)}: ")
-    kind = OpError if type(err) is ValueError else type(err)
+    kind = type(err)
+    if kind is ValueError:
+        kind = OpError
+    elif kind not in (OpError, IndexError, TypeError):  # NumPy's own classes take other args
+        kind = next(k for k in (IndexError, TypeError, OpError) if isinstance(err, k))
     return kind(f"{op_name(cls)}: {message} (inputs: {described})")
 
 

@@ -54,10 +54,11 @@ def _binary_method(op: type, scalars: bool) -> Callable[..., Tensor]:
 
 def _function(name: str) -> Callable[..., Tensor]:
     def function(input: Any, *args: Any, **kwargs: Any) -> Tensor:
-        if not isinstance(input, Tensor):
+        if not isinstance(input, Tensor):  # a number or array: on the other operand's device
             from .creation import tensor
 
-            input = tensor(input)
+            other = next((a for a in args if isinstance(a, Tensor)), None)
+            input = tensor(input, device=None if other is None else other.device)
         return getattr(input, name)(*args, **kwargs)
 
     return function

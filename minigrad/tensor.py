@@ -406,7 +406,7 @@ class Tensor:
         return self if self.data.dtype.kind == "f" else self.astype(default_float)
 
     def sign(self) -> Tensor:
-        return _ops.Sign.apply(self)
+        return self.clone() if self.dtype == bool_ else _ops.Sign.apply(self)
 
     def relu(self) -> Tensor:
         if self.data.dtype is bool_:

@@ -185,11 +185,7 @@ def test_xlogy_and_float_power_of_a_number(other, dtype, device):
                           [A], device, dtype, rtol=1e-12, atol=0)
 
 
-def test_a_number_first(device, request):
-    if device != mg.get_default_device():
-        request.applymarker(pytest.mark.xfail(
-            strict=True, reason="a registered function makes a Python number first operand a "
-                                "tensor on the default device, not on the other one's"))
+def test_a_number_first(device):
     y, u = pair(B, "float64", device)
     assert_matches(mg.xlogy(2, y), torch.xlogy(2, u))
     assert_matches(mg.float_power(2, y), torch.float_power(2, u))
@@ -384,3 +380,10 @@ def test_second_derivatives_match_torch(case, device):
     (tgg,) = torch.autograd.grad((tg * tg).sum(), t)
     assert_matches(g, tg)
     assert_matches(gg, tgg)
+
+
+def test_sign_of_bools(device):
+    x = mg.tensor([True, False], device=device)
+    for name in ("sign", "sgn"):
+        got, expected = getattr(x, name)(), getattr(torch.tensor([True, False]), name)()
+        assert got.dtype == mg.bool_ and got.tolist() == expected.tolist()
