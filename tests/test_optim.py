@@ -873,3 +873,96 @@ def test_a_pytorch_state_dict_loads_and_continues_as_pytorch(device, name):
         opt.step()
     for p, tp in zip(params, tparams):
         np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+# A group of several parameters is updated at once, over flat copies of its parameters and
+# gradients and flat state buffers that optimizer.state[p] holds views of
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name, ref, options, family", CASES, ids=CASE_IDS)
+def test_a_group_updated_at_once_matches_one_by_one(device, name, ref, options, family, dtype):
+    init, grads = _problem(dtype)
+    together, alone = _params(init, device), _params(init, device)
+    opts = [getattr(optim, name)(together, **options),  # one group: flat buffers
+            getattr(optim, name)([{"params": [p]} for p in alone], **options)]
+    for t in range(N_STEPS):
+        for opt, params in zip(opts, (together, alone)):
+            opt.zero_grad()
+            _set_grads(params, grads[t], by_backward=t % 2 == 0)
+            opt.step()
+        for a, b in zip(together, alone):
+            np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=f"step {t + 1}")
+    flat, single = (opt.state_dict()["state"] for opt in opts)
+    assert sorted(flat) == sorted(single)
+    for i, state in single.items():
+        assert sorted(flat[i]) == sorted(state)
+        for key, value in state.items():
+            np.testing.assert_array_equal(flat[i][key], value, err_msg=key)
+
+
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_a_group_keeps_each_state_entry_in_one_buffer(device, name):
+    init, grads = _problem(np.float64)
+    params = _params(init, device)
+    opt = getattr(optim, name)(params, **FULL_STATE[name][0])
+    for t in range(2):
+        _set_grads(params, grads[t], by_backward=False)
+        opt.step()
+    first, second = (opt.state[p] for p in params)
+    arrays = [key for key, value in first.items() if hasattr(value, "shape")]
+    assert arrays and sorted(first) == sorted(second)
+    for key in arrays:
+        assert first[key].shape == SHAPES[0] and second[key].shape == SHAPES[1]
+        assert first[key].base is not None and first[key].base is second[key].base, key
+    # a replaced entry is updated where it is, the parameters one by one, to the same numbers
+    alone = _params(init, device)
+    ref = getattr(optim, name)([{"params": [p]} for p in alone], **FULL_STATE[name][0])
+    for t in range(2):
+        _set_grads(alone, grads[t], by_backward=False)
+        ref.step()
+    backend = mg.get_backend(device)
+    first[arrays[0]] = backend.copy(first[arrays[0]])
+    for t in range(2, 4):
+        for o, ps in ((opt, params), (ref, alone)):
+            _set_grads(ps, grads[t], by_backward=False)
+            o.step()
+    for a, b in zip(params, alone):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_parameters_that_share_memory_are_updated_one_after_the_other(device):
+    """Two parameters over the same memory each see the other's update, as in PyTorch."""
+    torch = pytest.importorskip("torch")
+    base = mg.tensor([1.0, 2.0, 3.0], device=device)
+    params = [mg.nn.Parameter(base), mg.nn.Parameter(base)]
+    tbase = torch.tensor([1.0, 2.0, 3.0])
+    tparams = [torch.nn.Parameter(tbase), torch.nn.Parameter(tbase)]
+    opt = optim.Adam(params, lr=0.1)
+    topt = torch.optim.Adam(tparams, lr=0.1, foreach=False)
+    for _ in range(3):
+        for p, tp, g in zip(params, tparams, ([0.5, -1.0, 2.0], [1.0, 1.0, -3.0])):
+            p.grad = mg.tensor(g, device=device)
+            tp.grad = torch.tensor(g)
+        opt.step()
+        topt.step()
+    np.testing.assert_allclose(base.numpy(), tbase.numpy(), rtol=1e-6)
+
+
+def test_a_copied_optimizer_keeps_its_own_state(device):
+    import copy
+
+    init, grads = _problem(np.float64)
+    params = _params(init, device)
+    opt = optim.Adam(params, lr=0.1)
+    _set_grads(params, grads[0], by_backward=False)
+    opt.step()
+    twin = copy.deepcopy(opt)
+    twin_params = twin.param_groups[0]["params"]
+    _set_grads(twin_params, grads[1], by_backward=False)
+    twin.step()
+    _set_grads(params, grads[1], by_backward=False)
+    opt.step()
+    for p, q in zip(params, twin_params):
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
+        for key in ("exp_avg", "exp_avg_sq"):
+            np.testing.assert_array_equal(mg.get_backend(device).to_numpy(opt.state[p][key]),
+                                          mg.get_backend(device).to_numpy(twin.state[q][key]))

@@ -22,6 +22,7 @@ import numpy as np
 from .. import autograd
 from .. import optimizer_kernels as updates
 from ..tensor import Tensor
+from .group_buffers import GroupBuffers
 
 _SET_ERROR = (
     "optimizer parameters must be an ordered collection such as a list; "
@@ -40,6 +41,7 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
+        self._group_buffers: dict[int, GroupBuffers] = {}  # id(group) -> its flat state
         if isinstance(params, Tensor | dict):
             raise TypeError(
                 "params must be an iterable of tensors or of dicts (parameter groups), "
@@ -62,6 +64,10 @@ class Optimizer:
             lines += [f"    {key}: {value}" for key, value in sorted(group.items())
                       if key != "params"]
         return "\n".join(lines) + "\n)"
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a copy's state holds copies of the views, not views of the copied buffers
+        return {**self.__dict__, "_group_buffers": {}}
 
     def _check(self, group: dict[str, Any]) -> None:
         """Raise ValueError for an invalid hyperparameter of ``group``."""
@@ -119,23 +125,31 @@ class Optimizer:
             with autograd.enable_grad():
                 loss = closure()
         with autograd.no_grad():
-            for p, group in self._checked_work():
-                grad = _grad_array(p)
-                if group.get("maximize", False):
-                    grad = p.backend.neg(grad)
-                self._update(p, grad, group)
-                _bump_version(p)
+            for group, params, buffers in self._checked_work():
+                if buffers is not None:
+                    buffers.update(self._run_update, group)
+                    continue
+                for p in params:
+                    grad = _grad_array(p)
+                    if group.get("maximize", False):
+                        grad = p.backend.neg(grad)
+                    self._update(p, grad, group)
+                    _bump_version(p)
         return loss
 
-    def _checked_work(self) -> list[tuple[Tensor, dict[str, Any]]]:
-        """The (parameter, group) pairs to update, after checking every group's options,
-        every gradient and every state: a step that fails changes nothing."""
+    def _checked_work(self) -> list[tuple[dict[str, Any], list[Tensor], GroupBuffers | None]]:
+        """Per group, the parameters to update and the flat buffers to update them in (None:
+        one by one), after checking every group's options, every gradient and every
+        state: a step that fails changes nothing."""
         work = []
         for i, group in enumerate(self.param_groups):
-            try:
-                self._check(group)
-            except ValueError as err:
-                raise ValueError(f"parameter group {i}: {err}") from None
+            self._check_group(i, group)
+            buffers = self._group_buffers.get(id(group))
+            if (buffers is not None and buffers.group is group
+                    and buffers.ready(group, self.state, self._state_keys(group))):
+                work.append((group, buffers.params, buffers))
+                continue
+            params = []
             for j, p in enumerate(group["params"]):
                 if p.grad is None:
                     continue
@@ -143,8 +157,29 @@ class Optimizer:
                 state = self.state.get(p)
                 if state:
                     self._check_state(p, state, group, i, j)
-                work.append((p, group))
+                params.append(p)
+            work.append((group, params, self._fresh_buffers(group, params)))
         return work
+
+    def _check_group(self, i: int, group: dict[str, Any]) -> None:
+        """``_check(group)``, with the group's index in the message."""
+        try:
+            self._check(group)
+        except ValueError as err:
+            raise ValueError(f"parameter group {i}: {err}") from None
+
+    def _fresh_buffers(self, group: dict[str, Any], params: list[Tensor]) -> GroupBuffers | None:
+        """Flat buffers for the state of a group about to take its first step, with a
+        gradient for every parameter; None where the group is updated one by one."""
+        if len(params) != len(group["params"]) or any(self.state.get(p) for p in params):
+            return None
+        states = [self._new_state(p, group) for p in params]
+        if any(s is None for s in states) or not GroupBuffers.fits(params, states):
+            return None
+        for p, state in zip(params, states):
+            self.state[p] = state
+        buffers = self._group_buffers[id(group)] = GroupBuffers(group, params, states)
+        return buffers
 
     def _state_keys(self, group: dict[str, Any]) -> tuple[str, ...]:
         """The entries that the state of a parameter of ``group`` must hold once it exists."""
@@ -183,9 +218,27 @@ class Optimizer:
                     f"{p.device!r}"
                 )
 
+    def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any] | None:
+        """The state of ``p`` before its first step; None where the group keeps none."""
+        return {}
+
+    def _run_update(self, backend: Any, param: Any, grad: Any, state: dict[str, Any],
+                    group: dict[str, Any]) -> None:
+        """Update ``param`` in place from ``grad`` (raw arrays of one backend and dtype) and
+        ``state``: one parameter's, or a whole group's over flat buffers."""
+        raise NotImplementedError
+
     def _update(self, p: Tensor, grad: Any, group: dict[str, Any]) -> None:
         """Update ``p.data`` in place from ``grad`` (a raw array of p's backend and dtype)."""
-        raise NotImplementedError
+        state = self.state.get(p)
+        if not state:
+            new = self._new_state(p, group)
+            if new is None:  # nothing to keep (SGD without momentum)
+                state = {}
+            else:
+                state = self.state[p]
+                state.update(new)
+        self._run_update(p.backend, p.data, grad, state, group)
 
     # state dicts
     def state_dict(self) -> dict[str, Any]:
@@ -251,6 +304,12 @@ class Optimizer:
             groups.append(new)
         self.param_groups = groups
         self.state = state
+        self._group_buffers = {}
+        for group in groups:
+            params = group["params"]
+            states = [state.get(p) for p in params]
+            if all(states) and GroupBuffers.fits(params, states):
+                self._group_buffers[id(group)] = GroupBuffers(group, params, states)
 
 
 def _grad_array(p: Tensor) -> Any:
