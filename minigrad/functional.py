@@ -24,6 +24,7 @@ from .autograd import no_grad
 from .creation import arange, tensor
 from .errors import OpError
 from .function import Function
+from .function import Op as _Op
 from .tensor import Tensor
 from .tensor_functions import maximum, where
 from .tensor_functions import minimum as _minimum
@@ -61,6 +62,8 @@ REDUCTIONS = ("mean", "sum", "none")
 # gradient by max(p (1 - p), 1e-12), that 1e-12 rounded to float32 in every dtype.
 _LOG_FLOOR = -100.0
 _BCE_EPS = float(np.float32(1e-12))
+# the dtypes whose losses are fused into one op (float16 rounds after each op, as PyTorch)
+_FUSED_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 # layers
@@ -140,6 +143,9 @@ def _shift(x: Tensor, axis: int) -> Tensor:
 def mse_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tensor:
     """(input - target)^2, reduced (``torch.nn.functional.mse_loss``)."""
     input, target = _regression_args("mse_loss", input, target, reduction)
+    if (reduction == "mean" and target.shape == input.shape and target.dtype == input.dtype
+            and input.dtype in _FUSED_FLOATS):
+        return _MeanSquaredError.apply(input, target)
     diff = input - target
     return _reduce(diff * diff, reduction)
 
@@ -397,7 +403,28 @@ def multi_margin_loss(
     return _reduce(loss.reshape(target.shape), reduction)
 
 
-# the fused op
+# the fused ops
+
+
+class _MeanSquaredError(_Op):
+    """mean((input - target)^2): the operations of the composed loss, in the same order,
+    recorded as one op instead of three (a regression's loss is taken every step)."""
+
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, t: Any) -> Any:
+        xp = ctx.backend
+        diff = xp.sub(x, t)
+        ctx.count = diff.size
+        return xp.div(xp.sum(xp.mul(diff, diff)), ctx.count)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> tuple[Any, Any]:
+        # d/dx = 2 (x - t) / n, d/dt = -d/dx: the composed loss's gradient to the bit
+        x, t = ctx.saved_tensors
+        grad_x = (x - t) * (grad * (2 / ctx.count if ctx.count else 0.0))
+        return grad_x, -grad_x if ctx.needs_input_grad[1] else None
 
 
 class _BinaryCrossEntropy(Function):
