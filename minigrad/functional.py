@@ -230,6 +230,8 @@ def cross_entropy(
     kept = _check_class_indices(name, target, logits, axis, ignore_index, probabilities=True)
     if logits.ndim == 2 and weight is None and label_smoothing == 0 and kept is None:
         # the common case, fused: softmax and the picked log-probability in one op
+        if reduction == "mean" and logits.dtype in _FUSED_FLOATS:
+            return _MeanSoftmaxCrossEntropy.apply(logits, target=target.data)
         return _reduce(ops.SoftmaxCrossEntropy.apply(logits, target=target.data), reduction)
     log_probs = log_softmax(logits, axis=axis)
     nll, picked_weight = _pick(log_probs, target, weight, axis, kept)
@@ -425,6 +427,26 @@ class _MeanSquaredError(_Op):
         x, t = ctx.saved_tensors
         grad_x = (x - t) * (grad * (2 / ctx.count if ctx.count else 0.0))
         return grad_x, -grad_x if ctx.needs_input_grad[1] else None
+
+
+class _MeanSoftmaxCrossEntropy(_Op):
+    """The mean over the rows of -log softmax(x)[y]: ops.SoftmaxCrossEntropy and the mean,
+    their operations in the same order, recorded as one op instead of two."""
+
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, target: Any = None) -> Any:
+        losses = ops.SoftmaxCrossEntropy.forward(ctx, x, target)
+        ctx.count = losses.size
+        return ctx.backend.div(ctx.backend.sum(losses), ctx.count)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        # d/dloss_i mean = 1/n for each row, then the rows' gradient
+        scale = 1 / ctx.count if ctx.count else 0.0
+        rows = ctx.xp.broadcast_to(grad.reshape((1,)) * scale, (ctx.count,))
+        return ops.SoftmaxCrossEntropy.backward(ctx, rows)
 
 
 class _BinaryCrossEntropy(Function):

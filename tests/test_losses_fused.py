@@ -57,3 +57,38 @@ def test_mse_records_one_op_and_differentiates_twice(device):
     np.testing.assert_allclose(grad.numpy(), 2 * (x.numpy() - t.numpy()) / 3)
     (hess_diag,) = mg.autograd.grad(grad.sum(), [x])
     np.testing.assert_allclose(hess_diag.numpy(), np.full(3, 2 / 3))
+
+
+def _composed_cross_entropy(logits, target):
+    return F.cross_entropy(logits, target, reduction="none").mean()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows", [64, 1])
+def test_cross_entropy_mean_is_the_composed_loss_to_the_bit(device, dtype, rows):
+    rng = np.random.default_rng(2)
+    logits = rng.standard_normal((rows, 10)) * 3
+    labels = mg.tensor(rng.integers(0, 10, rows), device=device)
+    values = []
+    for loss_fn in (F.cross_entropy, _composed_cross_entropy):
+        x = mg.tensor(logits, dtype=dtype, device=device, requires_grad=True)
+        loss = loss_fn(x, labels)
+        loss.backward()
+        values.append((loss.numpy(), x.grad.numpy()))
+    (loss, grad), (ref_loss, ref_grad) = values
+    assert loss.dtype == grad.dtype == dtype
+    np.testing.assert_array_equal(loss, ref_loss)
+    np.testing.assert_array_equal(grad, ref_grad)
+
+
+def test_cross_entropy_mean_of_no_rows_is_nan_as_pytorch(device):
+    torch = pytest.importorskip("torch")
+    x = mg.zeros((0, 3), device=device, requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        loss = F.cross_entropy(x, mg.zeros(0, dtype=mg.int64, device=device))
+        loss.backward()
+    tx = torch.zeros((0, 3), requires_grad=True)
+    tloss = torch.nn.functional.cross_entropy(tx, torch.zeros(0, dtype=torch.int64))
+    tloss.backward()
+    assert np.isnan(loss.item()) and np.isnan(tloss.item())
+    assert x.grad.shape == tuple(tx.grad.shape)
