@@ -608,6 +608,9 @@ def _check_class_indices(
 
     def any_ignored(data: Any) -> bool:  # and every index in range: a guard of mg.compile
         host = target.backend.to_numpy(data)
+        in_range = host.size and host.min() >= 0 and host.max() < classes
+        if in_range and (ignore_index is None or not 0 <= ignore_index < classes):
+            return False  # the common case, in two reductions: all in range, none ignored
         outside = (host < 0) | (host >= classes)
         ignored = None if ignore_index is None else host == ignore_index
         if ignored is not None and ignored.any():
