@@ -966,3 +966,23 @@ def test_a_copied_optimizer_keeps_its_own_state(device):
         for key in ("exp_avg", "exp_avg_sq"):
             np.testing.assert_array_equal(mg.get_backend(device).to_numpy(opt.state[p][key]),
                                           mg.get_backend(device).to_numpy(twin.state[q][key]))
+
+
+def test_a_subclass_that_updates_one_parameter_at_a_time(device):
+    class SignDescent(optim.Optimizer):
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, dict(lr=lr))
+
+        def _update(self, p, grad, group):
+            state = self.state[p]
+            state["steps"] = state.get("steps", 0) + 1
+            p.backend.sub(p.data, p.backend.mul(p.backend.sign(grad), group["lr"]), out=p.data)
+
+    params = _params([np.zeros(3), np.ones(2)], device)
+    opt = SignDescent(params)
+    for _ in range(2):
+        _set_grads(params, [np.array([1.0, -2.0, 0.0]), np.array([-1.0, 3.0])], False)
+        opt.step()
+    np.testing.assert_allclose(params[0].numpy(), [-0.2, 0.2, 0.0])
+    np.testing.assert_allclose(params[1].numpy(), [1.2, 0.8])
+    assert [opt.state[p]["steps"] for p in params] == [2, 2]

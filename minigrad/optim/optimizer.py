@@ -5,8 +5,11 @@ The layout is PyTorch's: ``param_groups`` is a list of dicts, each holding its
 its buffers (raw arrays on the parameter's backend) and counters (Python numbers);
 as in PyTorch it is a ``defaultdict(dict)``, so ``state[p]`` of a parameter without
 state is an empty dict.
-A subclass implements ``_update(p, grad, group)``, the update of one parameter, on
-raw arrays; ``step`` runs it for every parameter that has a gradient.
+A subclass implements ``_new_state(p, group)``, the state before a parameter's first
+step, and ``_run_update(backend, param, grad, state, group)``, the update on raw arrays;
+``step`` runs it for every parameter that has a gradient, or once for a whole group whose
+state lives in flat buffers (``group_buffers``). A subclass may instead override
+``_update(p, grad, group)``, the update of one parameter.
 """
 
 from __future__ import annotations
@@ -171,6 +174,8 @@ class Optimizer:
     def _fresh_buffers(self, group: dict[str, Any], params: list[Tensor]) -> GroupBuffers | None:
         """Flat buffers for the state of a group about to take its first step, with a
         gradient for every parameter; None where the group is updated one by one."""
+        if type(self)._update is not Optimizer._update:
+            return None  # a subclass with its own update of one parameter
         if len(params) != len(group["params"]) or any(self.state.get(p) for p in params):
             return None
         states = [self._new_state(p, group) for p in params]
