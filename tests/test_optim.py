@@ -986,3 +986,30 @@ def test_a_subclass_that_updates_one_parameter_at_a_time(device):
     np.testing.assert_allclose(params[0].numpy(), [-0.2, 0.2, 0.0])
     np.testing.assert_allclose(params[1].numpy(), [1.2, 0.8])
     assert [opt.state[p]["steps"] for p in params] == [2, 2]
+
+
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_a_group_with_frozen_parameters_keeps_the_others_in_one_buffer(device, name):
+    init, grads = _problem(np.float64)
+    params = _params(init, device)
+    frozen = mg.tensor([1.0, 2.0], dtype=mg.float64, device=device, requires_grad=True)
+    opt = getattr(optim, name)([params[0], frozen, params[1]], **FULL_STATE[name][0])
+    alone = _params(init, device)
+    ref = getattr(optim, name)([{"params": [p]} for p in alone], **FULL_STATE[name][0])
+    for t in range(3):
+        for o, ps in ((opt, params), (ref, alone)):
+            _set_grads(ps, grads[t], by_backward=False)
+            o.step()
+    first, second = (opt.state[p] for p in params)
+    key = next(k for k, v in first.items() if hasattr(v, "shape"))
+    assert first[key].base is not None and first[key].base is second[key].base
+    assert opt.state.get(frozen) is None
+    np.testing.assert_array_equal(frozen.numpy(), [1.0, 2.0])
+    frozen.grad = mg.tensor([1.0, -1.0], dtype=mg.float64, device=device)  # thawed
+    _set_grads(params, grads[3], by_backward=False)
+    _set_grads(alone, grads[3], by_backward=False)
+    opt.step()
+    ref.step()
+    assert not np.array_equal(frozen.numpy(), [1.0, 2.0])
+    for a, b in zip(params, alone):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

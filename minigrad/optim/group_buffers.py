@@ -49,9 +49,9 @@ class GroupBuffers:
 
     @staticmethod
     def fits(params: list[Tensor], states: list[dict[str, Any]]) -> bool:
-        """Whether ``params`` (two or more, each with a gradient, checked) and their
-        states can share flat buffers: one backend and dtype, arrays of their own, and
-        states with the same entries and step."""
+        """Whether ``params`` (two or more, in their group's order, each with a gradient,
+        checked) and their states can share flat buffers: one backend and dtype, arrays of
+        their own, and states with the same entries and step."""
         if len(params) < 2:
             return False
         first, state = params[0], states[0]
@@ -88,20 +88,24 @@ class GroupBuffers:
             state[key] = view
 
     def ready(self, group: dict[str, Any], state_of: dict, required: tuple[str, ...]) -> bool:
-        """Whether a step of ``group`` can run over the buffers: the same parameters and
-        arrays, each with a gradient of its shape and dtype on its device, and every state
-        entry still the view it was given (with the same step), holding ``required``."""
-        params = group["params"]
-        if len(params) != len(self.params) or any(k not in self.state for k in required):
+        """Whether a step of ``group`` can run over the buffers: its parameters with a
+        gradient are those laid out, with the same arrays, each gradient of its parameter's
+        shape and dtype on its device, and every state entry still the view it was given
+        (with the same step), holding ``required``."""
+        if any(k not in self.state for k in required):
             return False
         backend, dtype, step = self.backend, self.dtype, self.state.get("step")
         entries = self.entry_views.items()
-        for i, (p, mine, array, state) in enumerate(zip(params, self.params, self.arrays,
-                                                        self.states)):
+        i, laid_out = 0, len(self.params)  # the group's parameters are walked in order
+        for p in group["params"]:
             grad = p._grad
-            if (p is not mine or p.data is not array or grad is None
-                    or grad.backend is not backend or state_of.get(p) is not state
-                    or state.get("step") != step):
+            if i == laid_out or p is not self.params[i]:
+                if grad is not None:  # one without state here now has a gradient
+                    return False
+                continue
+            array, state = self.arrays[i], self.states[i]
+            if (grad is None or p.data is not array or grad.backend is not backend
+                    or state_of.get(p) is not state or state.get("step") != step):
                 return False
             g = grad.data
             if g.shape != array.shape or g.dtype != dtype:
@@ -109,7 +113,8 @@ class GroupBuffers:
             for key, views in entries:
                 if state.get(key) is not views[i]:
                     return False
-        return True
+            i += 1
+        return i == laid_out
 
     def update(self, run_kernel: Any, group: dict[str, Any]) -> None:
         """One step: ``run_kernel(backend, param, grad, state, group)`` over the buffers,

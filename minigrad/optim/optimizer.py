@@ -172,11 +172,11 @@ class Optimizer:
             raise ValueError(f"parameter group {i}: {err}") from None
 
     def _fresh_buffers(self, group: dict[str, Any], params: list[Tensor]) -> GroupBuffers | None:
-        """Flat buffers for the state of a group about to take its first step, with a
-        gradient for every parameter; None where the group is updated one by one."""
+        """Flat buffers for the state of ``params``, the parameters of ``group`` with a
+        gradient, about to take their first step; None where they are updated one by one."""
         if type(self)._update is not Optimizer._update:
             return None  # a subclass with its own update of one parameter
-        if len(params) != len(group["params"]) or any(self.state.get(p) for p in params):
+        if any(self.state.get(p) for p in params):
             return None
         states = [self._new_state(p, group) for p in params]
         if any(s is None for s in states) or not GroupBuffers.fits(params, states):
