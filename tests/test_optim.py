@@ -1013,3 +1013,23 @@ def test_a_group_with_frozen_parameters_keeps_the_others_in_one_buffer(device, n
     assert not np.array_equal(frozen.numpy(), [1.0, 2.0])
     for a, b in zip(params, alone):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_a_first_step_that_fails_in_a_later_group_makes_no_state(device, name):
+    init, grads = _problem(np.float64)
+    params = _params(init, device)
+    extra = mg.tensor([1.0, 2.0], dtype=mg.float64, device=device, requires_grad=True)
+    opt = getattr(optim, name)([{"params": params}, {"params": [extra]}],
+                               **FULL_STATE[name][0])
+    _set_grads(params, grads[0], by_backward=False)
+    extra.grad = mg.tensor([0.5, 0.5], dtype=mg.float64, device=device)
+    opt.param_groups[1]["lr"] = -1.0
+    with pytest.raises(ValueError, match="parameter group 1: invalid lr"):
+        opt.step()
+    assert opt.state_dict()["state"] == {}
+    for p, x in zip(params, init):
+        np.testing.assert_array_equal(p.numpy(), x)
+    opt.param_groups[1]["lr"] = 0.1
+    opt.step()
+    assert sorted(opt.state_dict()["state"]) == [0, 1, 2]

@@ -129,6 +129,8 @@ class Optimizer:
                 loss = closure()
         with autograd.no_grad():
             for group, params, buffers in self._checked_work():
+                if buffers is None:
+                    buffers = self._fresh_buffers(group, params)
                 if buffers is not None:
                     buffers.update(self._run_update, group)
                     continue
@@ -141,9 +143,9 @@ class Optimizer:
         return loss
 
     def _checked_work(self) -> list[tuple[dict[str, Any], list[Tensor], GroupBuffers | None]]:
-        """Per group, the parameters to update and the flat buffers to update them in (None:
-        one by one), after checking every group's options, every gradient and every
-        state: a step that fails changes nothing."""
+        """Per group, the parameters to update and the flat buffers that are ready to
+        update them in (else None), after checking every group's options, every gradient
+        and every state: a step that fails changes nothing."""
         work = []
         for i, group in enumerate(self.param_groups):
             self._check_group(i, group)
@@ -161,7 +163,7 @@ class Optimizer:
                 if state:
                     self._check_state(p, state, group, i, j)
                 params.append(p)
-            work.append((group, params, self._fresh_buffers(group, params)))
+            work.append((group, params, None))
         return work
 
     def _check_group(self, i: int, group: dict[str, Any]) -> None:
