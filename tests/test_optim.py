@@ -986,6 +986,10 @@ def test_a_subclass_that_updates_one_parameter_at_a_time(device):
     np.testing.assert_allclose(params[0].numpy(), [-0.2, 0.2, 0.0])
     np.testing.assert_allclose(params[1].numpy(), [1.2, 0.8])
     assert [opt.state[p]["steps"] for p in params] == [2, 2]
+    loaded = SignDescent(params)
+    loaded.load_state_dict(opt.state_dict())
+    loaded.step()
+    assert [loaded.state[p]["steps"] for p in params] == [3, 3]
 
 
 @pytest.mark.parametrize("name", list(FULL_STATE))

@@ -176,9 +176,7 @@ class Optimizer:
     def _fresh_buffers(self, group: dict[str, Any], params: list[Tensor]) -> GroupBuffers | None:
         """Flat buffers for the state of ``params``, the parameters of ``group`` with a
         gradient, about to take their first step; None where they are updated one by one."""
-        if type(self)._update is not Optimizer._update:
-            return None  # a subclass with its own update of one parameter
-        if any(self.state.get(p) for p in params):
+        if not self._updates_groups() or any(self.state.get(p) for p in params):
             return None
         states = [self._new_state(p, group) for p in params]
         if any(s is None for s in states) or not GroupBuffers.fits(params, states):
@@ -187,6 +185,11 @@ class Optimizer:
             self.state[p] = state
         buffers = self._group_buffers[id(group)] = GroupBuffers(group, params, states)
         return buffers
+
+    def _updates_groups(self) -> bool:
+        """Whether a group can be updated at once: not where a subclass has its own
+        ``_update`` of one parameter."""
+        return type(self)._update is Optimizer._update
 
     def _state_keys(self, group: dict[str, Any]) -> tuple[str, ...]:
         """The entries that the state of a parameter of ``group`` must hold once it exists."""
@@ -312,7 +315,7 @@ class Optimizer:
         self.param_groups = groups
         self.state = state
         self._group_buffers = {}
-        for group in groups:
+        for group in groups if self._updates_groups() else ():
             params = group["params"]
             states = [state.get(p) for p in params]
             if all(states) and GroupBuffers.fits(params, states):
