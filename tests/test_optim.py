@@ -1037,3 +1037,21 @@ def test_a_first_step_that_fails_in_a_later_group_makes_no_state(device, name):
     opt.param_groups[1]["lr"] = 0.1
     opt.step()
     assert sorted(opt.state_dict()["state"]) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_a_loaded_state_is_laid_out_in_one_buffer_and_continues(device, name):
+    opt, params = _stepped(name, device)
+    copies = _params([p.numpy() for p in params], device)
+    loaded = getattr(optim, name)(copies, **FULL_STATE[name][0])
+    loaded.load_state_dict(opt.state_dict())
+    first, second = (loaded.state[p] for p in copies)
+    for key, value in first.items():
+        if hasattr(value, "shape"):
+            assert value.base is not None and value.base is second[key].base, key
+    grads = _problem(np.float64)[1][3]
+    for o, ps in ((opt, params), (loaded, copies)):
+        _set_grads(ps, grads, by_backward=False)
+        o.step()
+    for a, b in zip(params, copies):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
