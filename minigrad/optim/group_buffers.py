@@ -128,12 +128,14 @@ class GroupBuffers:
         grad = self.grad_buffer
         if group.get("maximize", False):
             backend.neg(grad, out=grad)
-        known = self.state.keys() - {"step"}
+        entries = len(self.state)
         run_kernel(backend, self.param_buffer, grad, self.state, group)
         for array, view in zip(self.arrays, self.param_views):
             setitem(array, Ellipsis, view)
-        for key in self.state.keys() - {"step"} - known:
-            self.adopt(key)
+        if len(self.state) != entries:  # a buffer the update made: SGD's first momentum
+            for key, value in list(self.state.items()):
+                if _is_array(value) and key not in self.entry_views:
+                    self.adopt(key)
         if "step" in self.state:
             step = self.state["step"]
             for state in self.states:
