@@ -1055,3 +1055,26 @@ def test_a_loaded_state_is_laid_out_in_one_buffer_and_continues(device, name):
         o.step()
     for a, b in zip(params, copies):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_a_large_parameter_stays_outside_its_groups_buffers(device, name):
+    from minigrad.optim.group_buffers import SMALL_PARAM
+
+    rng = np.random.default_rng(3)
+    shapes = [(3, 4), (SMALL_PARAM + 1,), (5,)]
+    init = [rng.standard_normal(s) for s in shapes]
+    params, alone = _params(init, device), _params(init, device)
+    opt = getattr(optim, name)(params, **FULL_STATE[name][0])
+    ref = getattr(optim, name)([{"params": [p]} for p in alone], **FULL_STATE[name][0])
+    for _ in range(3):
+        grads = [rng.standard_normal(s) for s in shapes]
+        for o, ps in ((opt, params), (ref, alone)):
+            _set_grads(ps, grads, by_backward=False)
+            o.step()
+    for a, b in zip(params, alone):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    small, large, other = (opt.state[p] for p in params)
+    key = next(k for k, v in small.items() if hasattr(v, "shape"))
+    assert small[key].base is not None and small[key].base is other[key].base
+    assert large[key].base is None or large[key].base is not small[key].base

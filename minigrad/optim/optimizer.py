@@ -130,11 +130,10 @@ class Optimizer:
         with autograd.no_grad():
             for group, params, buffers in self._checked_work():
                 if buffers is None:
-                    buffers = self._fresh_buffers(group, params)
+                    buffers, params = self._fresh_buffers(group, params)
                 if buffers is not None:
                     buffers.update(self._run_update, group)
-                    continue
-                for p in params:
+                for p in params:  # those outside the group's buffers
                     grad = _grad_array(p)
                     if group.get("maximize", False):
                         grad = p.backend.neg(grad)
@@ -143,19 +142,20 @@ class Optimizer:
         return loss
 
     def _checked_work(self) -> list[tuple[dict[str, Any], list[Tensor], GroupBuffers | None]]:
-        """Per group, the parameters to update and the flat buffers that are ready to
-        update them in (else None), after checking every group's options, every gradient
-        and every state: a step that fails changes nothing."""
+        """Per group, its flat buffers when they are ready to update the parameters they
+        hold (else None), and the other parameters with a gradient, after checking every
+        group's options, every gradient and every state: a step that fails changes nothing."""
         work = []
         for i, group in enumerate(self.param_groups):
             self._check_group(i, group)
             buffers = self._group_buffers.get(id(group))
-            if (buffers is not None and buffers.group is group
-                    and buffers.ready(group, self.state, self._state_keys(group))):
-                work.append((group, buffers.params, buffers))
-                continue
+            others = None
+            if buffers is not None and buffers.group is group:
+                others = buffers.ready(group, self.state, self._state_keys(group))
+            if others is None:
+                buffers, others = None, enumerate(group["params"])
             params = []
-            for j, p in enumerate(group["params"]):
+            for j, p in others:
                 if p.grad is None:
                     continue
                 _check_grad(p, i, j)
@@ -163,7 +163,7 @@ class Optimizer:
                 if state:
                     self._check_state(p, state, group, i, j)
                 params.append(p)
-            work.append((group, params, None))
+            work.append((group, params, buffers))
         return work
 
     def _check_group(self, i: int, group: dict[str, Any]) -> None:
@@ -173,18 +173,24 @@ class Optimizer:
         except ValueError as err:
             raise ValueError(f"parameter group {i}: {err}") from None
 
-    def _fresh_buffers(self, group: dict[str, Any], params: list[Tensor]) -> GroupBuffers | None:
-        """Flat buffers for the state of ``params``, the parameters of ``group`` with a
-        gradient, about to take their first step; None where they are updated one by one."""
-        if not self._updates_groups() or any(self.state.get(p) for p in params):
-            return None
-        states = [self._new_state(p, group) for p in params]
-        if any(s is None for s in states) or not GroupBuffers.fits(params, states):
-            return None
-        for p, state in zip(params, states):
+    def _fresh_buffers(self, group: dict[str, Any], params: list[Tensor]
+                       ) -> tuple[GroupBuffers | None, list[Tensor]]:
+        """Flat buffers for the state of the small parameters among ``params`` (those of
+        ``group`` with a gradient), about to take their first step, and the parameters left
+        to update one by one; (None, params) where there are none."""
+        if not self._updates_groups() or not GroupBuffers.own_memory(params):
+            return None, params
+        small = GroupBuffers.small(params)
+        if any(self.state.get(p) for p in small):
+            return None, params
+        states = [self._new_state(p, group) for p in small]
+        if any(s is None for s in states) or not GroupBuffers.fits(small, states):
+            return None, params
+        for p, state in zip(small, states):
             self.state[p] = state
-        buffers = self._group_buffers[id(group)] = GroupBuffers(group, params, states)
-        return buffers
+        buffers = self._group_buffers[id(group)] = GroupBuffers(group, small, states)
+        laid_out = set(map(id, small))
+        return buffers, [p for p in params if id(p) not in laid_out]
 
     def _updates_groups(self) -> bool:
         """Whether a group can be updated at once: not where a subclass has its own
@@ -317,9 +323,11 @@ class Optimizer:
         self._group_buffers = {}
         for group in groups if self._updates_groups() else ():
             params = group["params"]
-            states = [state.get(p) for p in params]
-            if all(states) and GroupBuffers.fits(params, states):
-                self._group_buffers[id(group)] = GroupBuffers(group, params, states)
+            small = GroupBuffers.small(params)
+            states = [state.get(p) for p in small]
+            if (all(states) and GroupBuffers.own_memory(params)
+                    and GroupBuffers.fits(small, states)):
+                self._group_buffers[id(group)] = GroupBuffers(group, small, states)
 
 
 def _grad_array(p: Tensor) -> Any:
