@@ -904,10 +904,12 @@ def test_a_group_keeps_each_state_entry_in_one_buffer(device, name):
     init, grads = _problem(np.float64)
     params = _params(init, device)
     opt = getattr(optim, name)(params, **FULL_STATE[name][0])
+    held = opt.state[params[0]]  # an empty entry of the defaultdict, filled in place
     for t in range(2):
         _set_grads(params, grads[t], by_backward=False)
         opt.step()
     first, second = (opt.state[p] for p in params)
+    assert first is held
     arrays = [key for key, value in first.items() if hasattr(value, "shape")]
     assert arrays and sorted(first) == sorted(second)
     for key in arrays:

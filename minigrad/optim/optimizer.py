@@ -187,7 +187,8 @@ class Optimizer:
         if any(s is None for s in states) or not GroupBuffers.fits(small, states):
             return None, params
         for p, state in zip(small, states):
-            self.state[p] = state
+            self.state[p].update(state)  # the dict itself, as one got through state[p]
+        states = [self.state[p] for p in small]
         buffers = self._group_buffers[id(group)] = GroupBuffers(group, small, states)
         laid_out = set(map(id, small))
         return buffers, [p for p in params if id(p) not in laid_out]
