@@ -178,10 +178,11 @@ class Optimizer:
         """Flat buffers for the state of the small parameters among ``params`` (those of
         ``group`` with a gradient), about to take their first step, and the parameters left
         to update one by one; (None, params) where there are none."""
-        if not self._updates_groups() or not GroupBuffers.own_memory(params):
+        if len(params) < 2 or not self._updates_groups():
             return None, params
         small = GroupBuffers.small(params)
-        if any(self.state.get(p) for p in small):
+        if (len(small) < 2 or any(self.state.get(p) for p in small)
+                or not GroupBuffers.own_memory(params)):
             return None, params
         states = [self._new_state(p, group) for p in small]
         if any(s is None for s in states) or not GroupBuffers.fits(small, states):
