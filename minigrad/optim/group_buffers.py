@@ -3,7 +3,7 @@
 An update over many small parameters is dominated by the cost of each call, not by the
 arithmetic: Adam's default kernel is a dozen NumPy calls per parameter. So once a group's
 state is made (on its first step, or loaded), each of its entries (``exp_avg``, ...) is one
-flat array over all the group's parameters, and ``optimizer.state[p]`` holds views of it.
+flat array over the group's small parameters, and ``optimizer.state[p]`` holds views of it.
 A step then copies the parameters and gradients into flat buffers, runs the fused update
 once over the whole group, and copies the parameters back: the same elementwise formula,
 so the same numbers, in a dozen calls per group instead of per parameter.
