@@ -4,8 +4,10 @@ Everything here is composed from tensor ops, so autograd is automatic and gradie
 gradients work. Each function has PyTorch's name, value and gradient; every loss takes
 ``reduction="mean" | "sum" | "none"``. Large inputs are handled by stable forms: softmax
 and log-softmax subtract the (detached) maximum, the logit losses use log-sum-exp forms.
-The one fused op, binary cross-entropy on probabilities, exists to reproduce PyTorch's
-clamped logs and its finite gradient at probabilities 0 and 1.
+Three fused ops exist: binary cross-entropy on probabilities, to reproduce PyTorch's
+clamped logs and its finite gradient at probabilities 0 and 1; and the mean squared error
+and the mean softmax cross-entropy, the losses of most training steps, each recorded as
+one op with the operations (and numbers) of the composed loss inside.
 
 Inputs may be tensors or anything ``mg.tensor`` accepts; targets and weights are created
 on the input's device, and float targets and weights take the input's dtype.
