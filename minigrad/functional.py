@@ -4,8 +4,10 @@ Everything here is composed from tensor ops, so autograd is automatic and gradie
 gradients work. Each function has PyTorch's name, value and gradient; every loss takes
 ``reduction="mean" | "sum" | "none"``. Large inputs are handled by stable forms: softmax
 and log-softmax subtract the (detached) maximum, the logit losses use log-sum-exp forms.
-The one fused op, binary cross-entropy on probabilities, exists to reproduce PyTorch's
-clamped logs and its finite gradient at probabilities 0 and 1.
+Three fused ops exist: binary cross-entropy on probabilities, to reproduce PyTorch's
+clamped logs and its finite gradient at probabilities 0 and 1; and the mean squared error
+and the mean softmax cross-entropy, the losses of most training steps, each recorded as
+one op with the operations (and numbers) of the composed loss inside.
 
 Inputs may be tensors or anything ``mg.tensor`` accepts; targets and weights are created
 on the input's device, and float targets and weights take the input's dtype.
@@ -24,6 +26,7 @@ from .autograd import no_grad
 from .creation import arange, tensor
 from .errors import OpError
 from .function import Function
+from .function import Op as _Op
 from .tensor import Tensor
 from .tensor_functions import maximum, where
 from .tensor_functions import minimum as _minimum
@@ -61,6 +64,8 @@ REDUCTIONS = ("mean", "sum", "none")
 # gradient by max(p (1 - p), 1e-12), that 1e-12 rounded to float32 in every dtype.
 _LOG_FLOOR = -100.0
 _BCE_EPS = float(np.float32(1e-12))
+# the dtypes whose losses are fused into one op (float16 rounds after each op, as PyTorch)
+_FUSED_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 # layers
@@ -140,6 +145,9 @@ def _shift(x: Tensor, axis: int) -> Tensor:
 def mse_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tensor:
     """(input - target)^2, reduced (``torch.nn.functional.mse_loss``)."""
     input, target = _regression_args("mse_loss", input, target, reduction)
+    if (reduction == "mean" and target.shape == input.shape and target.dtype == input.dtype
+            and input.dtype in _FUSED_FLOATS):
+        return _MeanSquaredError.apply(input, target)
     diff = input - target
     return _reduce(diff * diff, reduction)
 
@@ -224,6 +232,8 @@ def cross_entropy(
     kept = _check_class_indices(name, target, logits, axis, ignore_index, probabilities=True)
     if logits.ndim == 2 and weight is None and label_smoothing == 0 and kept is None:
         # the common case, fused: softmax and the picked log-probability in one op
+        if reduction == "mean" and logits.dtype in _FUSED_FLOATS:
+            return _MeanSoftmaxCrossEntropy.apply(logits, target=target.data)
         return _reduce(ops.SoftmaxCrossEntropy.apply(logits, target=target.data), reduction)
     log_probs = log_softmax(logits, axis=axis)
     nll, picked_weight = _pick(log_probs, target, weight, axis, kept)
@@ -397,7 +407,48 @@ def multi_margin_loss(
     return _reduce(loss.reshape(target.shape), reduction)
 
 
-# the fused op
+# the fused ops
+
+
+class _MeanSquaredError(_Op):
+    """mean((input - target)^2): the operations of the composed loss, in the same order,
+    recorded as one op instead of three (a regression's loss is taken every step)."""
+
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, t: Any) -> Any:
+        xp = ctx.backend
+        diff = xp.sub(x, t)
+        ctx.count = diff.size
+        return xp.div(xp.sum(xp.mul(diff, diff)), ctx.count)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> tuple[Any, Any]:
+        # d/dx = 2 (x - t) / n, d/dt = -d/dx: the composed loss's gradient to the bit
+        x, t = ctx.saved_tensors
+        grad_x = (x - t) * (grad * (2 / ctx.count if ctx.count else 0.0))
+        return grad_x, -grad_x if ctx.needs_input_grad[1] else None
+
+
+class _MeanSoftmaxCrossEntropy(_Op):
+    """The mean over the rows of -log softmax(x)[y]: ops.SoftmaxCrossEntropy and the mean,
+    their operations in the same order, recorded as one op instead of two."""
+
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, target: Any = None) -> Any:
+        losses = ops.SoftmaxCrossEntropy.forward(ctx, x, target)
+        ctx.count = losses.size
+        return ctx.backend.div(ctx.backend.sum(losses), ctx.count)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        # d/dloss_i mean = 1/n for each row, then the rows' gradient
+        scale = 1 / ctx.count if ctx.count else 0.0
+        rows = ctx.xp.broadcast_to(grad.reshape((1,)) * scale, (ctx.count,))
+        return ops.SoftmaxCrossEntropy.backward(ctx, rows)
 
 
 class _BinaryCrossEntropy(Function):
@@ -559,6 +610,9 @@ def _check_class_indices(
 
     def any_ignored(data: Any) -> bool:  # and every index in range: a guard of mg.compile
         host = target.backend.to_numpy(data)
+        in_range = host.size and host.min() >= 0 and host.max() < classes
+        if in_range and (ignore_index is None or not 0 <= ignore_index < classes):
+            return False  # the common case, in two reductions: all in range, none ignored
         outside = (host < 0) | (host >= classes)
         ignored = None if ignore_index is None else host == ignore_index
         if ignored is not None and ignored.any():

@@ -220,8 +220,11 @@ CASES: dict[str, Case] = {
     "ops.Linear": Case(F.linear, (arr(3, 4), arr(2, 4), arr(2))),
     "ops.Einsum": Case(lambda a, b: mg.einsum("ij,jk->ik", a, b)
                               + mg.einsum("ii,ik->ik", a, b), (arr(3, 3), arr(3, 4))),
-    "ops.SoftmaxCrossEntropy": Case(lambda x: F.cross_entropy(x, on(x, TARGET)),
-                                           (arr(3, 4),)),
+    "ops.SoftmaxCrossEntropy": Case(
+        lambda x: F.cross_entropy(x, on(x, TARGET), reduction="sum"), (arr(3, 4),)),
+    "functional._MeanSoftmaxCrossEntropy": Case(lambda x: F.cross_entropy(x, on(x, TARGET)),
+                                                (arr(3, 4),)),
+    "functional._MeanSquaredError": Case(F.mse_loss, (arr(3, 4), arr(3, 4))),
     "functional._BinaryCrossEntropy": Case(F.binary_cross_entropy,
                                                   (pos(3, 4, low=0.1, high=0.9),
                                                    pos(3, 4, low=0.1, high=0.9))),

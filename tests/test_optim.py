@@ -873,3 +873,210 @@ def test_a_pytorch_state_dict_loads_and_continues_as_pytorch(device, name):
         opt.step()
     for p, tp in zip(params, tparams):
         np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+# A group of several parameters is updated at once, over flat copies of its parameters and
+# gradients and flat state buffers that optimizer.state[p] holds views of
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name, ref, options, family", CASES, ids=CASE_IDS)
+def test_a_group_updated_at_once_matches_one_by_one(device, name, ref, options, family, dtype):
+    init, grads = _problem(dtype)
+    together, alone = _params(init, device), _params(init, device)
+    opts = [getattr(optim, name)(together, **options),  # one group: flat buffers
+            getattr(optim, name)([{"params": [p]} for p in alone], **options)]
+    for t in range(N_STEPS):
+        for opt, params in zip(opts, (together, alone)):
+            opt.zero_grad()
+            _set_grads(params, grads[t], by_backward=t % 2 == 0)
+            opt.step()
+        for a, b in zip(together, alone):
+            np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=f"step {t + 1}")
+    flat, single = (opt.state_dict()["state"] for opt in opts)
+    assert sorted(flat) == sorted(single)
+    for i, state in single.items():
+        assert sorted(flat[i]) == sorted(state)
+        for key, value in state.items():
+            np.testing.assert_array_equal(flat[i][key], value, err_msg=key)
+
+
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_a_group_keeps_each_state_entry_in_one_buffer(device, name):
+    init, grads = _problem(np.float64)
+    params = _params(init, device)
+    opt = getattr(optim, name)(params, **FULL_STATE[name][0])
+    held = opt.state[params[0]]  # an empty entry of the defaultdict, filled in place
+    for t in range(2):
+        _set_grads(params, grads[t], by_backward=False)
+        opt.step()
+    first, second = (opt.state[p] for p in params)
+    assert first is held
+    arrays = [key for key, value in first.items() if hasattr(value, "shape")]
+    assert arrays and sorted(first) == sorted(second)
+    for key in arrays:
+        assert first[key].shape == SHAPES[0] and second[key].shape == SHAPES[1]
+        assert first[key].base is not None and first[key].base is second[key].base, key
+    # a replaced entry is updated where it is, the parameters one by one, to the same numbers
+    alone = _params(init, device)
+    ref = getattr(optim, name)([{"params": [p]} for p in alone], **FULL_STATE[name][0])
+    for t in range(2):
+        _set_grads(alone, grads[t], by_backward=False)
+        ref.step()
+    backend = mg.get_backend(device)
+    first[arrays[0]] = backend.copy(first[arrays[0]])
+    for t in range(2, 4):
+        for o, ps in ((opt, params), (ref, alone)):
+            _set_grads(ps, grads[t], by_backward=False)
+            o.step()
+    for a, b in zip(params, alone):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_parameters_that_share_memory_are_updated_one_after_the_other(device):
+    """Two parameters over the same memory each see the other's update, as in PyTorch."""
+    torch = pytest.importorskip("torch")
+    base = mg.tensor([1.0, 2.0, 3.0], device=device)
+    params = [mg.nn.Parameter(base), mg.nn.Parameter(base)]
+    tbase = torch.tensor([1.0, 2.0, 3.0])
+    tparams = [torch.nn.Parameter(tbase), torch.nn.Parameter(tbase)]
+    opt = optim.Adam(params, lr=0.1)
+    topt = torch.optim.Adam(tparams, lr=0.1, foreach=False)
+    for _ in range(3):
+        for p, tp, g in zip(params, tparams, ([0.5, -1.0, 2.0], [1.0, 1.0, -3.0])):
+            p.grad = mg.tensor(g, device=device)
+            tp.grad = torch.tensor(g)
+        opt.step()
+        topt.step()
+    np.testing.assert_allclose(base.numpy(), tbase.numpy(), rtol=1e-6)
+
+
+def test_a_copied_optimizer_keeps_its_own_state(device):
+    import copy
+
+    init, grads = _problem(np.float64)
+    params = _params(init, device)
+    opt = optim.Adam(params, lr=0.1)
+    _set_grads(params, grads[0], by_backward=False)
+    opt.step()
+    twin = copy.deepcopy(opt)
+    twin_params = twin.param_groups[0]["params"]
+    _set_grads(twin_params, grads[1], by_backward=False)
+    twin.step()
+    _set_grads(params, grads[1], by_backward=False)
+    opt.step()
+    for p, q in zip(params, twin_params):
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
+        for key in ("exp_avg", "exp_avg_sq"):
+            np.testing.assert_array_equal(mg.get_backend(device).to_numpy(opt.state[p][key]),
+                                          mg.get_backend(device).to_numpy(twin.state[q][key]))
+
+
+def test_a_subclass_that_updates_one_parameter_at_a_time(device):
+    class SignDescent(optim.Optimizer):
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, dict(lr=lr))
+
+        def _update(self, p, grad, group):
+            state = self.state[p]
+            state["steps"] = state.get("steps", 0) + 1
+            p.backend.sub(p.data, p.backend.mul(p.backend.sign(grad), group["lr"]), out=p.data)
+
+    params = _params([np.zeros(3), np.ones(2)], device)
+    opt = SignDescent(params)
+    for _ in range(2):
+        _set_grads(params, [np.array([1.0, -2.0, 0.0]), np.array([-1.0, 3.0])], False)
+        opt.step()
+    np.testing.assert_allclose(params[0].numpy(), [-0.2, 0.2, 0.0])
+    np.testing.assert_allclose(params[1].numpy(), [1.2, 0.8])
+    assert [opt.state[p]["steps"] for p in params] == [2, 2]
+    loaded = SignDescent(params)
+    loaded.load_state_dict(opt.state_dict())
+    loaded.step()
+    assert [loaded.state[p]["steps"] for p in params] == [3, 3]
+
+
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_a_group_with_frozen_parameters_keeps_the_others_in_one_buffer(device, name):
+    init, grads = _problem(np.float64)
+    params = _params(init, device)
+    frozen = mg.tensor([1.0, 2.0], dtype=mg.float64, device=device, requires_grad=True)
+    opt = getattr(optim, name)([params[0], frozen, params[1]], **FULL_STATE[name][0])
+    alone = _params(init, device)
+    ref = getattr(optim, name)([{"params": [p]} for p in alone], **FULL_STATE[name][0])
+    for t in range(3):
+        for o, ps in ((opt, params), (ref, alone)):
+            _set_grads(ps, grads[t], by_backward=False)
+            o.step()
+    first, second = (opt.state[p] for p in params)
+    key = next(k for k, v in first.items() if hasattr(v, "shape"))
+    assert first[key].base is not None and first[key].base is second[key].base
+    assert opt.state.get(frozen) is None
+    np.testing.assert_array_equal(frozen.numpy(), [1.0, 2.0])
+    frozen.grad = mg.tensor([1.0, -1.0], dtype=mg.float64, device=device)  # thawed
+    _set_grads(params, grads[3], by_backward=False)
+    _set_grads(alone, grads[3], by_backward=False)
+    opt.step()
+    ref.step()
+    assert not np.array_equal(frozen.numpy(), [1.0, 2.0])
+    for a, b in zip(params, alone):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_a_first_step_that_fails_in_a_later_group_makes_no_state(device, name):
+    init, grads = _problem(np.float64)
+    params = _params(init, device)
+    extra = mg.tensor([1.0, 2.0], dtype=mg.float64, device=device, requires_grad=True)
+    opt = getattr(optim, name)([{"params": params}, {"params": [extra]}],
+                               **FULL_STATE[name][0])
+    _set_grads(params, grads[0], by_backward=False)
+    extra.grad = mg.tensor([0.5, 0.5], dtype=mg.float64, device=device)
+    opt.param_groups[1]["lr"] = -1.0
+    with pytest.raises(ValueError, match="parameter group 1: invalid lr"):
+        opt.step()
+    assert opt.state_dict()["state"] == {}
+    for p, x in zip(params, init):
+        np.testing.assert_array_equal(p.numpy(), x)
+    opt.param_groups[1]["lr"] = 0.1
+    opt.step()
+    assert sorted(opt.state_dict()["state"]) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_a_loaded_state_is_laid_out_in_one_buffer_and_continues(device, name):
+    opt, params = _stepped(name, device)
+    copies = _params([p.numpy() for p in params], device)
+    loaded = getattr(optim, name)(copies, **FULL_STATE[name][0])
+    loaded.load_state_dict(opt.state_dict())
+    first, second = (loaded.state[p] for p in copies)
+    for key, value in first.items():
+        if hasattr(value, "shape"):
+            assert value.base is not None and value.base is second[key].base, key
+    grads = _problem(np.float64)[1][3]
+    for o, ps in ((opt, params), (loaded, copies)):
+        _set_grads(ps, grads, by_backward=False)
+        o.step()
+    for a, b in zip(params, copies):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_a_large_parameter_stays_outside_its_groups_buffers(device, name):
+    from minigrad.optim.group_buffers import SMALL_PARAM
+
+    rng = np.random.default_rng(3)
+    shapes = [(3, 4), (SMALL_PARAM + 1,), (5,)]
+    init = [rng.standard_normal(s) for s in shapes]
+    params, alone = _params(init, device), _params(init, device)
+    opt = getattr(optim, name)(params, **FULL_STATE[name][0])
+    ref = getattr(optim, name)([{"params": [p]} for p in alone], **FULL_STATE[name][0])
+    for _ in range(3):
+        grads = [rng.standard_normal(s) for s in shapes]
+        for o, ps in ((opt, params), (ref, alone)):
+            _set_grads(ps, grads, by_backward=False)
+            o.step()
+    for a, b in zip(params, alone):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    small, large, other = (opt.state[p] for p in params)
+    key = next(k for k, v in small.items() if hasattr(v, "shape"))
+    assert small[key].base is not None and small[key].base is other[key].base
+    assert large[key].base is None or large[key].base is not small[key].base

@@ -59,18 +59,19 @@ class Adam(Optimizer):
         keys = ("step", "exp_avg", "exp_avg_sq")
         return keys + ("max_exp_avg_sq",) if group["amsgrad"] else keys
 
-    def _update(self, p: Tensor, grad: Any, group: dict[str, Any]) -> None:
-        state = self.state[p]
-        if not state:
-            zeros = p.backend.zeros
-            state.update(step=0, exp_avg=zeros(p.shape, p.dtype),
-                         exp_avg_sq=zeros(p.shape, p.dtype))
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = zeros(p.shape, p.dtype)
+    def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        zeros = p.backend.zeros
+        state = dict(step=0, exp_avg=zeros(p.shape, p.dtype), exp_avg_sq=zeros(p.shape, p.dtype))
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = zeros(p.shape, p.dtype)
+        return state
+
+    def _run_update(self, backend: Any, param: Any, grad: Any, state: dict[str, Any],
+                    group: dict[str, Any]) -> None:
         state["step"] += 1
         beta1, beta2 = group["betas"]
         call_kernel(
-            "adam_update", p.backend, p.data, grad, state["exp_avg"], state["exp_avg_sq"],
+            "adam_update", backend, param, grad, state["exp_avg"], state["exp_avg_sq"],
             state.get("max_exp_avg_sq"),
             step=state["step"], lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
             weight_decay=group["weight_decay"], decoupled=self._decoupled,

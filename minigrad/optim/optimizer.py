@@ -5,8 +5,11 @@ The layout is PyTorch's: ``param_groups`` is a list of dicts, each holding its
 its buffers (raw arrays on the parameter's backend) and counters (Python numbers);
 as in PyTorch it is a ``defaultdict(dict)``, so ``state[p]`` of a parameter without
 state is an empty dict.
-A subclass implements ``_update(p, grad, group)``, the update of one parameter, on
-raw arrays; ``step`` runs it for every parameter that has a gradient.
+A subclass implements ``_new_state(p, group)``, the state before a parameter's first
+step, and ``_run_update(backend, param, grad, state, group)``, the update on raw arrays;
+``step`` runs it for every parameter that has a gradient, or once for a whole group whose
+state lives in flat buffers (``group_buffers``). A subclass may instead override
+``_update(p, grad, group)``, the update of one parameter.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import numpy as np
 from .. import autograd
 from .. import optimizer_kernels as updates
 from ..tensor import Tensor
+from .group_buffers import GroupBuffers
 
 _SET_ERROR = (
     "optimizer parameters must be an ordered collection such as a list; "
@@ -40,6 +44,7 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
+        self._group_buffers: dict[int, GroupBuffers] = {}  # id(group) -> its flat state
         if isinstance(params, Tensor | dict):
             raise TypeError(
                 "params must be an iterable of tensors or of dicts (parameter groups), "
@@ -62,6 +67,10 @@ class Optimizer:
             lines += [f"    {key}: {value}" for key, value in sorted(group.items())
                       if key != "params"]
         return "\n".join(lines) + "\n)"
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a copy's state holds copies of the views, not views of the copied buffers
+        return {**self.__dict__, "_group_buffers": {}}
 
     def _check(self, group: dict[str, Any]) -> None:
         """Raise ValueError for an invalid hyperparameter of ``group``."""
@@ -119,32 +128,76 @@ class Optimizer:
             with autograd.enable_grad():
                 loss = closure()
         with autograd.no_grad():
-            for p, group in self._checked_work():
-                grad = _grad_array(p)
-                if group.get("maximize", False):
-                    grad = p.backend.neg(grad)
-                self._update(p, grad, group)
-                _bump_version(p)
+            for group, params, buffers in self._checked_work():
+                if buffers is None:
+                    buffers, params = self._fresh_buffers(group, params)
+                if buffers is not None:
+                    buffers.update(self._run_update, group)
+                for p in params:  # those outside the group's buffers
+                    grad = _grad_array(p)
+                    if group.get("maximize", False):
+                        grad = p.backend.neg(grad)
+                    self._update(p, grad, group)
+                    _bump_version(p)
         return loss
 
-    def _checked_work(self) -> list[tuple[Tensor, dict[str, Any]]]:
-        """The (parameter, group) pairs to update, after checking every group's options,
-        every gradient and every state: a step that fails changes nothing."""
+    def _checked_work(self) -> list[tuple[dict[str, Any], list[Tensor], GroupBuffers | None]]:
+        """Per group, its flat buffers when they are ready to update the parameters they
+        hold (else None), and the other parameters with a gradient, after checking every
+        group's options, every gradient and every state: a step that fails changes nothing."""
         work = []
         for i, group in enumerate(self.param_groups):
-            try:
-                self._check(group)
-            except ValueError as err:
-                raise ValueError(f"parameter group {i}: {err}") from None
-            for j, p in enumerate(group["params"]):
+            self._check_group(i, group)
+            buffers = self._group_buffers.get(id(group))
+            others = None
+            if buffers is not None and buffers.group is group:
+                others = buffers.ready(group, self.state, self._state_keys(group))
+            if others is None:
+                buffers, others = None, enumerate(group["params"])
+            params = []
+            for j, p in others:
                 if p.grad is None:
                     continue
                 _check_grad(p, i, j)
                 state = self.state.get(p)
                 if state:
                     self._check_state(p, state, group, i, j)
-                work.append((p, group))
+                params.append(p)
+            work.append((group, params, buffers))
         return work
+
+    def _check_group(self, i: int, group: dict[str, Any]) -> None:
+        """``_check(group)``, with the group's index in the message."""
+        try:
+            self._check(group)
+        except ValueError as err:
+            raise ValueError(f"parameter group {i}: {err}") from None
+
+    def _fresh_buffers(self, group: dict[str, Any], params: list[Tensor]
+                       ) -> tuple[GroupBuffers | None, list[Tensor]]:
+        """Flat buffers for the state of the small parameters among ``params`` (those of
+        ``group`` with a gradient), about to take their first step, and the parameters left
+        to update one by one; (None, params) where there are none."""
+        if len(params) < 2 or not self._updates_groups():
+            return None, params
+        small = GroupBuffers.small(params)
+        if (len(small) < 2 or any(self.state.get(p) for p in small)
+                or not GroupBuffers.own_memory(params)):
+            return None, params
+        states = [self._new_state(p, group) for p in small]
+        if any(s is None for s in states) or not GroupBuffers.fits(small, states):
+            return None, params
+        for p, state in zip(small, states):
+            self.state[p].update(state)  # the dict itself, as one got through state[p]
+        states = [self.state[p] for p in small]
+        buffers = self._group_buffers[id(group)] = GroupBuffers(group, small, states)
+        laid_out = set(map(id, small))
+        return buffers, [p for p in params if id(p) not in laid_out]
+
+    def _updates_groups(self) -> bool:
+        """Whether a group can be updated at once: not where a subclass has its own
+        ``_update`` of one parameter."""
+        return type(self)._update is Optimizer._update
 
     def _state_keys(self, group: dict[str, Any]) -> tuple[str, ...]:
         """The entries that the state of a parameter of ``group`` must hold once it exists."""
@@ -183,9 +236,27 @@ class Optimizer:
                     f"{p.device!r}"
                 )
 
+    def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any] | None:
+        """The state of ``p`` before its first step; None where the group keeps none."""
+        return {}
+
+    def _run_update(self, backend: Any, param: Any, grad: Any, state: dict[str, Any],
+                    group: dict[str, Any]) -> None:
+        """Update ``param`` in place from ``grad`` (raw arrays of one backend and dtype) and
+        ``state``: one parameter's, or a whole group's over flat buffers."""
+        raise NotImplementedError
+
     def _update(self, p: Tensor, grad: Any, group: dict[str, Any]) -> None:
         """Update ``p.data`` in place from ``grad`` (a raw array of p's backend and dtype)."""
-        raise NotImplementedError
+        state = self.state.get(p)
+        if not state:
+            new = self._new_state(p, group)
+            if new is None:  # nothing to keep (SGD without momentum)
+                state = {}
+            else:
+                state = self.state[p]
+                state.update(new)
+        self._run_update(p.backend, p.data, grad, state, group)
 
     # state dicts
     def state_dict(self) -> dict[str, Any]:
@@ -251,6 +322,14 @@ class Optimizer:
             groups.append(new)
         self.param_groups = groups
         self.state = state
+        self._group_buffers = {}
+        for group in groups if self._updates_groups() else ():
+            params = group["params"]
+            small = GroupBuffers.small(params)
+            states = [state.get(p) for p in small]
+            if (all(states) and GroupBuffers.own_memory(params)
+                    and GroupBuffers.fits(small, states)):
+                self._group_buffers[id(group)] = GroupBuffers(group, small, states)
 
 
 def _grad_array(p: Tensor) -> Any:

@@ -52,18 +52,20 @@ class RMSprop(Optimizer):
             keys += ("grad_avg",)
         return keys
 
-    def _update(self, p: Tensor, grad: Any, group: dict[str, Any]) -> None:
-        state = self.state[p]
-        if not state:
-            zeros = p.backend.zeros
-            state.update(step=0, square_avg=zeros(p.shape, p.dtype))
-            if group["momentum"] > 0:
-                state["momentum_buffer"] = zeros(p.shape, p.dtype)
-            if group["centered"]:
-                state["grad_avg"] = zeros(p.shape, p.dtype)
+    def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        zeros = p.backend.zeros
+        state = dict(step=0, square_avg=zeros(p.shape, p.dtype))
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = zeros(p.shape, p.dtype)
+        if group["centered"]:
+            state["grad_avg"] = zeros(p.shape, p.dtype)
+        return state
+
+    def _run_update(self, backend: Any, param: Any, grad: Any, state: dict[str, Any],
+                    group: dict[str, Any]) -> None:
         state["step"] += 1
         call_kernel(
-            "rmsprop_update", p.backend, p.data, grad, state["square_avg"],
+            "rmsprop_update", backend, param, grad, state["square_avg"],
             state.get("grad_avg"), state.get("momentum_buffer"),
             lr=group["lr"], alpha=group["alpha"], eps=group["eps"],
             weight_decay=group["weight_decay"], momentum=group["momentum"],

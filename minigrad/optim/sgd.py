@@ -56,14 +56,18 @@ class SGD(Optimizer):
                 f"momentum={group['momentum']!r}, dampening={group['dampening']!r}"
             )
 
-    def _update(self, p: Tensor, grad: Any, group: dict[str, Any]) -> None:
+    def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any] | None:
+        # the momentum buffer is made by the first step, from the gradient
+        return {} if group["momentum"] != 0 else None
+
+    def _run_update(self, backend: Any, param: Any, grad: Any, state: dict[str, Any],
+                    group: dict[str, Any]) -> None:
         momentum = group["momentum"]
-        state = self.state[p] if momentum != 0 else None
         buf = call_kernel(
-            "sgd_update", p.backend, p.data, grad,
-            None if state is None else state.get("momentum_buffer"),
+            "sgd_update", backend, param, grad,
+            state.get("momentum_buffer") if momentum != 0 else None,
             lr=group["lr"], momentum=momentum, dampening=group["dampening"],
             weight_decay=group["weight_decay"], nesterov=group["nesterov"],
         )
-        if state is not None:
+        if momentum != 0:
             state["momentum_buffer"] = buf

@@ -1,0 +1,171 @@
+"""One contiguous buffer per state entry of a parameter group, for a step per group.
+
+An update over many small parameters is dominated by the cost of each call, not by the
+arithmetic: Adam's default kernel is a dozen NumPy calls per parameter. So once a group's
+state is made (on its first step, or loaded), each of its entries (``exp_avg``, ...) is one
+flat array over the group's small parameters, and ``optimizer.state[p]`` holds views of it.
+A step then copies the parameters and gradients into flat buffers, runs the fused update
+once over the whole group, and copies the parameters back: the same elementwise formula,
+so the same numbers, in a dozen calls per group instead of per parameter.
+
+Whenever the layout no longer holds (a state entry or a parameter's array replaced, a
+gradient missing or of another shape, steps that differ), the optimizer updates the
+parameters one by one, which checks and reports everything as it always does. Large
+parameters, whose arithmetic outweighs the cost of their calls, stay outside the buffers
+and are updated one by one.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..tensor import Tensor
+
+# Measured on Adam's NumPy update: four parameters of 8192 elements or fewer take half the
+# time over flat buffers; four of 100,000 take a fifth longer (the copies outweigh the calls)
+SMALL_PARAM = 1 << 14  # elements of a parameter that goes in its group's flat buffers
+MAX_SIZE = 1 << 20  # elements of a group's flat buffers, at most
+
+
+class GroupBuffers:
+    """The flat state of one parameter group, and scratch buffers for its parameters and
+    gradients; ``state`` is the group's state as the update sees one parameter's."""
+
+    def __init__(self, group: dict[str, Any], params: list[Tensor],
+                 states: list[dict[str, Any]]) -> None:
+        self.group = group
+        self.params = params
+        self.arrays = [p.data for p in params]
+        self.backend = backend = params[0].backend
+        self.dtype = params[0].dtype
+        self.states = states
+        self.size = size = sum(math.prod(p.shape) for p in params)
+        self.param_buffer = backend.zeros((size,), self.dtype)
+        self.grad_buffer = backend.zeros((size,), self.dtype)
+        self.param_views = self.views(self.param_buffer)
+        self.grad_views = self.views(self.grad_buffer)
+        # the group's state: every array entry concatenated, the numbers (step) shared
+        self.state: dict[str, Any] = dict(states[0])
+        self.entry_views: dict[str, list[Any]] = {}
+        for key, value in states[0].items():
+            if _is_array(value):
+                self.state[key] = backend.concatenate(
+                    [backend.reshape(s[key], (-1,)) for s in states], axis=0)
+                self.adopt(key)
+
+    @staticmethod
+    def small(params: list[Tensor]) -> list[Tensor]:
+        """The parameters worth a place in flat buffers: those of at most ``SMALL_PARAM``
+        elements, up to ``MAX_SIZE`` elements in all. A large parameter pays its calls
+        back in arithmetic, and would only add copies (and memory) there."""
+        out, total = [], 0
+        for p in params:
+            n = p.data.size
+            if n <= SMALL_PARAM and total + n <= MAX_SIZE:
+                out.append(p)
+                total += n
+        return out
+
+    @staticmethod
+    def own_memory(params: list[Tensor]) -> bool:
+        """Whether no two of ``params`` share memory: those that do are updated one after
+        the other, each seeing the last one's update, which copies of each would not."""
+        bases = {id(p.data if p.data.base is None else p.data.base) for p in params}
+        return len(bases) == len(params)
+
+    @staticmethod
+    def fits(params: list[Tensor], states: list[dict[str, Any]]) -> bool:
+        """Whether ``params`` (two or more, in their group's order, each with a gradient,
+        checked) and their states can share flat buffers: one backend and dtype, and
+        states with the same entries and step, each array of its parameter's shape and
+        dtype."""
+        if len(params) < 2:
+            return False
+        first, state = params[0], states[0]
+        for p, s in zip(params, states):
+            if p.backend is not first.backend or p.dtype != first.dtype:
+                return False
+            if s.keys() != state.keys() or s.get("step") != state.get("step"):
+                return False
+            for key, value in s.items():
+                if _is_array(value) != _is_array(state[key]) or _is_array(value) and (
+                        value.shape != p.shape or value.dtype != p.dtype):
+                    return False
+        return True
+
+    def views(self, flat: Any) -> list[Any]:
+        """``flat`` cut into one view per parameter, of its shape."""
+        backend, out, start = self.backend, [], 0
+        for array in self.arrays:
+            n = array.size
+            out.append(backend.reshape(backend.getitem(flat, slice(start, start + n)),
+                                       array.shape))
+            start += n
+        return out
+
+    def adopt(self, key: str) -> None:
+        """Point every parameter's ``key`` entry at its view of the group's buffer."""
+        views = self.entry_views[key] = self.views(self.state[key])
+        for state, view in zip(self.states, views):
+            state[key] = view
+
+    def ready(self, group: dict[str, Any], state_of: dict, required: tuple[str, ...]
+              ) -> list[tuple[int, Tensor]] | None:
+        """The group's other parameters, ``(index, parameter)``, when a step can run over
+        the buffers: every parameter laid out has the same array, a gradient of its shape
+        and dtype on its device, and every state entry still the view it was given (with
+        the same step), holding ``required``. None where it cannot."""
+        if any(k not in self.state for k in required):
+            return None
+        backend, dtype, step = self.backend, self.dtype, self.state.get("step")
+        entries = self.entry_views.items()
+        others = []
+        i, laid_out = 0, len(self.params)  # the group's parameters are walked in order
+        for j, p in enumerate(group["params"]):
+            if i == laid_out or p is not self.params[i]:
+                others.append((j, p))
+                continue
+            array, state, grad = self.arrays[i], self.states[i], p._grad
+            if (grad is None or p.data is not array or grad.backend is not backend
+                    or state_of.get(p) is not state or state.get("step") != step):
+                return None
+            g = grad.data
+            if g.shape != array.shape or g.dtype != dtype:
+                return None
+            for key, views in entries:
+                if state.get(key) is not views[i]:
+                    return None
+            i += 1
+        return others if i == laid_out else None
+
+    def update(self, run_kernel: Any, group: dict[str, Any]) -> None:
+        """One step: ``run_kernel(backend, param, grad, state, group)`` over the buffers,
+        then the parameters copied back and every state given the new step (and any
+        entry the update made, such as SGD's momentum buffer on its first step)."""
+        setitem, backend = self.backend.setitem, self.backend
+        for view, p in zip(self.param_views, self.params):
+            setitem(view, Ellipsis, p.data)
+        for view, p in zip(self.grad_views, self.params):
+            setitem(view, Ellipsis, p._grad.data)
+        grad = self.grad_buffer
+        if group.get("maximize", False):
+            backend.neg(grad, out=grad)
+        entries = len(self.state)
+        run_kernel(backend, self.param_buffer, grad, self.state, group)
+        for array, view in zip(self.arrays, self.param_views):
+            setitem(array, Ellipsis, view)
+        if len(self.state) != entries:  # a buffer the update made: SGD's first momentum
+            for key, value in list(self.state.items()):
+                if _is_array(value) and key not in self.entry_views:
+                    self.adopt(key)
+        if "step" in self.state:
+            step = self.state["step"]
+            for state in self.states:
+                state["step"] = step
+        for p in self.params:
+            p._bump_version()
+
+
+def _is_array(value: Any) -> bool:
+    return hasattr(value, "shape") and hasattr(value, "dtype")
