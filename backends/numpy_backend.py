@@ -90,14 +90,28 @@ class NumPyBackend(Backend):
         return _asarray(np.clip(x, low, high))
 
     # reductions
+    # floats reduce by the ufunc itself: np.sum's and np.max's Python wrappers cost more
+    # than a small reduction (integers and bools keep np.sum's promotion)
     def sum(self, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+        if x.dtype.kind == "f":
+            return _asarray(np.add.reduce(x, axis=axis, keepdims=keepdims))
         return _asarray(np.sum(x, axis=axis, keepdims=keepdims))
 
     def max(self, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
-        return _asarray(np.max(x, axis=axis, keepdims=keepdims))
+        return _asarray(np.maximum.reduce(x, axis=axis, keepdims=keepdims))
 
     def min(self, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
-        return _asarray(np.min(x, axis=axis, keepdims=keepdims))
+        return _asarray(np.minimum.reduce(x, axis=axis, keepdims=keepdims))
+
+    def softmax_cross_entropy(self, logits: np.ndarray, target: np.ndarray) -> tuple:
+        # Backend's formula, with the ufuncs' own reductions and the softmax made in place
+        shifted = logits - np.maximum.reduce(logits, axis=1, keepdims=True)
+        e = np.exp(shifted)
+        total = np.add.reduce(e, axis=1, keepdims=True)
+        losses = np.log(total).reshape(-1)
+        losses -= shifted[np.arange(logits.shape[0]), target]
+        e /= total
+        return losses, e
 
     def argmax(self, x: np.ndarray, axis: int | None = None, keepdims: bool = False):
         return _asarray(np.argmax(x, axis=axis, keepdims=keepdims))
