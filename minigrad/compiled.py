@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import autograd
+from .compiled_program import REDO, SLOW, Program
 from .flat_buffers import FlatOptimizer
 from .function import _widen
 from .tensor import Tensor
@@ -87,7 +88,7 @@ class Trace:
         self.step_of[id(result)] = self.step_of_ctx[id(ctx)] = len(self.steps)
         self.arrays[id(result.data)] = ("step", len(self.steps))
         self.steps.append(ForwardStep(cls, ctx, sources, wants, params, widened,
-                                      result.dtype))
+                                      result.dtype, result.shape))
 
     def parameter(self, value: Any) -> Any:
         """An op's parameter as the plan keeps it: an array becomes a ``Live`` read of the
@@ -174,12 +175,12 @@ class ForwardStep:
     """One op of the plan."""
 
     __slots__ = ("op", "ctx", "sources", "wants", "params", "live", "widened", "dtype",
-                 "needs", "routes")
+                 "shape", "needs", "routes")
 
     def __init__(self, op: type, ctx: Any, sources: list, wants: list, params: dict,
-                 widened: bool, dtype: Any) -> None:
+                 widened: bool, dtype: Any, shape: tuple) -> None:
         self.op, self.ctx, self.sources, self.wants = op, ctx, sources, wants
-        self.params, self.widened, self.dtype = params, widened, dtype
+        self.params, self.widened, self.dtype, self.shape = params, widened, dtype, shape
         self.live = any(isinstance(v, Live) for v in params.values())
 
     def route(self, steps: list) -> None:
@@ -211,6 +212,7 @@ class Plan:
         self.guards = trace.guards
         self.result = _outline(result, trace)
         self.grad_enabled = autograd.is_grad_enabled()
+        self.program: Program | None = None
 
     def valid(self) -> bool:
         """Whether the modules are as they were when the plan was recorded: the same
@@ -225,6 +227,16 @@ class Plan:
         return True
 
     def replay(self, args: tuple) -> Any:
+        """The recorded call on ``args``: by the generated program, or step by step where
+        its flat buffers are not intact."""
+        if self.program is not None:
+            out = self.program(args)
+            if out is not SLOW:
+                return out
+        return self.interpret(args)
+
+    def interpret(self, args: tuple) -> Any:
+        """Replay each step with each op's own forward and gradient formulas."""
         values: list[Any] = [None] * len(self.steps)
         inputs: list[Any] = [None] * len(self.steps)
 
@@ -330,19 +342,25 @@ class Plan:
                     self.flat_of.update(dict.fromkeys(flat.grad_view, flat))
                     self.steps[k] = ("flat step", flat)
 
+    def generate(self, args: tuple) -> None:
+        """Write the replay as one Python function (``minigrad.compiled_program``)."""
+        self.program = Program(self, args)
+
+    def describe(self, k: int) -> str:
+        """Step ``k`` in one line."""
+        step = self.steps[k]
+        if type(step) is tuple:
+            return f"{k}  {_describe_call(step)}"
+        ins = ", ".join(_describe(s) for s in step.sources)
+        return f"{k}  {step.op.__name__}({ins}) -> {step.dtype}"
+
     def __str__(self) -> str:
-        lines = []
-        for k, step in enumerate(self.steps):
-            if type(step) is tuple:
-                what = _describe_call(step)
-                lines.append(f"{k:4d}  {what}")
-                continue
-            ins = ", ".join(_describe(s) for s in step.sources)
-            lines.append(f"{k:4d}  {step.op.__name__}({ins}) -> {step.dtype}")
-        return "\n".join(lines)
+        if self.program is not None:
+            return str(self.program)
+        return "\n".join(self.describe(k) for k in range(len(self.steps)))
 
 
-_REDO = object()
+_REDO = REDO
 
 
 def _resolve(value: Any, array: Callable[[tuple], Any]) -> Any:
@@ -453,6 +471,7 @@ class CompiledFunction:
         if len(self.plans) >= MAX_PLANS:
             self.plans.pop(next(iter(self.plans)))
         plan.lay_out_flat()
+        plan.generate(args)
         self.plans[key] = plan
         return result
 

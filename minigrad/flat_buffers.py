@@ -73,7 +73,7 @@ class FlatOptimizer:
         """The layout of ``optimizer``: the one made before while it is intact, else a new
         one; None where the optimizer does not fit one."""
         made = _made.get(optimizer)
-        if made is not None and made._intact():
+        if made is not None and made.intact():
             return made
         if not cls.fits(optimizer):
             return None
@@ -153,10 +153,14 @@ class FlatOptimizer:
 
     def step(self) -> None:
         """The optimizer's step: one fused call per group where the layout is intact."""
-        opt = self.optimizer
-        if not self._intact():
-            opt.step()
+        if not self.intact():
+            self.optimizer.step()
             return
+        self.step_intact()
+
+    def step_intact(self) -> None:
+        """One fused call per group, on a layout known to be intact."""
+        opt = self.optimizer
         for entry in self.groups:
             group = entry["group"]
             opt._check(group)
@@ -170,7 +174,8 @@ class FlatOptimizer:
             for p in params:
                 p._bump_version()
 
-    def _intact(self) -> bool:
+    def intact(self) -> bool:
+        """Whether every parameter, gradient and state entry is still its buffer's view."""
         opt = self.optimizer
         if len(opt.param_groups) != len(self.groups):
             return False

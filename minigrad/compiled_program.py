@@ -1,0 +1,472 @@
+"""A recorded plan as straight-line Python: one generated function per plan.
+
+``Program(plan)`` writes the replay of a plan as the source of one Python function, one
+line per array call, and compiles it with ``compile``/``exec``. Every value and gradient
+an op of ``minigrad.compiled_ops`` computes is written into a buffer allocated here, once
+(``out=``); constants are folded (the gradient of the loss, ``1/batch``); a gradient that
+gets two contributions is summed in place. An op without an emitter runs its own forward
+and gradient, as the interpreted replay does, on the same names.
+
+The arrays, functions and tensors the code reads are bound to names of the function's
+closure, so a call of the function is the array calls alone. ``str(program)`` is the
+code, with each step of the plan as a comment above its lines.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import autograd
+from .compiled_ops import EMITTERS, Site
+from .flat_buffers import FlatOptimizer
+from .function import _widen
+from .optim.optimizer import Optimizer
+from .tensor import Tensor
+
+SLOW = object()  # what the function returns where the interpreted replay must run instead
+REDO = object()  # what it returns where a guard failed: the call is recorded again
+
+
+class Writer:
+    """The lines of a generated function and the objects its names are bound to."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.env: dict[str, Any] = {}
+        self.named: dict[int, str] = {}  # id(object) -> its name
+        self.buffers: dict[str, Any] = {}  # name -> an array allocated here
+        self.consts: dict[str, Any] = {}  # name -> its value, known now
+        self.counts: dict[str, int] = {}
+
+    def line(self, code: str) -> None:
+        self.lines.append(code)
+
+    def fresh(self, hint: str) -> str:
+        n = self.counts.get(hint, 0)
+        self.counts[hint] = n + 1
+        return f"{hint}{n}"
+
+    def bind(self, obj: Any, hint: str) -> str:
+        """The name ``obj`` is read by (one per object)."""
+        name = self.named.get(id(obj))
+        if name is None:
+            name = hint if hint not in self.env and hint.isidentifier() else self.fresh(hint)
+            self.env[name] = obj
+            self.named[id(obj)] = name
+        return name
+
+    def buffer(self, shape: tuple, dtype: Any, hint: str) -> str:
+        """A new array of ``shape`` and ``dtype``, made now and written by every call."""
+        array = np.zeros(shape, dtype)
+        name = self.bind(array, self.fresh(hint))
+        self.buffers[name] = array
+        return name
+
+    def view(self, name: str, shape: tuple) -> str:
+        """A buffer seen with another shape (a view made once)."""
+        array = self.buffers[name]
+        if array.shape == shape:
+            return name
+        view = array.reshape(shape)
+        self.buffers[view_name := self.bind(view, f"{name}_")] = view
+        return view_name
+
+    def const(self, value: Any, hint: str = "c") -> str:
+        name = self.bind(value, self.fresh(hint))
+        self.consts[name] = value
+        return name
+
+    def literal(self, value: Any) -> str:
+        """``value`` as source text where it reads as itself, else a bound name."""
+        if value is None or type(value) in (bool, int, str) or (
+                type(value) is float and math.isfinite(value)):
+            return repr(value)
+        if type(value) is tuple and all(type(v) in (int, bool) or v is None for v in value):
+            return repr(value)
+        return self.const(value)
+
+
+class Program:
+    """A plan's replay as one generated function: ``program(args)`` runs it."""
+
+    def __init__(self, plan: Any, args: tuple) -> None:
+        self.w = w = Writer()
+        self.plan = plan
+        self.steps = plan.steps
+        self.args = args
+        self.names: list[str | None] = [None] * len(self.steps)  # per step: its output
+        self.inputs: list[list[str]] = [[] for _ in self.steps]  # per step: its inputs
+        self.sites: dict[int, Site] = {}
+        self.grad_state: dict[int, str] = {}  # id(parameter) -> "none" / "view" (known)
+        self.flats = [s[1] for s in self.steps if type(s) is tuple and s[0] == "flat step"]
+        self.flat_of = {p_id: f for f in self.flats for p_id in f.grad_view}
+        self.buffer_ids: set[int] = set()  # arrays made here: a leaf keeps a copy of one
+        for name in ("add", "multiply", "subtract", "divide", "matmul", "maximum",
+                     "not_equal", "negative", "exp", "log", "tanh", "copyto", "take",
+                     "broadcast_to", "ascontiguousarray"):
+            w.bind(getattr(np, name), name)
+        w.bind(Tensor._make, "make")
+        w.bind(REDO, "REDO")
+        w.bind(SLOW, "SLOW")
+        for flat in self.flats:
+            w.line(f"if not {w.bind(flat, 'flat')}.intact(): return SLOW")
+        for decide, source, value in plan.guards:
+            w.line(f"if {w.bind(decide, 'guard')}({self.source(source)}) != "
+                   f"{w.literal(value)}: return REDO")
+        for k, step in enumerate(self.steps):
+            w.line(f"# {plan.describe(k)}")
+            if type(step) is tuple:
+                getattr(self, "_" + step[0].replace(" ", "_"))(k, step)
+            else:
+                self._forward(k, step)
+        w.line(f"return {self.result(plan.result)}")
+        self.buffer_ids.update(id(a) for a in [*w.buffers.values(), *w.consts.values()])
+        self.source_text = self._source()
+        code = compile(self.source_text, f"<mg.compile plan of {len(self.steps)} steps>",
+                       "exec")
+        namespace: dict[str, Any] = {}
+        exec(code, namespace)
+        self.run = namespace["make"](w.env)
+
+    def __call__(self, args: tuple) -> Any:
+        return self.run(args)
+
+    def __str__(self) -> str:
+        legend = [f"# {name}: {_legend(value)}" for name, value in self.w.env.items()
+                  if isinstance(value, (Tensor, np.ndarray))]
+        body = "\n".join("    " + line for line in self.w.lines)
+        return "\n".join([*legend, "def replay(args):", body])
+
+    def _source(self) -> str:
+        names = sorted(self.w.env)
+        body = "\n".join("        " + line for line in self.w.lines)
+        binds = "\n".join(f"    {n} = env[{n!r}]" for n in names)
+        return f"def make(env):\n{binds}\n    def replay(args):\n{body}\n    return replay\n"
+
+    # where values come from
+    def source(self, source: tuple) -> str:
+        kind, where = source
+        if kind == "step":
+            return self.names[where]
+        if kind == "input":
+            return f"args[{where}].data"
+        if kind == "tensor":
+            return f"{self.w.bind(where, 't')}.data"
+        return self.w.literal(where)
+
+    def shape_of(self, source: tuple) -> tuple | None:
+        kind, where = source
+        if kind == "step":
+            step = self.steps[where]
+            return step.shape if type(step) is not tuple else step[2]
+        if kind == "input":
+            return tuple(self.args[where].shape)
+        if kind == "tensor":
+            return tuple(where.shape)
+        return getattr(where, "shape", None)
+
+    def dtype_of(self, source: tuple) -> Any:
+        kind, where = source
+        if kind == "step":
+            step = self.steps[where]
+            return step.dtype if type(step) is not tuple else step[3]
+        if kind == "input":
+            return self.args[where].dtype
+        if kind == "tensor":
+            return where.dtype
+        return getattr(where, "dtype", None)
+
+    def result(self, outline: Any) -> str:
+        """The expression of the call's result: each tensor made inside is a copy, so that
+        it stays as it is when the next call writes the buffers again."""
+        if isinstance(outline, list):
+            return "[" + ", ".join(self.result(o) for o in outline) + "]"
+        if isinstance(outline, dict):
+            return "{" + ", ".join(f"{self.w.literal(k)}: {self.result(v)}"
+                                   for k, v in outline.items()) + "}"
+        if isinstance(outline, tuple) and outline and outline[0] in ("step", "tensor", "value"):
+            kind, where = outline
+            if kind == "step":
+                backend = self.w.bind(self.steps[where].ctx.backend, "backend")
+                return f"make({self.names[where]}.copy(), {backend})"
+            return self.w.bind(where, "t") if kind == "tensor" else self.w.literal(where)
+        return "(" + "".join(self.result(o) + ", " for o in outline) + ")"
+
+    # the steps
+    def _forward(self, k: int, step: Any) -> None:
+        w = self.w
+        site = Site(step, [self.source(s) for s in step.sources],
+                    [self.shape_of(s) for s in step.sources],
+                    [self.dtype_of(s) for s in step.sources],
+                    {name: self._parameter(v) for name, v in step.params.items()})
+        emitter = EMITTERS.get(step.op)
+        if emitter is not None and not step.widened and emitter.fits(site):
+            site.emitter = emitter
+            site.out = w.buffer(step.shape, step.dtype, "v")
+            emitter.forward(w, site)
+        else:
+            ins = site.ins
+            if step.widened:
+                ins = [self._widened(k, i, a, s) for i, (a, s) in
+                       enumerate(zip(ins, step.sources))]
+            params = "".join(f", {name}={v}" for name, v in site.params.items())
+            out = site.out = w.fresh("v")
+            ctx = w.bind(step.ctx, "ctx")
+            w.line(f"{out} = {w.bind(step.op.forward, step.op.__name__)}({ctx}, "
+                   f"{', '.join(ins)}{params})")
+            w.line(f"if {out}.dtype != {w.literal(step.dtype)}: "
+                   f"{out} = {ctx}.backend.astype({out}, {w.literal(step.dtype)})")
+            site.ins = ins
+        self.names[k] = site.out
+        self.sites[k] = site
+
+    def _widened(self, k: int, i: int, expr: str, source: tuple) -> str:
+        if source[0] == "value":
+            return expr
+        name = f"w{k}_{i}"
+        self.w.line(f"{name} = {self.w.bind(_widen, 'widen')}({expr})")
+        return name
+
+    def _parameter(self, value: Any) -> str:
+        from .compiled import Live
+
+        if not isinstance(value, Live):
+            return self.w.literal(value)
+        if value.source is not None:
+            return self.source(value.source)
+        parts = ", ".join(self._parameter(p) for p in value.parts)
+        return f"({parts},)" if value.kind is tuple else f"{value.kind.__name__}([{parts}])"
+
+    def _call(self, k: int, step: tuple) -> None:
+        method, args = step[1], step[2]
+        owner = getattr(method, "__self__", None)
+        flat = next((f for f in self.flats if f.optimizer is owner), None)
+        reached = self._leaves_of_next_backward(k)
+        if (flat is not None and getattr(method, "__func__", None) is Optimizer.zero_grad
+                and args in ((), (True,)) and reached is not None):
+            # zero_grad(set_to_none=True) before a backward pass that writes the
+            # gradients: the pass writes them into their buffers, the others become None
+            params = [p for g in owner.param_groups for p in g["params"]]
+            for p in params:
+                if id(p) in reached:
+                    self.grad_state[id(p)] = "none"
+                else:
+                    self.w.line(f"{self.w.bind(p, 't')}.grad = None")
+            return
+        self.grad_state.clear()
+        call = self.w.bind(method, f"{type(owner).__name__}_{method.__name__}")
+        self.w.line(f"{call}({', '.join(self.w.literal(a) for a in args)})")
+
+    def _leaves_of_next_backward(self, k: int) -> set | None:
+        """The ids of the leaves the next backward pass reaches, where only ops come
+        between; else None."""
+        for step in self.steps[k + 1:]:
+            if type(step) is not tuple:
+                continue
+            if step[0] == "backward":
+                return {id(s[1]) for s in step[3] if s[0] == "tensor"}
+            if step[0] != "draw":
+                return None
+        return None
+
+    def _flat_step(self, k: int, step: tuple) -> None:
+        flat = step[1]
+        params = [p for g in flat.optimizer.param_groups for p in g["params"]]
+        known = all(self.grad_state.get(id(p)) == "view" for p in params)
+        self.w.line(f"{self.w.bind(flat, 'flat')}.{'step_intact' if known else 'step'}()")
+
+    def _inplace(self, k: int, step: tuple) -> None:
+        _, fn, target, value = step
+        t = self.source(target)
+        self.w.line(f"{self.w.bind(fn, fn.__name__)}({t}, {self.source(value)}, out={t})")
+        if target[0] == "tensor":
+            self.w.line(f"{self.w.bind(target[1], 't')}._bump_version()")
+
+    def _draw(self, k: int, step: tuple) -> None:
+        _, fn, shape, dtype = step
+        self.names[k] = name = self.w.fresh("v")
+        self.w.line(f"{name} = {self.w.bind(fn, fn.__name__)}({shape!r}, "
+                    f"{self.w.literal(dtype)})")
+
+    def _backward(self, k: int, step: tuple) -> None:
+        Backward(self, step).write()
+
+
+class Backward:
+    """The lines of one backward pass: each op's gradient in the recorded order, and the
+    gradients of each input summed as they come, in place, in a buffer of its own (a
+    parameter's: its gradient's view in the optimizer's flat buffer)."""
+
+    def __init__(self, program: Program, step: tuple) -> None:
+        _, self.root, self.order, self.leaves = step
+        self.p = program
+        self.w = program.w
+        # per pending key (a step, or a leaf): (step, input) of each contribution, in order
+        self.parts: dict[Any, list[tuple[int, int]]] = {}
+        for k in self.order:
+            for i, key, _ in program.steps[k].routes:
+                self.parts.setdefault(key, []).append((k, i))
+        # keys summed as the interpreted replay sums them (an op without an emitter adds)
+        self.slow = {key for key, parts in self.parts.items()
+                     if any(program.sites[k].emitter is None for k, _ in parts)}
+        self.leaf_of = {_key(s): s for s in self.leaves}
+        self.grad: dict[Any, str] = {}  # key -> the name of its gradient so far
+        self.total: dict[Any, str] = {}  # key -> the buffer its sum is kept in
+        self.handed: dict[Any, int] = {}  # key -> buffers handed to emitters for it
+        self.seen: dict[Any, int] = {}  # key -> contributions added so far
+
+    def write(self) -> None:
+        p, w = self.p, self.w
+        root = p.steps[self.root]
+        self.grad[self.root] = w.const(np.ones(root.shape, root.dtype), "ones")
+        for key in self.slow:
+            self.grad[key] = name = w.fresh("s")
+            w.line(f"{name} = None")
+        if any(self._fast_leaf(s) is None for s in self.leaves):
+            w.line(f"given = set({w.bind(p.buffer_ids, 'buffer_ids')})")
+        for k in self.order:
+            site = p.sites[k]
+            grad = self.grad.pop(k)
+            if site.emitter is not None:
+                made = site.emitter.backward(w, site, grad, lambda i, k=k: self._dest(k, i))
+            else:
+                made = self._generic(k, site, grad)
+            for i, key, dtype in p.steps[k].routes:
+                self._add(key, k, i, made[i], dtype)
+        for source in self.leaves:
+            self._finish_leaf(source)
+
+    def _fast_leaf(self, source: tuple | None) -> str | None:
+        """The name of a parameter's gradient buffer where this pass writes its gradient
+        as it is (its optimizer's zero_grad set it to None just before), else None."""
+        if source is None or source[0] != "tensor" or _key(source) in self.slow:
+            return None
+        p = source[1]
+        flat = self.p.flat_of.get(id(p))
+        if flat is None or self.p.grad_state.get(id(p)) != "none":
+            return None
+        view = flat.grad_view[id(p)]
+        name = self.w.bind(view, f"{self.w.bind(p, 't')}_grad")
+        self.w.buffers[name] = view
+        return name
+
+    def _sum_buffer(self, key: Any, k: int, i: int) -> str:
+        name = self.total.get(key)
+        if name is None:
+            name = self._fast_leaf(self.leaf_of.get(key))
+            if name is None:
+                source = self.p.steps[k].sources[i]
+                name = self.w.buffer(self.p.shape_of(source), self.p.dtype_of(source), "g")
+            self.total[key] = name
+        return name
+
+    def _dest(self, k: int, i: int) -> str:
+        """Where the emitter of step ``k`` writes the gradient of its input ``i``: the
+        buffer of the input's sum for the first term, a buffer of its own for the others."""
+        key = next(key for j, key, _ in self.p.steps[k].routes if j == i)
+        n = self.handed.get(key, 0)
+        self.handed[key] = n + 1
+        if n == 0 and key not in self.slow:
+            return self._sum_buffer(key, k, i)
+        source = self.p.steps[k].sources[i]
+        return self.w.buffer(self.p.shape_of(source), self.p.dtype_of(source), "t")
+
+    def _add(self, key: Any, k: int, i: int, made: str, dtype: Any) -> None:
+        """Add ``made``, the gradient of input ``i`` of step ``k``, to ``key``'s sum."""
+        p, w = self.p, self.w
+        n = self.seen.get(key, 0)
+        self.seen[key] = n + 1
+        if key in self.slow:
+            source = p.steps[k].sources[i]
+            if dtype is None:
+                dtype = p.args[source[1]].dtype
+            name = self.grad[key]
+            backend = w.bind(p.steps[k].ctx.backend, "backend")
+            w.line(f"{name} = {w.bind(_route, 'route')}({name}, {made}, "
+                   f"{p.shape_of(source)!r}, {w.literal(dtype)}, {backend})")
+            return
+        if n == 0:
+            self.grad[key] = made
+            return
+        total = self._sum_buffer(key, k, i)
+        w.line(f"add({self.grad[key]}, {made}, out={total})")
+        self.grad[key] = total
+    def _generic(self, k: int, site: Site, grad: str) -> dict[int, str]:
+        """An op without an emitter: its own gradient formula, on the same arrays."""
+        w, step = self.w, self.p.steps[k]
+        saved = list(site.ins) if step.op.saves_inputs else []
+        if step.op.saves_output:
+            saved.append(site.out)
+        run = w.bind(_gradient_of(step), f"{step.op.__name__}_gradient")
+        out = w.fresh("r")
+        w.line(f"{out} = {run}({grad}{''.join(', ' + s for s in saved)})")
+        return {i: f"{out}[{i}]" for i, _, _ in step.routes}
+
+    def _finish_leaf(self, source: tuple) -> None:
+        """Hand a leaf its gradient: a parameter's is in its buffer already (or copied
+        there); another's is added to ``.grad`` as the backward pass does."""
+        p, w = self.p, self.w
+        key = _key(source)
+        total = self.grad.pop(key)
+        view = self._fast_leaf(source)
+        if view is not None:
+            if total != view:
+                w.line(f"copyto({view}, {total})")
+            backend = w.bind(source[1].backend, "backend")
+            w.line(f"{w.bind(source[1], 't')}._grad = make({view}, {backend})")
+            p.grad_state[id(source[1])] = "view"
+            return
+        if source[0] == "tensor":
+            leaf = w.bind(source[1], "t")
+            if p.grad_state.pop(id(source[1]), None) == "none":
+                w.line(f"{leaf}.grad = None")  # the zero_grad left out before
+        else:
+            leaf = f"args[{source[1]}]"
+        flat = p.flat_of.get(id(source[1])) if source[0] == "tensor" else None
+        w.line(f"{w.bind(_accumulate, 'accumulate')}({leaf}, {total}, "
+               f"{w.literal(flat)}, given)")
+
+
+def _legend(value: Any) -> str:
+    kind = "tensor" if isinstance(value, Tensor) else "array"
+    return f"{kind} {tuple(value.shape)} {value.dtype}"
+
+
+def _key(source: tuple) -> Any:
+    return ("leaf", id(source[1])) if source[0] == "tensor" else ("arg", source[1])
+
+
+def _route(total: Any, grad: Any, shape: tuple, dtype: Any, backend: Any) -> Any:
+    """``total + grad`` (None: nothing yet), ``grad`` summed down to ``shape`` and cast to
+    ``dtype`` first: the tape's one broadcasting rule, as the interpreted replay runs it."""
+    if grad is None:
+        return total
+    if grad.shape != shape:
+        grad = backend.sum_to(grad, shape)
+    if grad.dtype != dtype:
+        grad = backend.astype(grad, dtype)
+    return grad if total is None else total + grad
+
+
+def _accumulate(leaf: Tensor, grad: Any, flat: FlatOptimizer | None, given: set) -> None:
+    """Add a replayed gradient to ``leaf.grad``, as the backward pass does."""
+    if grad is None:
+        return
+    if flat is None or not flat.accumulate(leaf, grad):
+        autograd._accumulate(leaf, grad, False, given)
+
+
+def _gradient_of(step: Any) -> Callable:
+    """A function running ``step``'s own gradient formula on arrays."""
+    op, ctx, needs = step.op, step.ctx, step.needs
+
+    def gradient(grad: Any, *saved: Any) -> tuple:
+        ctx.saved_tensors, ctx.xp, ctx.inputs = list(saved), ctx.backend, needs
+        grads = op.backward(ctx, grad)
+        return grads if type(grads) is tuple else (grads,)
+
+    return gradient
