@@ -320,9 +320,12 @@ class Kernels:
         self.parallel_min.update({name: math.inf for name in WINDOWS})  # serial builds only
 
     def call(self, name: str, size: int, *args: Any) -> Any:
+        return self._timed(self.build(name, size), *args)
+
+    def build(self, name: str, size: int) -> Callable:
+        """The build of kernel ``name`` that ``call`` runs for ``size`` elements."""
         parallel = size >= self.parallel_min.get(name, PARALLEL_MIN)
-        kernel = globals()[f"{name}_{'parallel' if parallel else 'serial'}"]
-        return self._timed(kernel, *args)
+        return globals()[f"{name}_{'parallel' if parallel else 'serial'}"]
 
     def _timed(self, kernel: Callable, *args: Any) -> Any:
         known = len(kernel.overloads)

@@ -233,6 +233,8 @@ class Plan:
             out = self.program(args)
             if out is not SLOW:
                 return out
+        if not self.valid():
+            return _REDO
         return self.interpret(args)
 
     def interpret(self, args: tuple) -> Any:
@@ -440,7 +442,7 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)
         key = _signature(args)
         plan = self.plans.get(key)
-        if plan is not None and plan.valid():
+        if plan is not None:
             out = plan.replay(args)
             if out is not _REDO:
                 self.stats["replays"] += 1

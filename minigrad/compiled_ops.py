@@ -169,7 +169,7 @@ class Add(Emitter):
         for i in sorted(site.wanted):
             term = grad
             if i == 1 and self.symbol == "subtract":  # d(a - b)/db = -1
-                term = w.buffer(site.step.shape, site.step.dtype, "t")
+                term = w.buffer(site.step.shape, site.step.dtype, "tmp")
                 w.line(f"negative({grad}, out={term})")
             made[i] = sum_to(w, term, site.step.shape, site.shapes[i], lambda i=i: dest(i))
         return made
@@ -197,7 +197,7 @@ class Mul(Emitter):
                 made[i] = dest(i)
                 w.line(f"multiply({grad}, {site.ins[1 - i]}, out={made[i]})")
                 continue
-            term = w.buffer(site.step.shape, site.step.dtype, "t")
+            term = w.buffer(site.step.shape, site.step.dtype, "tmp")
             w.line(f"multiply({grad}, {site.ins[1 - i]}, out={term})")
             made[i] = sum_to(w, term, site.step.shape, shape, lambda i=i: dest(i))
         return made
@@ -230,7 +230,7 @@ class Sum(Emitter):
             return {0: w.const(np.broadcast_to(spread if scale is None else spread * scale,
                                                shape), "c")}
         if scale is not None:
-            spread = w.buffer(kept, site.step.dtype, "t")
+            spread = w.buffer(kept, site.step.dtype, "tmp")
             w.line(f"multiply({grad}.reshape({kept!r}), {scale!r}, out={spread})")
         elif grad in w.buffers:
             spread = w.view(grad, kept)
@@ -268,18 +268,18 @@ class SoftmaxCrossEntropy(Emitter):
             kernel = w.bind(site.kernel, "softmax_xent")
             w.line(f"{kernel}({x}, {target}, {site.out}, {probs})")
             return
-        top = w.buffer((rows, 1), dtype, "t")
-        total = w.buffer((rows, 1), dtype, "t")
+        top = w.buffer((rows, 1), dtype, "tmp")
+        total = w.buffer((rows, 1), dtype, "tmp")
         site.index = index = w.buffer((rows,), np.intp, "index")
         row_start = w.const(np.arange(rows, dtype=np.intp) * classes, "row_start")
         w.line(f"maximum.reduce({x}, axis=1, keepdims=True, out={top})")
         w.line(f"subtract({x}, {top}, out={probs})")  # shifted: x - max
-        picked = w.buffer((rows,), dtype, "t")
+        picked = w.buffer((rows,), dtype, "tmp")
         w.line(f"add({row_start}, {target}, out={index})")  # flat position of each target
         w.line(f"take({w.view(probs, (-1,))}, {index}, out={picked})")
         w.line(f"exp({probs}, out={probs})")
         w.line(f"add.reduce({probs}, axis=1, keepdims=True, out={total})")
-        log_total = w.buffer((rows, 1), dtype, "t")
+        log_total = w.buffer((rows, 1), dtype, "tmp")
         w.line(f"log({total}, out={log_total})")
         w.line(f"subtract({w.view(log_total, (rows,))}, {picked}, out={site.out})")
         w.line(f"divide({probs}, {total}, out={probs})")

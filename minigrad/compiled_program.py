@@ -112,11 +112,11 @@ class Program:
         w.bind(Tensor._make, "make")
         w.bind(REDO, "REDO")
         w.bind(SLOW, "SLOW")
-        for flat in self.flats:
-            w.line(f"if not {w.bind(flat, 'flat')}.intact(): return SLOW")
-        for decide, source, value in plan.guards:
-            w.line(f"if {w.bind(decide, 'guard')}({self.source(source)}) != "
-                   f"{w.literal(value)}: return REDO")
+        self.grads_written: set[int] = set()  # ids of parameters whose .grad is rewritten
+        for module, _, _ in plan.modules:
+            for name, p in module._parameters.items():
+                if p is not None:
+                    w.bind(p, w.fresh(name))
         for k, step in enumerate(self.steps):
             w.line(f"# {plan.describe(k)}")
             if type(step) is tuple:
@@ -124,6 +124,16 @@ class Program:
             else:
                 self._forward(k, step)
         w.line(f"return {self.result(plan.result)}")
+        body, w.lines = w.lines, []
+        w.line("# the modules as recorded (else record again), the optimizer's flat buffers "
+               "intact (else replay step by step)")
+        self._check_modules()
+        for flat in self.flats:
+            self._check_layout(flat)
+        for decide, source, value in plan.guards:
+            w.line(f"if {w.bind(decide, 'guard')}({self.source(source)}) != "
+                   f"{w.literal(value)}: return REDO")
+        w.lines += body
         self.buffer_ids.update(id(a) for a in [*w.buffers.values(), *w.consts.values()])
         self.source_text = self._source()
         code = compile(self.source_text, f"<mg.compile plan of {len(self.steps)} steps>",
@@ -131,6 +141,50 @@ class Program:
         namespace: dict[str, Any] = {}
         exec(code, namespace)
         self.run = namespace["make"](w.env)
+
+    def _check_modules(self) -> None:
+        """Lines returning REDO unless each module has its recorded train/eval flag and
+        parameters (of the same dtypes and shapes, where no flat layout vouches for them)."""
+        w = self.w
+        for module, training, params in self.plan.modules:
+            m = w.bind(module, w.fresh(type(module).__name__.lower()))
+            names = list(module._parameters)
+            checks = [f"{m}.training is not {training!r}",
+                      f"len({m}._parameters) != {len(names)}"]
+            for name, (p, dtype, shape) in zip(names, params):
+                t = "None" if p is None else w.bind(p, "t")
+                checks.append(f"{m}._parameters.get({name!r}) is not {t}")
+                if p is not None and id(p) not in self.flat_of:
+                    checks.append(f"{t}.data.dtype != {w.literal(dtype)}")
+                    checks.append(f"{t}.data.shape != {tuple(shape)!r}")
+            w.line(f"if {' or '.join(checks)}: return REDO")
+
+    def _check_layout(self, flat: FlatOptimizer) -> None:
+        """Lines returning SLOW unless each parameter, its state (and its gradient, where
+        the program does not write it anew) are still the flat buffers' views."""
+        w = self.w
+        f = w.bind(flat, "flat")
+        opt = w.bind(flat.optimizer, w.fresh(type(flat.optimizer).__name__.lower()))
+        w.line(f"if not {f}.groups_intact(): return SLOW")
+        first = True
+        for entry in flat.groups:
+            views = entry["views"]
+            for i, p in enumerate(entry["group"]["params"]):
+                t = w.bind(p, "t")
+                w.line(f"state = {opt}.state.get({t})")
+                data = w.bind(views["param"][i], t + "_data")
+                checks = ["state is None", f"{t}.data is not {data}"]
+                if id(p) not in self.grads_written:
+                    g = w.bind(views["grad"][i], t + "_grad")
+                    checks.append(f"{t}._grad is None or {t}._grad.data is not {g}")
+                checks += [f"state.get({k!r}) is not {w.bind(views[k][i], t + '_' + k)}"
+                           for k in entry["keys"]]
+                if not first:
+                    checks.append("state.get('step') != step")
+                w.line(f"if {' or '.join(checks)}: return SLOW")
+                if first:
+                    w.line("step = state.get('step')")
+                    first = False
 
     def __call__(self, args: tuple) -> Any:
         return self.run(args)
@@ -373,7 +427,7 @@ class Backward:
         if n == 0 and key not in self.slow:
             return self._sum_buffer(key, k, i)
         source = self.p.steps[k].sources[i]
-        return self.w.buffer(self.p.shape_of(source), self.p.dtype_of(source), "t")
+        return self.w.buffer(self.p.shape_of(source), self.p.dtype_of(source), "tmp")
 
     def _add(self, key: Any, k: int, i: int, made: str, dtype: Any) -> None:
         """Add ``made``, the gradient of input ``i`` of step ``k``, to ``key``'s sum."""
@@ -416,9 +470,11 @@ class Backward:
         if view is not None:
             if total != view:
                 w.line(f"copyto({view}, {total})")
-            backend = w.bind(source[1].backend, "backend")
-            w.line(f"{w.bind(source[1], 't')}._grad = make({view}, {backend})")
-            p.grad_state[id(source[1])] = "view"
+            leaf = source[1]
+            grad = w.bind(Tensor._make(w.buffers[view], leaf.backend), f"{view}_tensor")
+            w.line(f"{w.bind(leaf, 't')}._grad = {grad}")
+            p.grad_state[id(leaf)] = "view"
+            p.grads_written.add(id(leaf))
             return
         if source[0] == "tensor":
             leaf = w.bind(source[1], "t")
