@@ -100,6 +100,7 @@ class Linear(Emitter):
         w.line(f"matmul({x}, {weight}.T, out={site.out})")
         if len(site.ins) > 2 and site.ins[2] != "None":
             w.line(f"add({site.out}, {site.ins[2]}, out={site.out})")
+            w.bias_added = (site.out, site.ins[2], len(w.lines) - 1)  # for a relu after it
 
     def backward(self, w, site, grad, dest):
         x, weight = site.ins[:2]
@@ -111,7 +112,12 @@ class Linear(Emitter):
             made[1] = dest(1)
             w.line(f"matmul({grad}.T, {x}, out={made[1]})")
         if 2 in site.wanted:
-            made[2] = sum_to(w, grad, site.step.shape, site.shapes[2], lambda: dest(2))
+            rows = numba_kernel(site.backend, "sum_rows", 0)
+            if rows is not None and grad in w.buffers and site.step.shape[0] > 0:
+                made[2] = dest(2)  # the same sums in the same order, in one call
+                w.line(f"{w.bind(rows, 'sum_rows')}({grad}, {made[2]})")
+            else:
+                made[2] = sum_to(w, grad, site.step.shape, site.shapes[2], lambda: dest(2))
         return made
 
 
@@ -120,7 +126,16 @@ class Relu(Emitter):
     more, or NaN, so ``out != 0`` is ``not out <= 0``, PyTorch's rule)."""
 
     def forward(self, w, site):
-        w.line(f"maximum({site.ins[0]}, 0, out={site.out})")
+        x = site.ins[0]
+        added = w.bias_added
+        kernel = numba_kernel(site.backend, "bias_relu", int(np.prod(site.step.shape)))
+        if (kernel is not None and added is not None and added[0] == x
+                and len(site.step.shape) == 2
+                and all(line.startswith("#") for line in w.lines[added[2] + 1:])):
+            del w.lines[added[2]]  # the bias is added in the same pass
+            w.line(f"{w.bind(kernel, 'bias_relu')}({x}, {added[1]}, {site.out})")
+            return
+        w.line(f"maximum({x}, {w.scalar(0, site.step.dtype)}, out={site.out})")
 
     def backward(self, w, site, grad, dest):
         out = dest(0)
@@ -130,7 +145,7 @@ class Relu(Emitter):
             w.line(f"{w.bind(kernel, 'relu_backward')}({', '.join(flat)})")
             return {0: out}
         mask = w.buffer(site.step.shape, np.bool_, "m")
-        w.line(f"not_equal({site.out}, 0, out={mask})")
+        w.line(f"not_equal({site.out}, {w.scalar(0, site.step.dtype)}, out={mask})")
         w.line(f"multiply({grad}, {mask}, out={out})")
         w.line(f"{w.bind(zero_nans_where_off, 'zero_nans_where_off')}({out}, {mask})")
         return {0: out}
@@ -153,7 +168,7 @@ class Tanh(Emitter):
     def backward(self, w, site, grad, dest):
         out = dest(0)
         w.line(f"multiply({site.out}, {site.out}, out={out})")
-        w.line(f"subtract(1, {out}, out={out})")
+        w.line(f"subtract({w.scalar(1, site.step.dtype)}, {out}, out={out})")
         w.line(f"multiply({grad}, {out}, out={out})")
         return {0: out}
 
@@ -214,7 +229,8 @@ class Sum(Emitter):
         w.line(f"add.reduce({site.ins[0]}, axis={w.literal(axis)}, keepdims={keepdims!r}, "
                f"out={site.out})")
         if self.mean:
-            w.line(f"divide({site.out}, {site.step.ctx.count!r}, out={site.out})")
+            count = w.scalar(site.step.ctx.count, site.step.dtype)
+            w.line(f"divide({site.out}, {count}, out={site.out})")
 
     def fits(self, site: Site) -> bool:
         axis = site.step.params.get("axis")
@@ -231,7 +247,8 @@ class Sum(Emitter):
                                                shape), "c")}
         if scale is not None:
             spread = w.buffer(kept, site.step.dtype, "tmp")
-            w.line(f"multiply({grad}.reshape({kept!r}), {scale!r}, out={spread})")
+            scale = w.scalar(scale, site.step.dtype)
+            w.line(f"multiply({grad}.reshape({kept!r}), {scale}, out={spread})")
         elif grad in w.buffers:
             spread = w.view(grad, kept)
         else:

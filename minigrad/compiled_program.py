@@ -41,6 +41,7 @@ class Writer:
         self.buffers: dict[str, Any] = {}  # name -> an array allocated here
         self.consts: dict[str, Any] = {}  # name -> its value, known now
         self.counts: dict[str, int] = {}
+        self.bias_added: tuple | None = None  # (output, bias, line) of a linear layer's add
 
     def line(self, code: str) -> None:
         self.lines.append(code)
@@ -79,6 +80,11 @@ class Writer:
         name = self.bind(value, self.fresh(hint))
         self.consts[name] = value
         return name
+
+    def scalar(self, value: Any, dtype: Any) -> str:
+        """A number as a 0-d array of ``dtype``: a ufunc takes one faster than a Python
+        number, which it converts to ``dtype`` first, to the same value."""
+        return self.const(np.asarray(value, dtype), "k")
 
     def literal(self, value: Any) -> str:
         """``value`` as source text where it reads as itself, else a bound name."""
