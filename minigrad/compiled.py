@@ -229,10 +229,11 @@ class Plan:
     def replay(self, args: tuple) -> Any:
         """The recorded call on ``args``: by the generated program, or step by step where
         its flat buffers are not intact."""
-        if self.program is not None:
-            out = self.program(args)
-            if out is not SLOW:
-                return out
+        if self.program is None:
+            self.program = Program(self, args)
+        out = self.program(args)
+        if out is not SLOW:
+            return out
         if not self.valid():
             return _REDO
         return self.interpret(args)
@@ -343,10 +344,6 @@ class Plan:
                 if flat is not None:
                     self.flat_of.update(dict.fromkeys(flat.grad_view, flat))
                     self.steps[k] = ("flat step", flat)
-
-    def generate(self, args: tuple) -> None:
-        """Write the replay as one Python function (``minigrad.compiled_program``)."""
-        self.program = Program(self, args)
 
     def describe(self, k: int) -> str:
         """Step ``k`` in one line."""
@@ -473,7 +470,6 @@ class CompiledFunction:
         if len(self.plans) >= MAX_PLANS:
             self.plans.pop(next(iter(self.plans)))
         plan.lay_out_flat()
-        plan.generate(args)
         self.plans[key] = plan
         return result
 

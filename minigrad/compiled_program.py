@@ -14,6 +14,7 @@ code, with each step of the plan as a comment above its lines.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -141,12 +142,10 @@ class Program:
                    f"{w.literal(value)}: return REDO")
         w.lines += body
         self.buffer_ids.update(id(a) for a in [*w.buffers.values(), *w.consts.values()])
-        self.source_text = self._source()
-        code = compile(self.source_text, f"<mg.compile plan of {len(self.steps)} steps>",
-                       "exec")
-        namespace: dict[str, Any] = {}
-        exec(code, namespace)
-        self.run = namespace["make"](w.env)
+        self.source_text = "def replay(args):\n" + "".join(f"    {line}\n" for line in w.lines)
+        namespace = dict(w.env)  # the names the code reads: its globals
+        exec(_compiled(self.source_text), namespace)
+        self.run = namespace["replay"]
 
     def _check_modules(self) -> None:
         """Lines returning REDO unless each module has its recorded train/eval flag and
@@ -198,14 +197,7 @@ class Program:
     def __str__(self) -> str:
         legend = [f"# {name}: {_legend(value)}" for name, value in self.w.env.items()
                   if isinstance(value, (Tensor, np.ndarray))]
-        body = "\n".join("    " + line for line in self.w.lines)
-        return "\n".join([*legend, "def replay(args):", body])
-
-    def _source(self) -> str:
-        names = sorted(self.w.env)
-        body = "\n".join("        " + line for line in self.w.lines)
-        binds = "\n".join(f"    {n} = env[{n!r}]" for n in names)
-        return f"def make(env):\n{binds}\n    def replay(args):\n{body}\n    return replay\n"
+        return "\n".join([*legend, self.source_text])
 
     # where values come from
     def source(self, source: tuple) -> str:
@@ -491,6 +483,12 @@ class Backward:
         flat = p.flat_of.get(id(source[1])) if source[0] == "tensor" else None
         w.line(f"{w.bind(_accumulate, 'accumulate')}({leaf}, {total}, "
                f"{w.literal(flat)}, given)")
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(source: str) -> Any:
+    """The code of a generated function (plans of one structure share one)."""
+    return compile(source, "<mg.compile plan>", "exec")
 
 
 def _legend(value: Any) -> str:
