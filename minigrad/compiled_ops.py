@@ -135,7 +135,7 @@ class Relu(Emitter):
             del w.lines[added[2]]  # the bias is added in the same pass
             w.line(f"{w.bind(kernel, 'bias_relu')}({x}, {added[1]}, {site.out})")
             return
-        w.line(f"maximum({x}, {w.scalar(0, site.step.dtype)}, out={site.out})")
+        w.line(f"maximum({x}, {w.scalar(0, site.step.dtype, 'zero')}, out={site.out})")
 
     def backward(self, w, site, grad, dest):
         out = dest(0)
@@ -145,7 +145,7 @@ class Relu(Emitter):
             w.line(f"{w.bind(kernel, 'relu_backward')}({', '.join(flat)})")
             return {0: out}
         mask = w.buffer(site.step.shape, np.bool_, "m")
-        w.line(f"not_equal({site.out}, {w.scalar(0, site.step.dtype)}, out={mask})")
+        w.line(f"not_equal({site.out}, {w.scalar(0, site.step.dtype, 'zero')}, out={mask})")
         w.line(f"multiply({grad}, {mask}, out={out})")
         w.line(f"{w.bind(zero_nans_where_off, 'zero_nans_where_off')}({out}, {mask})")
         return {0: out}
@@ -168,7 +168,7 @@ class Tanh(Emitter):
     def backward(self, w, site, grad, dest):
         out = dest(0)
         w.line(f"multiply({site.out}, {site.out}, out={out})")
-        w.line(f"subtract({w.scalar(1, site.step.dtype)}, {out}, out={out})")
+        w.line(f"subtract({w.scalar(1, site.step.dtype, 'one')}, {out}, out={out})")
         w.line(f"multiply({grad}, {out}, out={out})")
         return {0: out}
 
@@ -229,7 +229,7 @@ class Sum(Emitter):
         w.line(f"add.reduce({site.ins[0]}, axis={w.literal(axis)}, keepdims={keepdims!r}, "
                f"out={site.out})")
         if self.mean:
-            count = w.scalar(site.step.ctx.count, site.step.dtype)
+            count = w.scalar(site.step.ctx.count, site.step.dtype, "count")
             w.line(f"divide({site.out}, {count}, out={site.out})")
 
     def fits(self, site: Site) -> bool:
@@ -247,7 +247,7 @@ class Sum(Emitter):
                                                shape), "c")}
         if scale is not None:
             spread = w.buffer(kept, site.step.dtype, "tmp")
-            scale = w.scalar(scale, site.step.dtype)
+            scale = w.scalar(scale, site.step.dtype, "scale")
             w.line(f"multiply({grad}.reshape({kept!r}), {scale}, out={spread})")
         elif grad in w.buffers:
             spread = w.view(grad, kept)
@@ -315,7 +315,10 @@ class SoftmaxCrossEntropy(Emitter):
             w.line(f"{w.bind(kernel, 'softmax_xent_backward')}({site.probs}, "
                    f"{site.params['target']}, {grad}, {out})")
             return {0: out}
-        w.line(f"multiply({site.probs}, {grad}.reshape(({rows}, 1)), out={out})")
+        value = w.consts.get(grad)
+        column = (w.const(np.asarray(value).reshape(rows, 1), "column") if value is not None
+                  else f"{grad}.reshape(({rows}, 1))")
+        w.line(f"multiply({site.probs}, {column}, out={out})")
         w.line(f"{w.view(out, (-1,))}[{site.index}] -= {grad}")
         return {0: out}
 

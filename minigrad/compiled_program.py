@@ -82,10 +82,10 @@ class Writer:
         self.consts[name] = value
         return name
 
-    def scalar(self, value: Any, dtype: Any) -> str:
+    def scalar(self, value: Any, dtype: Any, hint: str) -> str:
         """A number as a 0-d array of ``dtype``: a ufunc takes one faster than a Python
         number, which it converts to ``dtype`` first, to the same value."""
-        return self.const(np.asarray(value, dtype), "k")
+        return self.const(np.asarray(value, dtype), hint)
 
     def literal(self, value: Any) -> str:
         """``value`` as source text where it reads as itself, else a bound name."""
@@ -195,9 +195,12 @@ class Program:
         return self.run(args)
 
     def __str__(self) -> str:
-        legend = [f"# {name}: {_legend(value)}" for name, value in self.w.env.items()
-                  if isinstance(value, (Tensor, np.ndarray))]
-        return "\n".join([*legend, self.source_text])
+        """The code, after the arrays it writes (made once) and the constants it reads."""
+        w = self.w
+        made = [f"{n} {_shape(a)}" for n, a in w.buffers.items() if a.base is None]
+        consts = [f"{n} {_shape(a)}" for n, a in w.consts.items() if isinstance(a, np.ndarray)]
+        return "\n".join([*_wrapped("# buffers: ", made), *_wrapped("# constants: ", consts),
+                          self.source_text])
 
     # where values come from
     def source(self, source: tuple) -> str:
@@ -491,9 +494,18 @@ def _compiled(source: str) -> Any:
     return compile(source, "<mg.compile plan>", "exec")
 
 
-def _legend(value: Any) -> str:
-    kind = "tensor" if isinstance(value, Tensor) else "array"
-    return f"{kind} {tuple(value.shape)} {value.dtype}"
+def _shape(a: np.ndarray) -> str:
+    return f"{'x'.join(map(str, a.shape)) or 'scalar'} {a.dtype}"
+
+
+def _wrapped(head: str, items: list[str], width: int = 92) -> list[str]:
+    lines, line = [], head
+    for item in items:
+        if len(line) + len(item) > width and line != head:
+            lines.append(line.rstrip(", "))
+            line = "#   "
+        line += item + ", "
+    return lines + [line.rstrip(", ")] if items else lines
 
 
 def _key(source: tuple) -> Any:
