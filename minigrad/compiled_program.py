@@ -42,6 +42,7 @@ class Writer:
         self.buffers: dict[str, Any] = {}  # name -> an array allocated here
         self.consts: dict[str, Any] = {}  # name -> its value, known now
         self.counts: dict[str, int] = {}
+        self.scalars: dict[tuple, str] = {}  # (value, dtype, hint) -> its 0-d array's name
         self.bias_added: tuple | None = None  # (output, bias, line) of a linear layer's add
 
     def line(self, code: str) -> None:
@@ -85,7 +86,10 @@ class Writer:
     def scalar(self, value: Any, dtype: Any, hint: str) -> str:
         """A number as a 0-d array of ``dtype``: a ufunc takes one faster than a Python
         number, which it converts to ``dtype`` first, to the same value."""
-        return self.const(np.asarray(value, dtype), hint)
+        key = (value, np.dtype(dtype).str, hint)
+        if key not in self.scalars:
+            self.scalars[key] = self.const(np.asarray(value, dtype), hint)
+        return self.scalars[key]
 
     def literal(self, value: Any) -> str:
         """``value`` as source text where it reads as itself, else a bound name."""
@@ -132,8 +136,7 @@ class Program:
                 self._forward(k, step)
         w.line(f"return {self.result(plan.result)}")
         body, w.lines = w.lines, []
-        w.line("# the modules as recorded (else record again), the optimizer's flat buffers "
-               "intact (else replay step by step)")
+        w.line("# checks: the modules as recorded (else REDO), the flat buffers intact (else SLOW)")
         self._check_modules()
         for flat in self.flats:
             self._check_layout(flat)
