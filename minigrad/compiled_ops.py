@@ -18,6 +18,9 @@ import numpy as np
 from . import ops
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+# up to this many elements a relu gradient is a masked copy (no NaN to clean after a
+# product); above, NumPy's masked copy branches on every element and a product wins
+MASKED_COPY_MAX = 2048
 
 
 class Site:
@@ -145,7 +148,12 @@ class Relu(Emitter):
             w.line(f"{w.bind(kernel, 'relu_backward')}({', '.join(flat)})")
             return {0: out}
         mask = w.buffer(site.step.shape, np.bool_, "m")
-        w.line(f"not_equal({site.out}, {w.scalar(0, site.step.dtype, 'zero')}, out={mask})")
+        zero = w.scalar(0, site.step.dtype, "zero")
+        w.line(f"not_equal({site.out}, {zero}, out={mask})")
+        if np.prod(site.step.shape) <= MASKED_COPY_MAX:
+            w.line(f"copyto({out}, {zero})")
+            w.line(f"copyto({out}, {grad}, where={mask})")
+            return {0: out}
         w.line(f"multiply({grad}, {mask}, out={out})")
         w.line(f"{w.bind(zero_nans_where_off, 'zero_nans_where_off')}({out}, {mask})")
         return {0: out}
