@@ -415,3 +415,15 @@ def test_a_parameter_replaced_in_place_replays_step_by_step():
         results.append(model.state_dict())
     for key, value in results[0].items():
         np.testing.assert_allclose(results[1][key], value, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_the_program_computes_eager_numbers_bit_for_bit(device, loss, activation):
+    """The generated lines are the ops' own array calls in the same order (fused kernels
+    included): not close, equal."""
+    eager = _train(device, False, optimizer="momentum", loss=loss, activation=activation)
+    compiled = _train(device, True, optimizer="momentum", loss=loss, activation=activation)
+    assert compiled[0] == eager[0]
+    for key, value in eager[1].items():
+        np.testing.assert_array_equal(compiled[1][key], value)
