@@ -179,19 +179,20 @@ class Program:
             views = entry["views"]
             for i, p in enumerate(entry["group"]["params"]):
                 t = w.bind(p, "t")
-                w.line(f"state = {opt}.state.get({t})")
+                state = f"state_{t}"
+                w.line(f"{state} = {opt}.state.get({t})")
                 data = w.bind(views["param"][i], t + "_data")
-                checks = ["state is None", f"{t}.data is not {data}"]
+                checks = [f"{state} is None", f"{t}.data is not {data}"]
                 if id(p) not in self.grads_written:
                     g = w.bind(views["grad"][i], t + "_grad")
                     checks.append(f"{t}._grad is None or {t}._grad.data is not {g}")
-                checks += [f"state.get({k!r}) is not {w.bind(views[k][i], t + '_' + k)}"
+                checks += [f"{state}.get({k!r}) is not {w.bind(views[k][i], t + '_' + k)}"
                            for k in entry["keys"]]
                 if not first:
-                    checks.append("state.get('step') != step")
+                    checks.append(f"{state}.get('step') != step")
                 w.line(f"if {' or '.join(checks)}: return SLOW")
                 if first:
-                    w.line("step = state.get('step')")
+                    w.line(f"step = {state}.get('step')")
                     first = False
 
     def __call__(self, args: tuple) -> Any:
@@ -332,10 +333,28 @@ class Program:
         return None
 
     def _flat_step(self, k: int, step: tuple) -> None:
-        flat = step[1]
+        """The optimizer's step over its flat buffers. Where the program wrote every
+        gradient, the layout is the one checked on entry: each group's options are
+        checked, its step counted, its fused update run and its parameters marked changed,
+        line by line; else the step checks the layout itself."""
+        w, flat = self.w, step[1]
+        f = w.bind(flat, "flat")
         params = [p for g in flat.optimizer.param_groups for p in g["params"]]
-        known = all(self.grad_state.get(id(p)) == "view" for p in params)
-        self.w.line(f"{self.w.bind(flat, 'flat')}.{'step_intact' if known else 'step'}()")
+        if not all(self.grad_state.get(id(p)) == "view" for p in params):
+            w.line(f"{f}.step()")
+            return
+        opt = w.bind(flat.optimizer, w.fresh(type(flat.optimizer).__name__.lower()))
+        options = w.bind(flat.options, f"{type(flat.optimizer).__name__.lower()}_options")
+        for i, entry in enumerate(flat.groups):
+            group = w.bind(entry["group"], "group")
+            states = [f"state_{w.bind(p, 't')}" for p in entry["group"]["params"]]
+            w.line(f"{opt}._check({group})")
+            if flat.counted:
+                w.line(f"count = {states[0]}['step'] + 1")
+                w.line(" = ".join(f"{s}['step']" for s in states) + " = count")
+            update = w.bind(entry["flat"]["update"], f"{f}_update")
+            w.line(f"{update}(**{options}({opt}, {group}, {'count' if flat.counted else 0}))")
+            w.line(f"{f}.mark_changed({i})")
 
     def _inplace(self, k: int, step: tuple) -> None:
         _, fn, target, value = step

@@ -159,7 +159,7 @@ class FlatOptimizer:
     def step_intact(self) -> None:
         """One fused call per group, on a layout known to be intact."""
         opt = self.optimizer
-        for entry in self.groups:
+        for i, entry in enumerate(self.groups):
             group = entry["group"]
             opt._check(group)
             params = group["params"]
@@ -169,10 +169,14 @@ class FlatOptimizer:
                 for p in params:
                     opt.state[p]["step"] = step
             entry["flat"]["update"](**self.options(opt, group, step))
-            # changed in place: saved copies of the parameters are stale from here
-            autograd.last_change = changed = next(autograd._sequence)
-            for p in params:
-                autograd.version_of(p).changed_at = changed
+            self.mark_changed(i)
+
+    def mark_changed(self, group: int) -> None:
+        """Note that the parameters of group ``group`` were changed in place: saved copies
+        of them are stale from here."""
+        autograd.last_change = changed = next(autograd._sequence)
+        for p in self.groups[group]["group"]["params"]:
+            autograd.version_of(p).changed_at = changed
 
     def intact(self) -> bool:
         """Whether every parameter, gradient and state entry is still its buffer's view."""
