@@ -5,8 +5,12 @@ The first call of a compiled function runs eagerly. The second runs eagerly too,
 each input comes from, its parameters and the ``ctx`` its forward filled), the backward
 pass adds the order in which it visited those ops and the leaves it reached, and calls of
 the optimizer (``zero_grad``, ``step``) and of the modules are noted. Later calls replay
-the plan: each op's own forward and gradient formulas run on the arrays directly, with no
-Tensor, Context, heap or check made per op; the optimizer's calls run as they are.
+the plan. The first replay writes it out as one Python function
+(``minigrad.compiled_program``): a line per array call, every value and gradient written
+into buffers allocated once, the optimizer's step one fused update over flat buffers
+(``minigrad.flat_buffers``). Where the flat buffers are out of place, a call replays the
+plan step by step instead (``Plan.interpret``): each op's own forward and gradient
+formulas on the arrays, the optimizer's calls as they are.
 
 What a plan depends on is guarded on every call: the arguments' shapes, dtypes and
 devices, grad mode, the modules' train/eval flags and parameters, and the decisions that
@@ -231,7 +235,7 @@ class Plan:
         its flat buffers are not intact."""
         if self.program is None:
             self.program = Program(self, args)
-        out = self.program(args)
+        out = self.program.run(args)
         if out is not SLOW:
             return out
         if not self.valid():
@@ -491,9 +495,11 @@ def _signature(args: tuple) -> tuple:
 
 def compile(fn: Callable) -> CompiledFunction:  # noqa: A001  (PyTorch's name)
     """Record ``fn`` (a training step: forward, backward, optimizer) on its second call and
-    replay the recording on later calls; see ``minigrad.compile``'s module docstring.
+    replay the recording on later calls; see ``minigrad.compiled``'s module docstring.
 
-    The tensors it returns are new on every call and stay valid after the next one.
+    The tensors it returns are new on every call (copies of the replay's buffers) and stay
+    valid after the next one. Parameters' ``.grad`` are views of the optimizer's flat
+    gradient buffer, written in place by each call, as ``backward`` writes them.
     """
     return CompiledFunction(fn)
 

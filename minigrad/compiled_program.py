@@ -7,9 +7,11 @@ an op of ``minigrad.compiled_ops`` computes is written into a buffer allocated h
 gets two contributions is summed in place. An op without an emitter runs its own forward
 and gradient, as the interpreted replay does, on the same names.
 
-The arrays, functions and tensors the code reads are bound to names of the function's
-closure, so a call of the function is the array calls alone. ``str(program)`` is the
-code, with each step of the plan as a comment above its lines.
+The arrays, functions and tensors the code reads are the globals of the function, bound
+once, so a call of the function is the array calls alone. ``str(program)`` is the code,
+each step of the plan as a comment above its lines. Its first lines check what the plan
+depends on: it returns ``REDO`` (record again) or ``SLOW`` (replay step by step this
+time, the flat buffers being out of place) instead of running.
 """
 
 from __future__ import annotations
@@ -110,7 +112,6 @@ class Program:
         self.steps = plan.steps
         self.args = args
         self.names: list[str | None] = [None] * len(self.steps)  # per step: its output
-        self.inputs: list[list[str]] = [[] for _ in self.steps]  # per step: its inputs
         self.sites: dict[int, Site] = {}
         self.grad_state: dict[int, str] = {}  # id(parameter) -> "none" / "view" (known)
         self.flats = [s[1] for s in self.steps if type(s) is tuple and s[0] == "flat step"]
