@@ -498,8 +498,9 @@ def compile(fn: Callable) -> CompiledFunction:  # noqa: A001  (PyTorch's name)
     replay the recording on later calls; see ``minigrad.compiled``'s module docstring.
 
     The tensors it returns are new on every call (copies of the replay's buffers) and stay
-    valid after the next one. Parameters' ``.grad`` are views of the optimizer's flat
-    gradient buffer, written in place by each call, as ``backward`` writes them.
+    valid after the next one. A parameter's ``.grad`` is a view of the optimizer's flat
+    gradient buffer, which each call writes in place: a ``.grad`` tensor kept from an
+    earlier call shows the new values.
     """
     return CompiledFunction(fn)
 
