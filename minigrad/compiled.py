@@ -216,7 +216,7 @@ class Plan:
         self.guards = trace.guards
         self.result = _outline(result, trace)
         self.grad_enabled = autograd.is_grad_enabled()
-        self.program: Program | None = None
+        self.program: Program | bool | None = None  # None: not written yet
 
     def valid(self) -> bool:
         """Whether the modules are as they were when the plan was recorded: the same
@@ -234,13 +234,24 @@ class Plan:
         """The recorded call on ``args``: by the generated program, or step by step where
         its flat buffers are not intact."""
         if self.program is None:
-            self.program = Program(self, args)
-        out = self.program.run(args)
+            self.program = self._write(args)
+        out = self.program.run(args) if self.program is not False else SLOW
         if out is not SLOW:
             return out
         if not self.valid():
             return _REDO
         return self.interpret(args)
+
+    def _write(self, args: tuple) -> Program | bool:
+        """The generated program, or False (with a warning) where writing it failed: the
+        plan is then replayed step by step."""
+        try:
+            return Program(self, args)
+        except Exception as err:  # a plan the code generator does not handle
+            warnings.warn(f"mg.compile: the recorded plan could not be written as a program "
+                          f"({type(err).__name__}: {err}); it is replayed step by step",
+                          stacklevel=4)
+            return False
 
     def interpret(self, args: tuple) -> Any:
         """Replay each step with each op's own forward and gradient formulas."""
@@ -358,7 +369,7 @@ class Plan:
         return f"{k}  {step.op.__name__}({ins}) -> {step.dtype}"
 
     def __str__(self) -> str:
-        if self.program is not None:
+        if self.program:
             return str(self.program)
         return "\n".join(self.describe(k) for k in range(len(self.steps)))
 

@@ -450,3 +450,17 @@ def test_a_backward_pass_alone_accumulates_into_grad_as_eager():
         grads.append([p.grad.numpy() for p in model.parameters()] + [x.grad.numpy()])
     for a, b in zip(*grads):
         np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)
+
+
+def test_a_plan_the_generator_cannot_write_replays_step_by_step(monkeypatch):
+    from minigrad import compiled_ops
+
+    def broken(*args):
+        raise ValueError("no emitter for this")
+
+    monkeypatch.setattr(compiled_ops.Linear, "forward", broken)
+    eager = _train("numpy", False)
+    with pytest.warns(UserWarning, match="replayed step by step"):
+        compiled = _train("numpy", True)
+    _same(eager[:2], compiled[:2])
+    assert compiled[3].stats["replays"] == 12 - 3
