@@ -39,10 +39,6 @@ class Site:
     def backend(self) -> Any:
         return self.step.ctx.backend
 
-    def arrays(self) -> list[int]:
-        """The positions of the inputs that are arrays (not numbers or None)."""
-        return [i for i, s in enumerate(self.step.sources) if s[0] != "value"]
-
     def plain_floats(self) -> bool:
         """Whether every array input has the output's dtype, float32 or float64, on a host
         backend, and every other input is a Python number."""

@@ -389,8 +389,8 @@ class Backward:
             for i, key, _ in program.steps[k].routes:
                 self.parts.setdefault(key, []).append((k, i))
         # keys summed as the interpreted replay sums them (an op without an emitter adds)
-        self.slow = {key for key, parts in self.parts.items()
-                     if any(program.sites[k].emitter is None for k, _ in parts)}
+        self.slow = dict.fromkeys(key for key, parts in self.parts.items()
+                                  if any(program.sites[k].emitter is None for k, _ in parts))
         self.leaf_of = {_key(s): s for s in self.leaves}
         self.grad: dict[Any, str] = {}  # key -> the name of its gradient so far
         self.total: dict[Any, str] = {}  # key -> the buffer its sum is kept in
