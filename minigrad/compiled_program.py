@@ -100,6 +100,8 @@ class Writer:
             return repr(value)
         if type(value) is tuple and all(type(v) in (int, bool) or v is None for v in value):
             return repr(value)
+        if isinstance(value, np.dtype):
+            return self.bind(value, str(value))
         return self.const(value)
 
 
@@ -507,8 +509,8 @@ class Backward:
         else:
             leaf = f"args[{source[1]}]"
         flat = p.flat_of.get(id(source[1])) if source[0] == "tensor" else None
-        w.line(f"{w.bind(_accumulate, 'accumulate')}({leaf}, {total}, "
-               f"{w.literal(flat)}, given)")
+        flat_name = "None" if flat is None else w.bind(flat, "flat")
+        w.line(f"{w.bind(_accumulate, 'accumulate')}({leaf}, {total}, {flat_name}, given)")
 
 
 @functools.lru_cache(maxsize=64)
