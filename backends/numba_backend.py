@@ -11,6 +11,7 @@ in ``compile_seconds``.
 from __future__ import annotations
 
 import ctypes
+import functools
 import importlib.metadata
 import importlib.util
 import os
@@ -156,19 +157,15 @@ class NumbaBackend(NumPyBackend):
         if amsgrad and max_exp_avg_sq is None:
             raise ValueError("amsgrad needs a max_exp_avg_sq buffer")
         t = param.dtype.type  # hyperparameters in the parameter's precision
-        decay = 1 - lr * weight_decay if decoupled else 1.0
-        bias_correction2 = 1 - beta2**step
         states = (exp_avg, exp_avg_sq, exp_avg_sq if max_exp_avg_sq is None else max_exp_avg_sq)
         if not _kernel_ready(param, *states):
             return updates.adam_update(
                 self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step=step, lr=lr,
                 beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
                 decoupled=decoupled, amsgrad=amsgrad)
-        self.kernels.call(
-            "adam", param.size, *_flat(param, grad, *states), t(decay),
-            t(0 if decoupled else weight_decay), t(1 - (1 - beta1)), t(beta2), t(1 - beta1),
-            t(1 - beta2), t(bias_correction2**0.5), t(eps), t(-lr / (1 - beta1**step)),
-            bool(amsgrad))
+        self.kernels.call("adam", param.size, *_flat(param, grad, *states),
+                          *_adam_scalars(t, step, lr, beta1, beta2, eps, weight_decay,
+                                         decoupled, amsgrad))
 
     def sgd_update(self, param, grad, momentum_buffer, *, lr, momentum, dampening,
                    weight_decay, nesterov):
@@ -182,9 +179,9 @@ class NumbaBackend(NumPyBackend):
             return updates.sgd_update(
                 self, param, grad, None if first else momentum_buffer, lr=lr, momentum=momentum,
                 dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
-        self.kernels.call("sgd", param.size, *_flat(param, grad, buffer), t(-lr),
-                          t(weight_decay), t(momentum), t(1 - dampening), first,
-                          bool(nesterov))
+        self.kernels.call("sgd", param.size, *_flat(param, grad, buffer),
+                          *_sgd_scalars(t, first, lr, momentum, dampening, weight_decay,
+                                        nesterov))
         return momentum_buffer if momentum != 0 else None
 
     def rmsprop_update(self, param, grad, square_avg, grad_avg, momentum_buffer, *, lr, alpha,
@@ -200,9 +197,66 @@ class NumbaBackend(NumPyBackend):
             return updates.rmsprop_update(
                 self, param, grad, square_avg, grad_avg, momentum_buffer, lr=lr, alpha=alpha,
                 eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered)
-        self.kernels.call("rmsprop", param.size, *_flat(param, grad, *states), t(-lr),
-                          t(alpha), t(1 - alpha),
-                          t(eps), t(weight_decay), t(momentum), bool(centered))
+        self.kernels.call("rmsprop", param.size, *_flat(param, grad, *states),
+                          *_rmsprop_scalars(t, lr, alpha, eps, weight_decay, momentum,
+                                            centered))
+
+    def prepare_update(self, name, *arrays):
+        # checked, flattened and the kernel's build chosen once; each call computes the
+        # scalars and runs the kernel (the same as the update method's)
+        param = arrays[0]
+        kernel = name.removesuffix("_update")
+        if name == "adam_update":
+            param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq = arrays
+            states = (exp_avg, exp_avg_sq,
+                      exp_avg_sq if max_exp_avg_sq is None else max_exp_avg_sq)
+            scalars = _adam_scalars
+        elif name == "sgd_update":
+            param, grad, momentum_buffer = arrays
+            states = (param if momentum_buffer is None else momentum_buffer,)
+            scalars = functools.partial(_sgd_scalars, first=momentum_buffer is None)
+        elif name == "rmsprop_update":
+            param, grad, square_avg, grad_avg, momentum_buffer = arrays
+            states = (square_avg, square_avg if grad_avg is None else grad_avg,
+                      square_avg if momentum_buffer is None else momentum_buffer)
+            scalars = _rmsprop_scalars
+        else:
+            return super().prepare_update(name, *arrays)
+        updates.check_arrays(param, **{f"array {i}": a for i, a in enumerate(arrays[1:])})
+        if param.ndim != 1 or not _kernel_ready(param, grad, *states):
+            return super().prepare_update(name, *arrays)
+        run = self.kernels.build(kernel, param.size)
+        flat = (param, grad, *states)
+        t = param.dtype.type
+        slow = getattr(self, name)
+
+        def update(**options: Any) -> Any:
+            if name == "sgd_update" and states[0] is param and options["momentum"] != 0:
+                return slow(*arrays, **options)  # the first step makes the buffer
+            run(*flat, *scalars(t, **options))
+            return None
+
+        return update
+
+
+def _adam_scalars(t, step, lr, beta1, beta2, eps, weight_decay, decoupled, amsgrad) -> tuple:
+    """The scalar arguments of the Adam kernel, in the parameter's precision ``t``."""
+    decay = 1 - lr * weight_decay if decoupled else 1.0
+    bias_correction2 = 1 - beta2**step
+    return (t(decay), t(0 if decoupled else weight_decay), t(1 - (1 - beta1)), t(beta2),
+            t(1 - beta1), t(1 - beta2), t(bias_correction2**0.5), t(eps),
+            t(-lr / (1 - beta1**step)), bool(amsgrad))
+
+
+def _sgd_scalars(t, first, lr, momentum, dampening, weight_decay, nesterov) -> tuple:
+    """The scalar arguments of the SGD kernel."""
+    return (t(-lr), t(weight_decay), t(momentum), t(1 - dampening), first, bool(nesterov))
+
+
+def _rmsprop_scalars(t, lr, alpha, eps, weight_decay, momentum, centered) -> tuple:
+    """The scalar arguments of the RMSprop kernel."""
+    return (t(-lr), t(alpha), t(1 - alpha), t(eps), t(weight_decay), t(momentum),
+            bool(centered))
 
 
 _TBB_LIBRARY = {"linux": "libtbb.so.12", "darwin": "libtbb.12.dylib"}

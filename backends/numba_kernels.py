@@ -33,7 +33,7 @@ UPDATES = ("adam", "sgd", "rmsprop")
 UPDATES_PARALLEL_MIN = {"tbb": 1 << 18, "workqueue": 1 << 22}
 # relu and its gradient stream through memory once; inside a training step their parallel
 # builds lost by 25-90% at 65K-131K elements and tied at 1M.
-RELU = ("relu", "relu_backward")
+RELU = ("relu", "relu_backward", "bias_relu")
 RELU_PARALLEL_MIN = 1 << 22
 _options = {"cache": True, "error_model": "numpy"}
 
@@ -82,6 +82,38 @@ def relu_backward_serial(out, grad, grad_in):
 def relu_backward_parallel(out, grad, grad_in):
     for i in prange(out.size):
         grad_in[i] = 0 if out[i] <= 0 else grad[i]
+
+
+@njit(**_options)
+def bias_relu_serial(h, bias, out):
+    # a linear layer's bias and the relu after it: h = h + bias (per column), out = relu(h)
+    for i in range(h.shape[0]):
+        for j in range(h.shape[1]):
+            v = h[i, j] + bias[j]
+            h[i, j] = v
+            out[i, j] = 0 if v <= 0 else v
+
+
+@njit(parallel=True, **_options)
+def bias_relu_parallel(h, bias, out):
+    for i in prange(h.shape[0]):
+        for j in range(h.shape[1]):
+            v = h[i, j] + bias[j]
+            h[i, j] = v
+            out[i, j] = 0 if v <= 0 else v
+
+
+# the column sums of a (rows, columns) array, such as a bias's gradient: serial only
+ROWS = ("sum_rows",)
+
+
+@njit(**_options)
+def sum_rows_serial(x, out):
+    # the sum of the rows of x, added row after row as NumPy's sum over axis 0 adds them
+    out[:] = x[0]
+    for i in range(1, x.shape[0]):
+        for j in range(x.shape[1]):
+            out[j] += x[i, j]
 
 
 @njit(inline="always")
@@ -317,12 +349,15 @@ class Kernels:
         updates_min = UPDATES_PARALLEL_MIN.get(threading_layer, 1 << 22)
         self.parallel_min = {name: updates_min for name in UPDATES}  # by kernel
         self.parallel_min.update({name: RELU_PARALLEL_MIN for name in RELU})
-        self.parallel_min.update({name: math.inf for name in WINDOWS})  # serial builds only
+        self.parallel_min.update({name: math.inf for name in WINDOWS + ROWS})  # serial only
 
     def call(self, name: str, size: int, *args: Any) -> Any:
+        return self._timed(self.build(name, size), *args)
+
+    def build(self, name: str, size: int) -> Callable:
+        """The build of kernel ``name`` that ``call`` runs for ``size`` elements."""
         parallel = size >= self.parallel_min.get(name, PARALLEL_MIN)
-        kernel = globals()[f"{name}_{'parallel' if parallel else 'serial'}"]
-        return self._timed(kernel, *args)
+        return globals()[f"{name}_{'parallel' if parallel else 'serial'}"]
 
     def _timed(self, kernel: Callable, *args: Any) -> Any:
         known = len(kernel.overloads)

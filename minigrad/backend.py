@@ -10,6 +10,7 @@ nor cupy.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 from importlib.metadata import entry_points
@@ -215,6 +216,20 @@ class Backend:
 
     # optional fused optimizer updates; None: the default of minigrad.optimizer_kernels
     adam_update = sgd_update = rmsprop_update = None
+
+    def prepare_update(self, name: str, *arrays: Any) -> Callable[..., Any]:
+        """The fused optimizer update ``name`` (``"adam_update"``, ``"sgd_update"``,
+        ``"rmsprop_update"``) bound to ``arrays`` (parameter, gradient, state buffers, as
+        its signature orders them: 1-D, contiguous, checked here once): a function of the
+        update's keyword arguments that runs it and returns what it returns, called once
+        per step while the arrays stay the same. A backend may replace it with one that
+        skips the per-call checks of the update."""
+        from . import optimizer_kernels
+
+        kernel = getattr(self, name, None)
+        if kernel is None:
+            return functools.partial(getattr(optimizer_kernels, name), self, *arrays)
+        return functools.partial(kernel, *arrays)
 
     # fused kernels: defaults from primitives
     def relu(self, x: Any) -> Any:

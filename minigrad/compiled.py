@@ -5,8 +5,12 @@ The first call of a compiled function runs eagerly. The second runs eagerly too,
 each input comes from, its parameters and the ``ctx`` its forward filled), the backward
 pass adds the order in which it visited those ops and the leaves it reached, and calls of
 the optimizer (``zero_grad``, ``step``) and of the modules are noted. Later calls replay
-the plan: each op's own forward and gradient formulas run on the arrays directly, with no
-Tensor, Context, heap or check made per op; the optimizer's calls run as they are.
+the plan. The first replay writes it out as one Python function
+(``minigrad.compiled_program``): a line per array call, every value and gradient written
+into buffers allocated once, the optimizer's step one fused update over flat buffers
+(``minigrad.flat_buffers``). Where the flat buffers are out of place, a call replays the
+plan step by step instead (``Plan.interpret``): each op's own forward and gradient
+formulas on the arrays, the optimizer's calls as they are.
 
 What a plan depends on is guarded on every call: the arguments' shapes, dtypes and
 devices, grad mode, the modules' train/eval flags and parameters, and the decisions that
@@ -24,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import autograd
+from .compiled_program import REDO, SLOW, Program
 from .flat_buffers import FlatOptimizer
 from .function import _widen
 from .tensor import Tensor
@@ -87,7 +92,7 @@ class Trace:
         self.step_of[id(result)] = self.step_of_ctx[id(ctx)] = len(self.steps)
         self.arrays[id(result.data)] = ("step", len(self.steps))
         self.steps.append(ForwardStep(cls, ctx, sources, wants, params, widened,
-                                      result.dtype))
+                                      result.dtype, result.shape))
 
     def parameter(self, value: Any) -> Any:
         """An op's parameter as the plan keeps it: an array becomes a ``Live`` read of the
@@ -174,12 +179,12 @@ class ForwardStep:
     """One op of the plan."""
 
     __slots__ = ("op", "ctx", "sources", "wants", "params", "live", "widened", "dtype",
-                 "needs", "routes")
+                 "shape", "needs", "routes")
 
     def __init__(self, op: type, ctx: Any, sources: list, wants: list, params: dict,
-                 widened: bool, dtype: Any) -> None:
+                 widened: bool, dtype: Any, shape: tuple) -> None:
         self.op, self.ctx, self.sources, self.wants = op, ctx, sources, wants
-        self.params, self.widened, self.dtype = params, widened, dtype
+        self.params, self.widened, self.dtype, self.shape = params, widened, dtype, shape
         self.live = any(isinstance(v, Live) for v in params.values())
 
     def route(self, steps: list) -> None:
@@ -211,6 +216,7 @@ class Plan:
         self.guards = trace.guards
         self.result = _outline(result, trace)
         self.grad_enabled = autograd.is_grad_enabled()
+        self.program: Program | bool | None = None  # None: not written yet
 
     def valid(self) -> bool:
         """Whether the modules are as they were when the plan was recorded: the same
@@ -225,6 +231,30 @@ class Plan:
         return True
 
     def replay(self, args: tuple) -> Any:
+        """The recorded call on ``args``: by the generated program, or step by step where
+        its flat buffers are not intact."""
+        if self.program is None:
+            self.program = self._write(args)
+        out = self.program.run(args) if self.program is not False else SLOW
+        if out is not SLOW:
+            return out
+        if not self.valid():
+            return _REDO
+        return self.interpret(args)
+
+    def _write(self, args: tuple) -> Program | bool:
+        """The generated program, or False (with a warning) where writing it failed: the
+        plan is then replayed step by step."""
+        try:
+            return Program(self, args)
+        except Exception as err:  # a plan the code generator does not handle
+            warnings.warn(f"mg.compile: the recorded plan could not be written as a program "
+                          f"({type(err).__name__}: {err}); it is replayed step by step",
+                          stacklevel=4)
+            return False
+
+    def interpret(self, args: tuple) -> Any:
+        """Replay each step with each op's own forward and gradient formulas."""
         values: list[Any] = [None] * len(self.steps)
         inputs: list[Any] = [None] * len(self.steps)
 
@@ -330,19 +360,21 @@ class Plan:
                     self.flat_of.update(dict.fromkeys(flat.grad_view, flat))
                     self.steps[k] = ("flat step", flat)
 
+    def describe(self, k: int) -> str:
+        """Step ``k`` in one line."""
+        step = self.steps[k]
+        if type(step) is tuple:
+            return f"{k}  {_describe_call(step)}"
+        ins = ", ".join(_describe(s) for s in step.sources)
+        return f"{k}  {step.op.__name__}({ins}) -> {step.dtype}"
+
     def __str__(self) -> str:
-        lines = []
-        for k, step in enumerate(self.steps):
-            if type(step) is tuple:
-                what = _describe_call(step)
-                lines.append(f"{k:4d}  {what}")
-                continue
-            ins = ", ".join(_describe(s) for s in step.sources)
-            lines.append(f"{k:4d}  {step.op.__name__}({ins}) -> {step.dtype}")
-        return "\n".join(lines)
+        if self.program:
+            return str(self.program)
+        return "\n".join(self.describe(k) for k in range(len(self.steps)))
 
 
-_REDO = object()
+_REDO = REDO
 
 
 def _resolve(value: Any, array: Callable[[tuple], Any]) -> Any:
@@ -422,7 +454,7 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)
         key = _signature(args)
         plan = self.plans.get(key)
-        if plan is not None and plan.valid():
+        if plan is not None:
             out = plan.replay(args)
             if out is not _REDO:
                 self.stats["replays"] += 1
@@ -474,9 +506,12 @@ def _signature(args: tuple) -> tuple:
 
 def compile(fn: Callable) -> CompiledFunction:  # noqa: A001  (PyTorch's name)
     """Record ``fn`` (a training step: forward, backward, optimizer) on its second call and
-    replay the recording on later calls; see ``minigrad.compile``'s module docstring.
+    replay the recording on later calls; see ``minigrad.compiled``'s module docstring.
 
-    The tensors it returns are new on every call and stay valid after the next one.
+    The tensors it returns are new on every call (copies of the replay's buffers) and stay
+    valid after the next one. A parameter's ``.grad`` is a view of the optimizer's flat
+    gradient buffer, which each call writes in place: a ``.grad`` tensor kept from an
+    earlier call shows the new values.
     """
     return CompiledFunction(fn)
 

@@ -17,8 +17,9 @@ import math
 import weakref
 from typing import Any
 
+from . import autograd
 from .optim.adam import Adam
-from .optim.optimizer import Optimizer, call_kernel
+from .optim.optimizer import Optimizer
 from .optim.rmsprop import RMSprop
 from .optim.sgd import SGD
 from .tensor import Tensor
@@ -26,35 +27,30 @@ from .tensor import Tensor
 _made: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _adam(opt: Adam, group: dict, flat: dict, step: int) -> None:
+def _adam(opt: Adam, group: dict, step: int) -> dict[str, Any]:
     beta1, beta2 = group["betas"]
-    call_kernel("adam_update", flat["backend"], flat["param"], flat["grad"],
-                flat["exp_avg"], flat["exp_avg_sq"], flat.get("max_exp_avg_sq"),
-                step=step, lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
-                weight_decay=group["weight_decay"], decoupled=opt._decoupled,
-                amsgrad=group["amsgrad"])
+    return {"step": step, "lr": group["lr"], "beta1": beta1, "beta2": beta2,
+            "eps": group["eps"], "weight_decay": group["weight_decay"],
+            "decoupled": opt._decoupled, "amsgrad": group["amsgrad"]}
 
 
-def _rmsprop(opt: RMSprop, group: dict, flat: dict, step: int) -> None:
-    call_kernel("rmsprop_update", flat["backend"], flat["param"], flat["grad"],
-                flat["square_avg"], flat.get("grad_avg"), flat.get("momentum_buffer"),
-                lr=group["lr"], alpha=group["alpha"], eps=group["eps"],
-                weight_decay=group["weight_decay"], momentum=group["momentum"],
-                centered=group["centered"])
+def _rmsprop(opt: RMSprop, group: dict, step: int) -> dict[str, Any]:
+    return {"lr": group["lr"], "alpha": group["alpha"], "eps": group["eps"],
+            "weight_decay": group["weight_decay"], "momentum": group["momentum"],
+            "centered": group["centered"]}
 
 
-def _sgd(opt: SGD, group: dict, flat: dict, step: int) -> None:
-    call_kernel("sgd_update", flat["backend"], flat["param"], flat["grad"],
-                flat.get("momentum_buffer"), lr=group["lr"], momentum=group["momentum"],
-                dampening=group["dampening"], weight_decay=group["weight_decay"],
-                nesterov=group["nesterov"])
+def _sgd(opt: SGD, group: dict, step: int) -> dict[str, Any]:
+    return {"lr": group["lr"], "momentum": group["momentum"], "dampening": group["dampening"],
+            "weight_decay": group["weight_decay"], "nesterov": group["nesterov"]}
 
 
-# per optimizer: its state arrays, whether it counts steps, and its update over buffers
-_KINDS: dict[type, tuple[tuple[str, ...], bool, Any]] = {
-    Adam: (("exp_avg", "exp_avg_sq", "max_exp_avg_sq"), True, _adam),
-    RMSprop: (("square_avg", "grad_avg", "momentum_buffer"), True, _rmsprop),
-    SGD: (("momentum_buffer",), False, _sgd),
+# per optimizer: its state arrays (in the order of its fused update's arguments), whether
+# it counts steps, its fused update, and that update's options for a group
+_KINDS: dict[type, tuple[tuple[str, ...], bool, str, Any]] = {
+    Adam: (("exp_avg", "exp_avg_sq", "max_exp_avg_sq"), True, "adam_update", _adam),
+    RMSprop: (("square_avg", "grad_avg", "momentum_buffer"), True, "rmsprop_update", _rmsprop),
+    SGD: (("momentum_buffer",), False, "sgd_update", _sgd),
 }
 
 
@@ -73,7 +69,7 @@ class FlatOptimizer:
         """The layout of ``optimizer``: the one made before while it is intact, else a new
         one; None where the optimizer does not fit one."""
         made = _made.get(optimizer)
-        if made is not None and made._intact():
+        if made is not None and made.intact():
             return made
         if not cls.fits(optimizer):
             return None
@@ -82,7 +78,7 @@ class FlatOptimizer:
 
     def __init__(self, optimizer: Optimizer) -> None:
         self.optimizer = optimizer
-        moments, self.counted, self.update = _kind(optimizer)
+        moments, self.counted, update, self.options = _kind(optimizer)
         self.groups: list[dict[str, Any]] = []
         self.grad_view: dict[int, Any] = {}  # id(parameter) -> its view of the gradients
         for group in optimizer.param_groups:
@@ -94,14 +90,16 @@ class FlatOptimizer:
             for key in keys:
                 flat[key] = _flatten(backend, [optimizer.state[p][key] for p in params])
             views = {name: _views(backend, buffer, params) for name, buffer in flat.items()}
-            flat["backend"] = backend
+            flat["update"] = backend.prepare_update(update, flat["param"], flat["grad"],
+                                                    *(flat.get(k) for k in moments))
             for i, p in enumerate(params):
                 p.data = views["param"][i]
                 p.grad = Tensor._make(views["grad"][i], backend)
                 self.grad_view[id(p)] = views["grad"][i]
                 for key in keys:
                     optimizer.state[p][key] = views[key][i]
-            self.groups.append({"group": group, "flat": flat, "views": views, "keys": keys})
+            self.groups.append({"group": group, "flat": flat, "views": views, "keys": keys,
+                                "ids": list(map(id, params))})
 
     @staticmethod
     def fits(optimizer: Any) -> bool:
@@ -111,7 +109,7 @@ class FlatOptimizer:
         kind = _kind(optimizer)
         if kind is None:
             return False
-        moments, counted, _ = kind
+        moments, counted, _, _ = kind
         for group in optimizer.param_groups:
             params = group["params"]
             if group.get("maximize") or not params:
@@ -153,11 +151,15 @@ class FlatOptimizer:
 
     def step(self) -> None:
         """The optimizer's step: one fused call per group where the layout is intact."""
-        opt = self.optimizer
-        if not self._intact():
-            opt.step()
+        if not self.intact():
+            self.optimizer.step()
             return
-        for entry in self.groups:
+        self.step_intact()
+
+    def step_intact(self) -> None:
+        """One fused call per group, on a layout known to be intact."""
+        opt = self.optimizer
+        for i, entry in enumerate(self.groups):
             group = entry["group"]
             opt._check(group)
             params = group["params"]
@@ -166,31 +168,48 @@ class FlatOptimizer:
                 step = opt.state[params[0]]["step"] + 1
                 for p in params:
                     opt.state[p]["step"] = step
-            self.update(opt, group, entry["flat"], step)
-            for p in params:
-                p._bump_version()
+            entry["flat"]["update"](**self.options(opt, group, step))
+            self.mark_changed(i)
 
-    def _intact(self) -> bool:
+    def mark_changed(self, group: int) -> None:
+        """Note that the parameters of group ``group`` were changed in place: saved copies
+        of them are stale from here."""
+        autograd.last_change = changed = next(autograd._sequence)
+        for p in self.groups[group]["group"]["params"]:
+            autograd.version_of(p).changed_at = changed
+
+    def intact(self) -> bool:
+        """Whether every parameter, gradient and state entry is still its buffer's view."""
+        if not self.groups_intact():
+            return False
+        opt = self.optimizer
+        for entry in self.groups:
+            views = entry["views"]
+            steps = set()
+            for i, p in enumerate(entry["group"]["params"]):
+                state = opt.state.get(p)
+                if (state is None or p.data is not views["param"][i] or p.grad is None
+                        or p.grad.data is not views["grad"][i]):
+                    return False
+                if any(state.get(k) is not views[k][i] for k in entry["keys"]):
+                    return False
+                steps.add(state.get("step"))
+            if len(steps) != 1:
+                return False
+        return True
+
+    def groups_intact(self) -> bool:
+        """Whether the optimizer has the groups laid out, with the same parameters, and
+        options that ask for the state laid out (the parameters' views are not checked)."""
         opt = self.optimizer
         if len(opt.param_groups) != len(self.groups):
             return False
         for entry, group in zip(self.groups, opt.param_groups):
             if entry["group"] is not group or group.get("maximize"):
                 return False
-            keys = entry["keys"]
-            if not _keys_fit(opt, group, keys):
+            if list(map(id, group["params"])) != entry["ids"]:
                 return False
-            views = entry["views"]
-            steps = set()
-            for i, p in enumerate(group["params"]):
-                state = opt.state.get(p)
-                if (state is None or p.data is not views["param"][i] or p.grad is None
-                        or p.grad.data is not views["grad"][i]):
-                    return False
-                if any(state.get(k) is not views[k][i] for k in keys):
-                    return False
-                steps.add(state.get("step"))
-            if len(steps) != 1:
+            if not _keys_fit(opt, group, entry["keys"]):
                 return False
         return True
 

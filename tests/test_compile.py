@@ -308,3 +308,159 @@ def test_batch_norm_running_statistics_replay(device):
     for key, value in results[0].items():
         np.testing.assert_allclose(results[1][key], value, rtol=1e-5, atol=1e-6)
     assert int(results[1]["1.num_batches_tracked"]) == 6
+
+
+def _shared_layer(lin, head, x):
+    return head(F.relu(lin(F.relu(lin(x)))))  # the weight of ``lin`` gets two gradients
+
+
+def _broadcast_and_square(lin, head, x):
+    h = lin(x) + lin.scale  # a (1, 4) parameter added to every row
+    return head(h * h)
+
+
+def _tanh(lin, head, x):
+    return head(F.tanh(lin(x)).sum(axis=1, keepdims=True) * lin(x))
+
+
+STEPS = {
+    "shared layer": (_shared_layer, "zero_grad"),
+    "broadcast and square": (_broadcast_and_square, "zero_grad"),
+    "tanh and sum": (_tanh, "zero_grad"),
+    "gradients kept as zeros": (_shared_layer, "zero_grad(set_to_none=False)"),
+    "gradients accumulated": (_shared_layer, None),
+    "the modules' zero_grad": (_shared_layer, "modules"),
+}
+
+
+def _run_step(device, compiled, forward, zeroing, steps=7):
+    mg.manual_seed(0)
+    lin, head = nn.Linear(4, 4), nn.Linear(4, 3)
+    if forward is _broadcast_and_square:
+        lin.scale = nn.Parameter(mg.randn(1, 4))
+    lin, head = lin.to(device), head.to(device)
+    opt = optim.Adam([*lin.parameters(), *head.parameters()], lr=1e-2)
+
+    def step(x, y):
+        if zeroing == "zero_grad":
+            opt.zero_grad()
+        elif zeroing == "modules":
+            lin.zero_grad()
+            head.zero_grad()
+        elif zeroing is not None:
+            opt.zero_grad(set_to_none=False)
+        loss = F.cross_entropy(forward(lin, head, x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    fn = mg.compile(step) if compiled else step
+    rng = np.random.default_rng(2)
+    losses = [fn(mg.tensor(rng.standard_normal((6, 4)), dtype=mg.float32, device=device),
+                 mg.tensor(rng.integers(0, 3, 6), device=device)) for _ in range(steps)]
+    grads = [None if p.grad is None else p.grad.numpy() for p in opt.param_groups[0]["params"]]
+    return [t.item() for t in losses], {**lin.state_dict(), **head.state_dict()}, grads, fn
+
+
+@pytest.mark.parametrize("name", STEPS)
+def test_generated_replay_computes_what_eager_computes(device, name):
+    """Two gradients of one weight summed in place, a broadcast gradient summed to its
+    parameter's shape, gradients kept as zeros or accumulated over calls: as eager."""
+    eager = _run_step(device, False, *STEPS[name])
+    compiled = _run_step(device, True, *STEPS[name])
+    _same(eager[:2], compiled[:2])
+    for a, b in zip(eager[2], compiled[2]):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)
+    assert compiled[3].stats["replays"] == 5 and "def replay(args):" in compiled[3].plan
+
+
+def test_the_plan_is_straight_line_code_into_buffers():
+    *_, fn = _train("numpy", True, steps=4)
+    code = fn.plan.split("def replay(args):")[1]
+    calls = [line.strip() for line in code.splitlines()
+             if line.strip() and not line.strip().startswith(("#", "if ", "return", "state"))]
+    assert any(c.startswith("matmul(") and "out=" in c for c in calls)
+    assert sum("out=" in c for c in calls) >= 10  # values and gradients into buffers
+    assert any("_grad" in c and "=" in c for c in calls)  # gradients go to the flat buffer
+    assert len(calls) == len(set(calls))  # one call a line, none repeated
+
+
+def test_returned_tensors_are_not_overwritten_by_later_calls():
+    eager = _run_step("numpy", False, *STEPS["shared layer"])
+    mg.manual_seed(0)
+    losses, *_ = _run_step("numpy", True, *STEPS["shared layer"])
+    np.testing.assert_allclose(losses, eager[0], rtol=1e-6)
+
+
+def test_a_parameter_replaced_in_place_replays_step_by_step():
+    """A parameter whose array is replaced (same shape and dtype) leaves the flat layout:
+    the replay runs step by step, as eager, and the next capture lays it out again."""
+    results = []
+    for compiled in (False, True):
+        mg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def step(x, y, model=model, opt=opt):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        fn = mg.compile(step) if compiled else step
+        x, y = mg.randn(6, 4), mg.tensor([0, 1, 2, 0, 1, 2])
+        for i in range(6):
+            if i == 3:
+                model[0].weight.data = model[0].weight.data.copy()
+            fn(x, y)
+        results.append(model.state_dict())
+    for key, value in results[0].items():
+        np.testing.assert_allclose(results[1][key], value, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_the_program_computes_eager_numbers_bit_for_bit(device, loss, activation):
+    """The generated lines are the ops' own array calls in the same order (fused kernels
+    included): not close, equal."""
+    eager = _train(device, False, optimizer="momentum", loss=loss, activation=activation)
+    compiled = _train(device, True, optimizer="momentum", loss=loss, activation=activation)
+    assert compiled[0] == eager[0]
+    for key, value in eager[1].items():
+        np.testing.assert_array_equal(compiled[1][key], value)
+
+
+def test_a_backward_pass_alone_accumulates_into_grad_as_eager():
+    grads = []
+    for compiled in (False, True):
+        mg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2))
+        x = mg.randn(4, 3, requires_grad=True)
+
+        def step(x, model=model):
+            (model(x) * model(x)).mean().backward()
+
+        fn = mg.compile(step) if compiled else step
+        for _ in range(4):
+            fn(x)
+        assert not compiled or fn.stats["replays"] == 2
+        grads.append([p.grad.numpy() for p in model.parameters()] + [x.grad.numpy()])
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)
+
+
+def test_a_plan_the_generator_cannot_write_replays_step_by_step(monkeypatch):
+    from minigrad import compiled_ops
+
+    def broken(*args):
+        raise ValueError("no emitter for this")
+
+    monkeypatch.setattr(compiled_ops.Linear, "forward", broken)
+    eager = _train("numpy", False)
+    with pytest.warns(UserWarning, match="replayed step by step"):
+        compiled = _train("numpy", True)
+    _same(eager[:2], compiled[:2])
+    assert compiled[3].stats["replays"] == 12 - 3

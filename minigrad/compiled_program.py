@@ -1,0 +1,569 @@
+"""A recorded plan as straight-line Python: one generated function per plan.
+
+``Program(plan)`` writes the replay of a plan as the source of one Python function, one
+line per array call, and compiles it with ``compile``/``exec``. Every value and gradient
+an op of ``minigrad.compiled_ops`` computes is written into a buffer allocated here, once
+(``out=``); constants are folded (the gradient of the loss, ``1/batch``); a gradient that
+gets two contributions is summed in place. An op without an emitter runs its own forward
+and gradient, as the interpreted replay does, on the same names.
+
+The arrays, functions and tensors the code reads are the globals of the function, bound
+once, so a call of the function is the array calls alone. ``str(program)`` is the code,
+each step of the plan as a comment above its lines. Its first lines check what the plan
+depends on: it returns ``REDO`` (record again) or ``SLOW`` (replay step by step this
+time, the flat buffers being out of place) instead of running.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import autograd
+from .compiled_ops import EMITTERS, Site
+from .flat_buffers import FlatOptimizer
+from .function import _widen
+from .optim.optimizer import Optimizer
+from .tensor import Tensor
+
+SLOW = object()  # what the function returns where the interpreted replay must run instead
+REDO = object()  # what it returns where a guard failed: the call is recorded again
+
+
+class Writer:
+    """The lines of a generated function and the objects its names are bound to."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.env: dict[str, Any] = {}
+        self.named: dict[int, str] = {}  # id(object) -> its name
+        self.buffers: dict[str, Any] = {}  # name -> an array allocated here
+        self.consts: dict[str, Any] = {}  # name -> its value, known now
+        self.counts: dict[str, int] = {}
+        self.scalars: dict[tuple, str] = {}  # (value, dtype, hint) -> its 0-d array's name
+        self.bias_added: tuple | None = None  # (output, bias, line) of a linear layer's add
+
+    def line(self, code: str) -> None:
+        self.lines.append(code)
+
+    def fresh(self, hint: str) -> str:
+        n = self.counts.get(hint, 0)
+        self.counts[hint] = n + 1
+        return f"{hint}{n}"
+
+    def bind(self, obj: Any, hint: str) -> str:
+        """The name ``obj`` is read by (one per object)."""
+        name = self.named.get(id(obj))
+        if name is None:
+            name = hint if hint not in self.env and hint.isidentifier() else self.fresh(hint)
+            self.env[name] = obj
+            self.named[id(obj)] = name
+        return name
+
+    def buffer(self, shape: tuple, dtype: Any, hint: str) -> str:
+        """A new array of ``shape`` and ``dtype``, made now and written by every call."""
+        array = np.zeros(shape, dtype)
+        name = self.bind(array, self.fresh(hint))
+        self.buffers[name] = array
+        return name
+
+    def view(self, name: str, shape: tuple) -> str:
+        """A buffer seen with another shape (a view made once)."""
+        array = self.buffers[name]
+        if array.shape == shape:
+            return name
+        view = array.reshape(shape)
+        self.buffers[view_name := self.bind(view, f"{name}_")] = view
+        return view_name
+
+    def const(self, value: Any, hint: str = "c") -> str:
+        name = self.bind(value, self.fresh(hint))
+        self.consts[name] = value
+        return name
+
+    def scalar(self, value: Any, dtype: Any, hint: str) -> str:
+        """A number as a 0-d array of ``dtype``: a ufunc takes one faster than a Python
+        number, which it converts to ``dtype`` first, to the same value."""
+        key = (value, np.dtype(dtype).str, hint)
+        if key not in self.scalars:
+            self.scalars[key] = self.const(np.asarray(value, dtype), hint)
+        return self.scalars[key]
+
+    def literal(self, value: Any) -> str:
+        """``value`` as source text where it reads as itself, else a bound name."""
+        if value is None or type(value) in (bool, int, str) or (
+                type(value) is float and math.isfinite(value)):
+            return repr(value)
+        if type(value) is tuple and all(type(v) in (int, bool) or v is None for v in value):
+            return repr(value)
+        if isinstance(value, np.dtype):
+            return self.bind(value, str(value))
+        return self.const(value)
+
+
+class Program:
+    """A plan's replay as one generated function: ``program(args)`` runs it."""
+
+    def __init__(self, plan: Any, args: tuple) -> None:
+        self.w = w = Writer()
+        self.plan = plan
+        self.steps = plan.steps
+        self.args = args
+        self.names: list[str | None] = [None] * len(self.steps)  # per step: its output
+        self.sites: dict[int, Site] = {}
+        self.grad_state: dict[int, str] = {}  # id(parameter) -> "none" / "view" (known)
+        self.flats = [s[1] for s in self.steps if type(s) is tuple and s[0] == "flat step"]
+        self.flat_of = {p_id: f for f in self.flats for p_id in f.grad_view}
+        self.buffer_ids: set[int] = set()  # arrays made here: a leaf keeps a copy of one
+        for name in ("add", "multiply", "subtract", "divide", "matmul", "maximum",
+                     "not_equal", "negative", "exp", "log", "tanh", "copyto", "take",
+                     "broadcast_to", "ascontiguousarray"):
+            w.bind(getattr(np, name), name)
+        w.bind(Tensor._make, "make")
+        w.bind(REDO, "REDO")
+        w.bind(SLOW, "SLOW")
+        self.grads_written: set[int] = set()  # ids of parameters whose .grad is rewritten
+        for module, _, _ in plan.modules:
+            for name, p in module._parameters.items():
+                if p is not None:
+                    w.bind(p, w.fresh(name))
+        for k, step in enumerate(self.steps):
+            w.line(f"# {plan.describe(k)}")
+            if type(step) is tuple:
+                getattr(self, "_" + step[0].replace(" ", "_"))(k, step)
+            else:
+                self._forward(k, step)
+        w.line(f"return {self.result(plan.result)}")
+        body, w.lines = w.lines, []
+        w.line("# checks: the modules as recorded (else REDO), the flat buffers intact (else SLOW)")
+        self._check_modules()
+        for flat in self.flats:
+            self._check_layout(flat)
+        for decide, source, value in plan.guards:
+            w.line(f"if {w.bind(decide, 'guard')}({self.source(source)}) != "
+                   f"{w.literal(value)}: return REDO")
+        w.lines += body
+        self.buffer_ids.update(id(a) for a in [*w.buffers.values(), *w.consts.values()])
+        self.source_text = "def replay(args):\n" + "".join(f"    {line}\n" for line in w.lines)
+        namespace = dict(w.env)  # the names the code reads: its globals
+        exec(_compiled(self.source_text), namespace)
+        self.run = namespace["replay"]
+
+    def _check_modules(self) -> None:
+        """Lines returning REDO unless each module has its recorded train/eval flag and
+        parameters (of the same dtypes and shapes, where no flat layout vouches for them)."""
+        w = self.w
+        for module, training, params in self.plan.modules:
+            m = w.bind(module, w.fresh(type(module).__name__.lower()))
+            names = list(module._parameters)
+            checks = [f"{m}.training is not {training!r}",
+                      f"len({m}._parameters) != {len(names)}"]
+            for name, (p, dtype, shape) in zip(names, params):
+                t = "None" if p is None else w.bind(p, "t")
+                checks.append(f"{m}._parameters.get({name!r}) is not {t}")
+                if p is not None and id(p) not in self.flat_of:
+                    checks.append(f"{t}.data.dtype != {w.literal(dtype)}")
+                    checks.append(f"{t}.data.shape != {tuple(shape)!r}")
+            w.line(f"if {' or '.join(checks)}: return REDO")
+
+    def _check_layout(self, flat: FlatOptimizer) -> None:
+        """Lines returning SLOW unless each parameter, its state (and its gradient, where
+        the program does not write it anew) are still the flat buffers' views."""
+        w = self.w
+        f = w.bind(flat, "flat")
+        opt = w.bind(flat.optimizer, w.fresh(type(flat.optimizer).__name__.lower()))
+        w.line(f"if not {f}.groups_intact(): return SLOW")
+        first = True
+        for entry in flat.groups:
+            views = entry["views"]
+            for i, p in enumerate(entry["group"]["params"]):
+                t = w.bind(p, "t")
+                state = f"state_{t}"
+                w.line(f"{state} = {opt}.state.get({t})")
+                data = w.bind(views["param"][i], t + "_data")
+                checks = [f"{state} is None", f"{t}.data is not {data}"]
+                if id(p) not in self.grads_written:
+                    g = w.bind(views["grad"][i], t + "_grad")
+                    checks.append(f"{t}._grad is None or {t}._grad.data is not {g}")
+                checks += [f"{state}.get({k!r}) is not {w.bind(views[k][i], t + '_' + k)}"
+                           for k in entry["keys"]]
+                if not first:
+                    checks.append(f"{state}.get('step') != step")
+                w.line(f"if {' or '.join(checks)}: return SLOW")
+                if first:
+                    w.line(f"step = {state}.get('step')")
+                    first = False
+
+    def __call__(self, args: tuple) -> Any:
+        return self.run(args)
+
+    def __str__(self) -> str:
+        """The code, after the arrays it writes (made once) and the constants it reads."""
+        w = self.w
+        made = [f"{n} {_shape(a)}" for n, a in w.buffers.items() if a.base is None]
+        consts = [f"{n} {_shape(a)}" for n, a in w.consts.items() if isinstance(a, np.ndarray)]
+        return "\n".join([*_wrapped("# buffers: ", made), *_wrapped("# constants: ", consts),
+                          self.source_text])
+
+    # where values come from
+    def source(self, source: tuple) -> str:
+        kind, where = source
+        if kind == "step":
+            return self.names[where]
+        if kind == "input":
+            return f"args[{where}].data"
+        if kind == "tensor":
+            return f"{self.w.bind(where, 't')}.data"
+        return self.w.literal(where)
+
+    def shape_of(self, source: tuple) -> tuple | None:
+        kind, where = source
+        if kind == "step":
+            step = self.steps[where]
+            return step.shape if type(step) is not tuple else step[2]
+        if kind == "input":
+            return tuple(self.args[where].shape)
+        if kind == "tensor":
+            return tuple(where.shape)
+        return getattr(where, "shape", None)
+
+    def dtype_of(self, source: tuple) -> Any:
+        kind, where = source
+        if kind == "step":
+            step = self.steps[where]
+            return step.dtype if type(step) is not tuple else step[3]
+        if kind == "input":
+            return self.args[where].dtype
+        if kind == "tensor":
+            return where.dtype
+        return getattr(where, "dtype", None)
+
+    def result(self, outline: Any) -> str:
+        """The expression of the call's result: each tensor made inside is a copy, so that
+        it stays as it is when the next call writes the buffers again."""
+        if isinstance(outline, list):
+            return "[" + ", ".join(self.result(o) for o in outline) + "]"
+        if isinstance(outline, dict):
+            return "{" + ", ".join(f"{self.w.literal(k)}: {self.result(v)}"
+                                   for k, v in outline.items()) + "}"
+        if isinstance(outline, tuple) and outline and outline[0] in ("step", "tensor", "value"):
+            kind, where = outline
+            if kind == "step":
+                backend = self.w.bind(self.steps[where].ctx.backend, "backend")
+                return f"make({self.names[where]}.copy(), {backend})"
+            return self.w.bind(where, "t") if kind == "tensor" else self.w.literal(where)
+        return "(" + "".join(self.result(o) + ", " for o in outline) + ")"
+
+    # the steps
+    def _forward(self, k: int, step: Any) -> None:
+        w = self.w
+        site = Site(step, [self.source(s) for s in step.sources],
+                    [self.shape_of(s) for s in step.sources],
+                    [self.dtype_of(s) for s in step.sources],
+                    {name: self._parameter(v) for name, v in step.params.items()})
+        emitter = EMITTERS.get(step.op)
+        if emitter is not None and not step.widened and emitter.fits(site):
+            site.emitter = emitter
+            site.out = w.buffer(step.shape, step.dtype, "v")
+            emitter.forward(w, site)
+        else:
+            ins = site.ins
+            if step.widened:
+                ins = [self._widened(k, i, a, s) for i, (a, s) in
+                       enumerate(zip(ins, step.sources))]
+            params = "".join(f", {name}={v}" for name, v in site.params.items())
+            out = site.out = w.fresh("v")
+            ctx = w.bind(step.ctx, "ctx")
+            w.line(f"{out} = {w.bind(step.op.forward, step.op.__name__)}({ctx}, "
+                   f"{', '.join(ins)}{params})")
+            w.line(f"if {out}.dtype != {w.literal(step.dtype)}: "
+                   f"{out} = {ctx}.backend.astype({out}, {w.literal(step.dtype)})")
+            site.ins = ins
+        self.names[k] = site.out
+        self.sites[k] = site
+
+    def _widened(self, k: int, i: int, expr: str, source: tuple) -> str:
+        if source[0] == "value":
+            return expr
+        name = f"w{k}_{i}"
+        self.w.line(f"{name} = {self.w.bind(_widen, 'widen')}({expr})")
+        return name
+
+    def _parameter(self, value: Any) -> str:
+        from .compiled import Live
+
+        if not isinstance(value, Live):
+            return self.w.literal(value)
+        if value.source is not None:
+            return self.source(value.source)
+        parts = ", ".join(self._parameter(p) for p in value.parts)
+        return f"({parts},)" if value.kind is tuple else f"{value.kind.__name__}([{parts}])"
+
+    def _call(self, k: int, step: tuple) -> None:
+        method, args = step[1], step[2]
+        owner = getattr(method, "__self__", None)
+        flat = next((f for f in self.flats if f.optimizer is owner), None)
+        reached = self._leaves_of_next_backward(k)
+        if (flat is not None and getattr(method, "__func__", None) is Optimizer.zero_grad
+                and args in ((), (True,)) and reached is not None):
+            # zero_grad(set_to_none=True) before a backward pass that writes the
+            # gradients: the pass writes them into their buffers, the others become None
+            params = [p for g in owner.param_groups for p in g["params"]]
+            for p in params:
+                if id(p) in reached:
+                    self.grad_state[id(p)] = "none"
+                else:
+                    self.w.line(f"{self.w.bind(p, 't')}.grad = None")
+            return
+        self.grad_state.clear()
+        call = self.w.bind(method, f"{type(owner).__name__}_{method.__name__}")
+        self.w.line(f"{call}({', '.join(self.w.literal(a) for a in args)})")
+
+    def _leaves_of_next_backward(self, k: int) -> set | None:
+        """The ids of the leaves the next backward pass reaches, where only ops come
+        between; else None."""
+        for step in self.steps[k + 1:]:
+            if type(step) is not tuple:
+                continue
+            if step[0] == "backward":
+                return {id(s[1]) for s in step[3] if s[0] == "tensor"}
+            if step[0] != "draw":
+                return None
+        return None
+
+    def _flat_step(self, k: int, step: tuple) -> None:
+        """The optimizer's step over its flat buffers. Where the program wrote every
+        gradient, the layout is the one checked on entry: each group's options are
+        checked, its step counted, its fused update run and its parameters marked changed,
+        line by line; else the step checks the layout itself."""
+        w, flat = self.w, step[1]
+        f = w.bind(flat, "flat")
+        params = [p for g in flat.optimizer.param_groups for p in g["params"]]
+        if not all(self.grad_state.get(id(p)) == "view" for p in params):
+            w.line(f"{f}.step()")
+            return
+        opt = w.bind(flat.optimizer, w.fresh(type(flat.optimizer).__name__.lower()))
+        options = w.bind(flat.options, f"{type(flat.optimizer).__name__.lower()}_options")
+        for i, entry in enumerate(flat.groups):
+            group = w.bind(entry["group"], "group")
+            states = [f"state_{w.bind(p, 't')}" for p in entry["group"]["params"]]
+            w.line(f"{opt}._check({group})")
+            if flat.counted:
+                w.line(f"count = {states[0]}['step'] + 1")
+                w.line(" = ".join(f"{s}['step']" for s in states) + " = count")
+            update = w.bind(entry["flat"]["update"], f"{f}_update")
+            w.line(f"{update}(**{options}({opt}, {group}, {'count' if flat.counted else 0}))")
+            w.line(f"{f}.mark_changed({i})")
+
+    def _inplace(self, k: int, step: tuple) -> None:
+        _, fn, target, value = step
+        t = self.source(target)
+        self.w.line(f"{self.w.bind(fn, fn.__name__)}({t}, {self.source(value)}, out={t})")
+        if target[0] == "tensor":
+            self.w.line(f"{self.w.bind(target[1], 't')}._bump_version()")
+
+    def _draw(self, k: int, step: tuple) -> None:
+        _, fn, shape, dtype = step
+        self.names[k] = name = self.w.fresh("v")
+        self.w.line(f"{name} = {self.w.bind(fn, fn.__name__)}({shape!r}, "
+                    f"{self.w.literal(dtype)})")
+
+    def _backward(self, k: int, step: tuple) -> None:
+        Backward(self, step).write()
+
+
+class Backward:
+    """The lines of one backward pass: each op's gradient in the recorded order, and the
+    gradients of each input summed as they come, in place, in a buffer of its own (a
+    parameter's: its gradient's view in the optimizer's flat buffer)."""
+
+    def __init__(self, program: Program, step: tuple) -> None:
+        _, self.root, self.order, self.leaves = step
+        self.p = program
+        self.w = program.w
+        # per pending key (a step, or a leaf): (step, input) of each contribution, in order
+        self.parts: dict[Any, list[tuple[int, int]]] = {}
+        for k in self.order:
+            for i, key, _ in program.steps[k].routes:
+                self.parts.setdefault(key, []).append((k, i))
+        # keys summed as the interpreted replay sums them (an op without an emitter adds)
+        self.slow = dict.fromkeys(key for key, parts in self.parts.items()
+                                  if any(program.sites[k].emitter is None for k, _ in parts))
+        self.leaf_of = {_key(s): s for s in self.leaves}
+        self.grad: dict[Any, str] = {}  # key -> the name of its gradient so far
+        self.total: dict[Any, str] = {}  # key -> the buffer its sum is kept in
+        self.handed: dict[Any, int] = {}  # key -> buffers handed to emitters for it
+        self.seen: dict[Any, int] = {}  # key -> contributions added so far
+
+    def write(self) -> None:
+        p, w = self.p, self.w
+        root = p.steps[self.root]
+        self.grad[self.root] = w.const(np.ones(root.shape, root.dtype), "ones")
+        for key in self.slow:
+            self.grad[key] = name = w.fresh("s")
+            w.line(f"{name} = None")
+        if any(self._fast_leaf(s) is None for s in self.leaves):
+            w.line(f"given = set({w.bind(p.buffer_ids, 'buffer_ids')})")
+        for k in self.order:
+            site = p.sites[k]
+            grad = self.grad.pop(k)
+            if site.emitter is not None:
+                made = site.emitter.backward(w, site, grad, lambda i, k=k: self._dest(k, i))
+            else:
+                made = self._generic(k, site, grad)
+            for i, key, dtype in p.steps[k].routes:
+                self._add(key, k, i, made[i], dtype)
+        for source in self.leaves:
+            self._finish_leaf(source)
+
+    def _fast_leaf(self, source: tuple | None) -> str | None:
+        """The name of a parameter's gradient buffer where this pass writes its gradient
+        as it is (its optimizer's zero_grad set it to None just before), else None."""
+        if source is None or source[0] != "tensor" or _key(source) in self.slow:
+            return None
+        p = source[1]
+        flat = self.p.flat_of.get(id(p))
+        if flat is None or self.p.grad_state.get(id(p)) != "none":
+            return None
+        view = flat.grad_view[id(p)]
+        name = self.w.bind(view, f"{self.w.bind(p, 't')}_grad")
+        self.w.buffers[name] = view
+        return name
+
+    def _sum_buffer(self, key: Any, k: int, i: int) -> str:
+        name = self.total.get(key)
+        if name is None:
+            name = self._fast_leaf(self.leaf_of.get(key))
+            if name is None:
+                source = self.p.steps[k].sources[i]
+                name = self.w.buffer(self.p.shape_of(source), self.p.dtype_of(source), "g")
+            self.total[key] = name
+        return name
+
+    def _dest(self, k: int, i: int) -> str:
+        """Where the emitter of step ``k`` writes the gradient of its input ``i``: the
+        buffer of the input's sum for the first term, a buffer of its own for the others."""
+        key = next(key for j, key, _ in self.p.steps[k].routes if j == i)
+        n = self.handed.get(key, 0)
+        self.handed[key] = n + 1
+        if n == 0 and key not in self.slow:
+            return self._sum_buffer(key, k, i)
+        source = self.p.steps[k].sources[i]
+        return self.w.buffer(self.p.shape_of(source), self.p.dtype_of(source), "tmp")
+
+    def _add(self, key: Any, k: int, i: int, made: str, dtype: Any) -> None:
+        """Add ``made``, the gradient of input ``i`` of step ``k``, to ``key``'s sum."""
+        p, w = self.p, self.w
+        n = self.seen.get(key, 0)
+        self.seen[key] = n + 1
+        if key in self.slow:
+            source = p.steps[k].sources[i]
+            if dtype is None:
+                dtype = p.args[source[1]].dtype
+            name = self.grad[key]
+            backend = w.bind(p.steps[k].ctx.backend, "backend")
+            w.line(f"{name} = {w.bind(_route, 'route')}({name}, {made}, "
+                   f"{p.shape_of(source)!r}, {w.literal(dtype)}, {backend})")
+            return
+        if n == 0:
+            self.grad[key] = made
+            return
+        total = self._sum_buffer(key, k, i)
+        w.line(f"add({self.grad[key]}, {made}, out={total})")
+        self.grad[key] = total
+    def _generic(self, k: int, site: Site, grad: str) -> dict[int, str]:
+        """An op without an emitter: its own gradient formula, on the same arrays."""
+        w, step = self.w, self.p.steps[k]
+        saved = list(site.ins) if step.op.saves_inputs else []
+        if step.op.saves_output:
+            saved.append(site.out)
+        run = w.bind(_gradient_of(step), f"{step.op.__name__}_gradient")
+        out = w.fresh("r")
+        w.line(f"{out} = {run}({grad}{''.join(', ' + s for s in saved)})")
+        return {i: f"{out}[{i}]" for i, _, _ in step.routes}
+
+    def _finish_leaf(self, source: tuple) -> None:
+        """Hand a leaf its gradient: a parameter's is in its buffer already (or copied
+        there); another's is added to ``.grad`` as the backward pass does."""
+        p, w = self.p, self.w
+        key = _key(source)
+        total = self.grad.pop(key)
+        view = self._fast_leaf(source)
+        if view is not None:
+            if total != view:
+                w.line(f"copyto({view}, {total})")
+            leaf = source[1]
+            grad = w.bind(Tensor._make(w.buffers[view], leaf.backend), f"{view}_tensor")
+            w.line(f"{w.bind(leaf, 't')}._grad = {grad}")
+            p.grad_state[id(leaf)] = "view"
+            p.grads_written.add(id(leaf))
+            return
+        if source[0] == "tensor":
+            leaf = w.bind(source[1], "t")
+            if p.grad_state.pop(id(source[1]), None) == "none":
+                w.line(f"{leaf}.grad = None")  # the zero_grad left out before
+        else:
+            leaf = f"args[{source[1]}]"
+        flat = p.flat_of.get(id(source[1])) if source[0] == "tensor" else None
+        flat_name = "None" if flat is None else w.bind(flat, "flat")
+        w.line(f"{w.bind(_accumulate, 'accumulate')}({leaf}, {total}, {flat_name}, given)")
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(source: str) -> Any:
+    """The code of a generated function (plans of one structure share one)."""
+    return compile(source, "<mg.compile plan>", "exec")
+
+
+def _shape(a: np.ndarray) -> str:
+    return f"{'x'.join(map(str, a.shape)) or 'scalar'} {a.dtype}"
+
+
+def _wrapped(head: str, items: list[str], width: int = 92) -> list[str]:
+    lines, line = [], head
+    for item in items:
+        if len(line) + len(item) > width and line != head:
+            lines.append(line.rstrip(", "))
+            line = "#   "
+        line += item + ", "
+    return lines + [line.rstrip(", ")] if items else lines
+
+
+def _key(source: tuple) -> Any:
+    return ("leaf", id(source[1])) if source[0] == "tensor" else ("arg", source[1])
+
+
+def _route(total: Any, grad: Any, shape: tuple, dtype: Any, backend: Any) -> Any:
+    """``total + grad`` (None: nothing yet), ``grad`` summed down to ``shape`` and cast to
+    ``dtype`` first: the tape's one broadcasting rule, as the interpreted replay runs it."""
+    if grad is None:
+        return total
+    if grad.shape != shape:
+        grad = backend.sum_to(grad, shape)
+    if grad.dtype != dtype:
+        grad = backend.astype(grad, dtype)
+    return grad if total is None else total + grad
+
+
+def _accumulate(leaf: Tensor, grad: Any, flat: FlatOptimizer | None, given: set) -> None:
+    """Add a replayed gradient to ``leaf.grad``, as the backward pass does."""
+    if grad is None:
+        return
+    if flat is None or not flat.accumulate(leaf, grad):
+        autograd._accumulate(leaf, grad, False, given)
+
+
+def _gradient_of(step: Any) -> Callable:
+    """A function running ``step``'s own gradient formula on arrays."""
+    op, ctx, needs = step.op, step.ctx, step.needs
+
+    def gradient(grad: Any, *saved: Any) -> tuple:
+        ctx.saved_tensors, ctx.xp, ctx.inputs = list(saved), ctx.backend, needs
+        grads = op.backward(ctx, grad)
+        return grads if type(grads) is tuple else (grads,)
+
+    return gradient
