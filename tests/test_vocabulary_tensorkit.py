@@ -1,0 +1,241 @@
+"""PyTorch's linear algebra, statistics, shape, set and random vocabulary, against torch.
+
+A case is written once as ``fn(lib, *tensors)`` and run with ``lib`` = minigrad and ``lib`` =
+torch (the spellings are the same): values, dtypes and gradients (float64) must agree on
+every device.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+torch = pytest.importorskip("torch")
+
+
+def _arr(shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+class Lib:
+    """``lib`` in a case: the module, with integer tensors made on its device."""
+
+    def __init__(self, module, device=None):
+        self.module, self.device = module, device
+
+    def __getattr__(self, name):
+        return getattr(self.module, name)
+
+    def ints(self, data):
+        if self.module is torch:
+            return torch.tensor(data, dtype=torch.int64)
+        return mg.tensor(np.asarray(data, dtype=np.int64), device=self.device)
+
+    def floats(self, data):
+        if self.module is torch:
+            return torch.tensor(data, dtype=torch.float64)
+        return mg.tensor(np.asarray(data, dtype=np.float64), device=self.device)
+
+
+def _outputs(out):
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def _dtype_name(t):
+    return str(t.dtype).removeprefix("torch.")
+
+
+def _run(case, arrays, device):
+    """The case's outputs (arrays and dtype names) and input gradients, per library."""
+    results = []
+    for lib in (Lib(mg, device), Lib(torch)):
+        if lib.module is torch:
+            xs = [torch.tensor(a, requires_grad=True) for a in arrays]
+        else:
+            xs = [mg.tensor(a, dtype=mg.float64, device=device, requires_grad=True)
+                  for a in arrays]
+        outs = _outputs(case(lib, *xs))
+        total = 0
+        for k, o in enumerate(outs):
+            if isinstance(o, (mg.Tensor, torch.Tensor)) and o.requires_grad:
+                weights = _arr(tuple(o.shape), 10 + k)
+                total = total + (o * lib.floats(weights)).sum()
+        grads = [None] * len(xs)
+        if not isinstance(total, int):
+            total.backward()
+            grads = [None if x.grad is None else x.grad.detach().numpy() for x in xs]
+        values = [(o.detach().numpy(), _dtype_name(o)) if hasattr(o, "detach") else (o, None)
+                  for o in outs]
+        results.append((values, grads))
+    return results
+
+
+def _same(ours, theirs):
+    (our_values, our_grads), (their_values, their_grads) = ours, theirs
+    assert len(our_values) == len(their_values)
+    for (a, a_dtype), (b, b_dtype) in zip(our_values, their_values):
+        assert a_dtype == b_dtype
+        assert np.shape(a) == np.shape(b)
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
+    for a, b in zip(our_grads, their_grads):
+        if a is None or b is None:  # no gradient: the same as zeros
+            assert (a is None and b is None) or not (a if b is None else b).any()
+        else:
+            np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
+
+
+V3, V4, M23, M33, M34, M44 = (_arr(3, 1), _arr(4, 2), _arr((2, 3), 3), _arr((3, 3), 4),
+                              _arr((3, 4), 5), _arr((4, 4), 6))
+B234, B243, B233 = _arr((2, 3, 4), 7), _arr((2, 4, 3), 8), _arr((2, 3, 3), 9)
+WITH_ZEROS = np.array([[1.5, 0.0, -2.0, 0.5], [0.0, 3.0, 0.0, -1.0], [2.0, -0.5, 1.0, 4.0]])
+WITH_NAN = np.array([[1.5, np.nan, -2.0, 0.5], [0.25, 3.0, -0.75, -1.0]])
+
+# name: (fn(lib, *tensors), input arrays)
+CASES = {
+    # products of vectors and matrices
+    "dot": (lambda m, a, b: m.dot(a, b), [V3, _arr(3, 11)]),
+    "dot_method": (lambda m, a, b: a.dot(b), [V4, _arr(4, 11)]),
+    "mm": (lambda m, a, b: m.mm(a, b), [M23, M34]),
+    "bmm": (lambda m, a, b: m.bmm(a, b), [B234, B243]),
+    "bmm_method": (lambda m, a, b: a.bmm(b), [B243, B234]),
+    "outer": (lambda m, a, b: m.outer(a, b), [V3, V4]),
+    "ger": (lambda m, a, b: a.ger(b), [V4, V3]),
+    "addmm": (lambda m, c, a, b: m.addmm(c, a, b), [_arr(4, 12), M23, M34]),
+    "addmm_scaled": (lambda m, c, a, b: m.addmm(c, a, b, beta=0.5, alpha=-2.0),
+                     [_arr((2, 4), 12), M23, M34]),
+    "addmm_beta0": (lambda m, c, a, b: c.addmm(a, b, beta=0), [_arr((2, 4), 12), M23, M34]),
+    "baddbmm": (lambda m, c, a, b: m.baddbmm(c, a, b, alpha=0.5), [_arr((3, 3), 12), B234,
+                                                                   B243]),
+    "tensordot_int": (lambda m, a, b: m.tensordot(a, b, 2), [B234, _arr((3, 4, 2), 13)]),
+    "tensordot_lists": (lambda m, a, b: m.tensordot(a, b, dims=([1, 0], [0, 2])),
+                        [B234, _arr((3, 5, 2), 13)]),
+    "tensordot_zero": (lambda m, a, b: m.tensordot(a, b, 0), [V3, M23]),
+    "kron": (lambda m, a, b: m.kron(a, b), [M23, _arr((2, 2), 14)]),
+    "kron_ranks": (lambda m, a, b: a.kron(b), [V3, B234]),
+    "diag_of_vector": (lambda m, v: m.diag(v), [V4]),
+    "diag_above": (lambda m, v: m.diag(v, 2), [V3]),
+    "diag_below": (lambda m, v: v.diag(-1), [V3]),
+    "diag_of_matrix": (lambda m, a: m.diag(a, 1), [M34]),
+    "diag_of_matrix_below": (lambda m, a: a.diag(-1), [M34]),
+    "diagonal": (lambda m, a: m.diagonal(a), [M34]),
+    "diagonal_dims": (lambda m, a: m.diagonal(a, offset=1, dim1=2, dim2=0), [B234]),
+    "diagonal_method": (lambda m, a: a.diagonal(-1, 1, 2), [B234]),
+    "trace": (lambda m, a: m.trace(a), [M34]),
+    "trace_method": (lambda m, a: a.trace(), [M44]),
+    "cross": (lambda m, a, b: m.cross(a, b, dim=1), [_arr((2, 3), 15), M23]),
+    "cross_broadcast": (lambda m, a, b: a.cross(b, dim=-1), [_arr((4, 3), 15), V3[None]]),
+    "linalg_cross": (lambda m, a, b: m.linalg.cross(a, b), [_arr((4, 3), 15), _arr((4, 3), 16)]),
+    "cdist": (lambda m, a, b: m.cdist(a, b), [_arr((5, 3), 17), _arr((4, 3), 18)]),
+    "cdist_p1": (lambda m, a, b: m.cdist(a, b, p=1.0), [_arr((2, 5, 3), 17), _arr((4, 3), 18)]),
+    "cdist_inf": (lambda m, a, b: m.cdist(a, b, p=math.inf), [_arr((5, 3), 17),
+                                                               _arr((4, 3), 18)]),
+    "cdist_p3": (lambda m, a, b: m.cdist(a, b, p=3), [_arr((5, 3), 17), _arr((4, 3), 18)]),
+    "inverse": (lambda m, a: m.inverse(a), [M44]),
+    "inverse_batched": (lambda m, a: a.inverse(), [B233]),
+    "linalg_inv": (lambda m, a: m.linalg.inv(a), [M33]),
+    "det": (lambda m, a: m.det(a), [M44]),
+    "det_batched": (lambda m, a: m.linalg.det(a), [B233]),
+    "logdet": (lambda m, a: (a @ a.mT).logdet(), [B233]),
+    "logdet_sign": (lambda m, a: m.logdet(a), [M33]),
+    "solve_matrix": (lambda m, a, b: m.linalg.solve(a, b), [M33, _arr((3, 2), 19)]),
+    "solve_vector": (lambda m, a, b: m.linalg.solve(a, b), [M33, V3]),
+    "solve_batched": (lambda m, a, b: m.linalg.solve(a, b), [B233, _arr((2, 3), 19)]),
+    "solve_broadcast": (lambda m, a, b: m.linalg.solve(a, b), [M33, _arr((2, 3, 4), 19)]),
+    "linalg_norm": (lambda m, a: m.linalg.norm(a), [B234]),
+    "linalg_norm_vector": (lambda m, a: m.linalg.norm(a, 3, dim=1), [B234]),
+    "linalg_norm_fro": (lambda m, a: m.linalg.norm(a, "fro"), [M34]),
+    "linalg_norm_matrix_inf": (lambda m, a: m.linalg.norm(a, math.inf, dim=(0, 2)), [B234]),
+    "vector_norm": (lambda m, a: m.linalg.vector_norm(a, dim=(0, 1), keepdim=True), [B234]),
+    "vector_norm_inf": (lambda m, a: m.linalg.vector_norm(a, -math.inf), [B234]),
+    "matrix_norm": (lambda m, a: m.linalg.matrix_norm(a), [B234]),
+    "matrix_norm_1": (lambda m, a: m.linalg.matrix_norm(a, 1, keepdim=True), [B234]),
+    "matrix_norm_neg1": (lambda m, a: m.linalg.matrix_norm(a, -1, dim=(2, 0)), [B234]),
+    # reductions and statistics
+    "prod": (lambda m, x: m.prod(x), [M34]),
+    "prod_dim": (lambda m, x: x.prod(1), [B234]),
+    "prod_keepdim": (lambda m, x: m.prod(x, 0, keepdim=True), [B234]),
+    "prod_zeros": (lambda m, x: x.prod(1), [WITH_ZEROS]),
+    "prod_zeros_all": (lambda m, x: x[:, 1:3].prod(), [WITH_ZEROS]),
+    "prod_one_zero_all": (lambda m, x: x[2:, :2].prod() + x[:2, :2].prod(), [WITH_ZEROS]),
+    "prod_zero_dim": (lambda m, x: x[0, 0].prod(0), [M34]),
+    "median": (lambda m, x: m.median(x), [B234]),
+    "median_odd": (lambda m, x: x[:, :, :3].median(), [B234]),
+    "median_dim": (lambda m, x: m.median(x, 1), [B234]),
+    "median_dim_keepdim": (lambda m, x: x.median(dim=-1, keepdim=True), [B234]),
+    "median_nan": (lambda m, x: m.median(x, 1), [WITH_NAN]),
+    "median_nan_all": (lambda m, x: x.median(), [WITH_NAN]),
+    "nansum": (lambda m, x: m.nansum(x), [WITH_NAN]),
+    "nansum_dim": (lambda m, x: x.nansum(1, keepdim=True), [WITH_NAN]),
+    "nanmean": (lambda m, x: m.nanmean(x, 0), [WITH_NAN]),
+    "nanmean_all": (lambda m, x: x.nanmean(), [WITH_NAN]),
+    "quantile": (lambda m, x: m.quantile(x, 0.3), [B234]),
+    "quantile_dim": (lambda m, x: x.quantile(0.75, dim=1), [B234]),
+    "quantile_q_tensor": (lambda m, x: m.quantile(x, m.floats([0.1, 0.5, 1.0]), dim=2,
+                                                  keepdim=True), [B234]),
+    "quantile_all_keepdim": (lambda m, x: m.quantile(x, m.floats([0.25, 0.9]), keepdim=True),
+                             [B234]),
+    "quantile_nan": (lambda m, x: m.quantile(x, 0.4, dim=1), [WITH_NAN]),
+    **{f"quantile_{how}": (lambda m, x, how=how: m.quantile(x, m.floats([0.2, 0.5, 0.7]),
+                                                            dim=0, interpolation=how), [B234])
+       for how in ("lower", "higher", "midpoint", "nearest")},
+    "count_nonzero": (lambda m, x: m.count_nonzero(x), [WITH_ZEROS]),
+    "count_nonzero_dims": (lambda m, x: x.count_nonzero((0, 1)), [WITH_ZEROS[None]]),
+    "count_nonzero_dim": (lambda m, x: m.count_nonzero(x, dim=1), [WITH_ZEROS]),
+    # shape
+    "chunk": (lambda m, x: m.chunk(x, 3, 2), [B234]),
+    "split": (lambda m, x: m.split(x, [1, 3], dim=2), [B234]),
+    "split_size": (lambda m, x: m.split(x, 2), [M34]),
+    "narrow": (lambda m, x: m.narrow(x, 2, 1, 2), [B234]),
+    "narrow_negative": (lambda m, x: x.narrow(-1, -3, 3), [B234]),
+    "movedim": (lambda m, x: m.movedim(x, 0, -1), [B234]),
+    "movedim_several": (lambda m, x: x.movedim((0, 1), (2, 0)), [B234]),
+    "moveaxis": (lambda m, x: m.moveaxis(x, -1, 0), [B234]),
+    "swapaxes": (lambda m, x: m.swapaxes(x, 0, 2), [B234]),
+    "swapdims": (lambda m, x: x.swapdims(1, 2), [B234]),
+    "unflatten": (lambda m, x: m.unflatten(x, 2, (2, -1)), [B234]),
+    "unflatten_method": (lambda m, x: x.unflatten(0, (1, 2)), [B234]),
+    "hstack": (lambda m, a, b: m.hstack([a, b]), [M23, _arr((2, 2), 20)]),
+    "hstack_vectors": (lambda m, a, b: m.hstack((a, b)), [V3, V4]),
+    "vstack": (lambda m, a, b: m.vstack([a, b]), [M34, V4]),
+    "row_stack": (lambda m, a, b: m.row_stack([a, b]), [V4, V4]),
+    "dstack": (lambda m, a, b: m.dstack([a, b]), [M34, M34]),
+    "dstack_vectors": (lambda m, a, b: m.dstack([a, b]), [V3, V3]),
+    "column_stack": (lambda m, a, b, c: m.column_stack([a, b, c]),
+                     [V3, _arr((3, 2), 20), _arr(3, 21)]),
+    "atleast_1d": (lambda m, a, b: m.atleast_1d(a.sum(), b), [V3, M23]),
+    "atleast_2d": (lambda m, a, b, c: m.atleast_2d([a.sum(), b, c]), [V3, V4, B234]),
+    "atleast_3d": (lambda m, a, b, c: m.atleast_3d(a.sum(), b, c), [V3, M23, V4]),
+    "atleast_3d_one": (lambda m, a: m.atleast_3d(a), [M23]),
+    "rot90": (lambda m, x: m.rot90(x), [B234]),
+    "rot90_k": (lambda m, x: x.rot90(2, (1, 2)), [B234]),
+    "rot90_negative": (lambda m, x: m.rot90(x, -1, [2, 0]), [B234]),
+    "rot90_four": (lambda m, x: m.rot90(x, 4), [M23]),
+    "diff": (lambda m, x: m.diff(x), [B234]),
+    "diff_n": (lambda m, x: x.diff(n=2, dim=1), [M34]),
+    "diff_pend": (lambda m, x, p, a: m.diff(x, dim=0, prepend=p, append=a),
+                  [M34, _arr((1, 4), 22), _arr((2, 4), 23)]),
+    "block_diag": (lambda m, a, b, c: m.block_diag(a, b, c.sum()), [M23, V4, V3]),
+    "cartesian_prod": (lambda m, a, b: m.cartesian_prod(a, b), [V3, V4]),
+    "cartesian_prod_three": (lambda m, a, b, c: m.cartesian_prod(a, b, c), [V3, V4, V3]),
+    # indexing
+    "take": (lambda m, x: m.take(x, m.ints([[0, 5], [-1, 5]])), [M34]),
+    "take_method": (lambda m, x: x.take(m.ints([23, 0, 7])), [B234]),
+    "take_along_dim": (lambda m, x: m.take_along_dim(x, m.ints([[0, 3, 3], [2, 1, 0],
+                                                                 [1, 1, 1]]), 1), [M34]),
+    "take_along_dim_broadcast": (lambda m, x: x.take_along_dim(m.ints([[[1], [0], [2]]]), 2),
+                                 [B234]),
+    "take_along_dim_flat": (lambda m, x: m.take_along_dim(x, m.ints([11, 2, 2])), [M34]),
+    "take_along_dim_argsort": (lambda m, x: m.take_along_dim(x, x.argsort(1), 1), [M34]),
+    "repeat_interleave": (lambda m, x: m.repeat_interleave(x, 2), [M23]),
+    "repeat_interleave_dim": (lambda m, x: x.repeat_interleave(3, dim=1), [M23]),
+    "repeat_interleave_counts": (lambda m, x: m.repeat_interleave(x, m.ints([1, 0, 2]), dim=1),
+                                 [M23]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_matches_torch(device, name):
+    fn, arrays = CASES[name]
+    _same(*_run(fn, arrays, device))
