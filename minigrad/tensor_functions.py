@@ -1229,7 +1229,10 @@ def _scaled_sum(name: str, input: Any, product: Tensor, beta: Any, alpha: Any) -
     """``beta * input + alpha * product``; with beta 0, input is not read (NaN stays out)."""
     scaled = product if alpha == 1 else product * alpha
     x = _operand(product, input)
-    shape = np.broadcast_shapes(getattr(x, "shape", ()), product.shape)
+    try:
+        shape = np.broadcast_shapes(getattr(x, "shape", ()), product.shape)
+    except ValueError:
+        shape = None
     if shape != product.shape:
         raise OpError(f"{name}: the input of shape {x.shape} does not broadcast to the "
                       f"product's shape {product.shape}")

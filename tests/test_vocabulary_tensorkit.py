@@ -239,3 +239,186 @@ CASES = {
 def test_matches_torch(device, name):
     fn, arrays = CASES[name]
     _same(*_run(fn, arrays, device))
+
+
+SORTED = [-1.5, 0.0, 0.0, 2.0, 3.5]
+VALUES = [[-2.0, 0.0, 1.0], [3.5, 4.0, -1.5]]
+COUNTS = [3, 0, 1, 3, 7, 1, 0, 3]
+
+# name: fn(lib), a result with no gradient
+PLAIN = {
+    "unique": lambda m: m.unique(m.ints([[3, 1, 2], [1, 3, 5]])),
+    "unique_all": lambda m: m.unique(m.floats([2.5, -1.0, 2.5, 0.0, -1.0]),
+                                     return_inverse=True, return_counts=True),
+    "unique_inverse": lambda m: m.ints([[3, 1], [1, 1]]).unique(return_inverse=True),
+    "unique_counts": lambda m: m.ints(COUNTS).unique(return_counts=True),
+    "unique_dim": lambda m: m.unique(m.ints([[1, 2], [0, 5], [1, 2]]), dim=0,
+                                     return_inverse=True, return_counts=True),
+    "unique_empty": lambda m: m.unique(m.ints(np.zeros(0, np.int64)), return_inverse=True,
+                                       return_counts=True),
+    "bincount": lambda m: m.bincount(m.ints(COUNTS)),
+    "bincount_minlength": lambda m: m.ints(COUNTS).bincount(minlength=10),
+    "bincount_weights": lambda m: m.bincount(m.ints([0, 2, 2]), m.floats([0.5, 1.0, 2.0])),
+    "bincount_float32_weights": lambda m: m.bincount(m.ints([1, 1]),
+                                                     m.floats([0.5, 1.0]).float()),
+    "bincount_int_weights": lambda m: m.bincount(m.ints([1, 3]), m.ints([4, 5])),
+    "bincount_empty": lambda m: m.bincount(m.ints(np.zeros(0, np.int64))),
+    "searchsorted": lambda m: m.searchsorted(m.floats(SORTED), m.floats(VALUES)),
+    "searchsorted_right": lambda m: m.searchsorted(m.floats(SORTED), m.floats(VALUES),
+                                                   right=True),
+    "searchsorted_side": lambda m: m.searchsorted(m.floats(SORTED), m.floats(VALUES),
+                                                  side="right", out_int32=True),
+    "searchsorted_scalar": lambda m: m.searchsorted(m.floats(SORTED), 0.0),
+    "searchsorted_rows": lambda m: m.searchsorted(m.floats([[0, 1, 2], [-3, 5, 6]]),
+                                                  m.floats([[1.5, -1], [5, 7]])),
+    "searchsorted_sorter": lambda m: m.searchsorted(m.floats([3, 1, 2]), m.floats([2.5]),
+                                                    sorter=m.ints([1, 2, 0])),
+    "bucketize": lambda m: m.bucketize(m.floats(VALUES), m.floats(SORTED)),
+    "bucketize_right": lambda m: m.bucketize(m.floats(VALUES), m.floats(SORTED), right=True,
+                                             out_int32=True),
+    "isin": lambda m: m.isin(m.ints([[1, 2], [3, 4]]), m.ints([4, 1, 7])),
+    "isin_scalar": lambda m: m.isin(m.ints([1, 2, 3]), 2),
+    "isin_invert": lambda m: m.isin(m.floats([0.5, 1.0, np.nan]), m.floats([1.0, 2.0]),
+                                    invert=True),
+    "isin_mixed": lambda m: m.isin(m.ints([1, 2, 3]), m.floats([2.0, 2.5])),
+    "histc": lambda m: m.histc(m.floats([1.0, 2.0, 1.0, 2.5, -1.0, 4.0]), bins=4, min=0,
+                               max=3),
+    "histc_data_range": lambda m: m.floats(VALUES).histc(bins=5),
+    "histc_float32": lambda m: m.floats([[0.1, 0.2], [0.9, 0.35]]).float().histc(3, 0, 1),
+    "histc_constant": lambda m: m.histc(m.floats([2.0, 2.0]), bins=4),
+    "count_nonzero_ints": lambda m: m.count_nonzero(m.ints([[0, 1], [2, 0]]), 0),
+    "prod_ints": lambda m: m.prod(m.ints([[2, 3], [4, -1]]), 1),
+    "prod_bools": lambda m: m.ints([[1, 0]]).bool().prod(),
+    "prod_int_dtype": lambda m: m.ints([2, 3]).int().prod(dtype=m.float64),
+    "median_ints": lambda m: m.median(m.ints([[4, 1, 3, 2], [0, 0, 9, 9]]), 1),
+    "trace_ints": lambda m: m.trace(m.ints([[1, 2], [3, 4]]).int()),
+    "diff_bools": lambda m: m.diff(m.ints([1, 0, 0, 1]).bool()),
+    "diff_ints": lambda m: m.ints([[1, 4, 9], [2, 2, 0]]).diff(dim=0),
+    "repeat_interleave_counts_only": lambda m: m.repeat_interleave(m.ints([2, 0, 3])),
+    "nansum_ints": lambda m: m.nansum(m.ints([1, 2])),
+    "cartesian_prod_ints": lambda m: m.cartesian_prod(m.ints([1, 2]), m.ints([3])),
+    "block_diag_mixed": lambda m: m.block_diag(m.ints([[1, 2]]), m.floats([3.0]).float()),
+    "block_diag_ints": lambda m: m.block_diag(m.ints([5]), m.ints([[1], [2]])),
+    "kron_ints": lambda m: m.kron(m.ints([1, 2]), m.ints([[1], [3]])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PLAIN))
+def test_plain_results_match_torch(device, name):
+    ours = _outputs(PLAIN[name](Lib(mg, device)))
+    theirs = _outputs(PLAIN[name](Lib(torch)))
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        assert _dtype_name(a) == _dtype_name(b)
+        assert a.device == device
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("name", ["allclose", "equal"])
+def test_predicates(device, name):
+    for lib in (Lib(mg, device), Lib(torch)):
+        a = lib.floats([1.0, 2.0, np.nan])
+        near = lib.floats([1.0 + 1e-9, 2.0, np.nan])
+        results = [getattr(lib, name)(a, near), getattr(a, name)(a),
+                   getattr(lib, name)(a[:2], near[:2]), getattr(lib, name)(a[:2], a[:1])]
+        if name == "allclose":
+            results.append(lib.allclose(a, near, equal_nan=True))
+        if lib.module is mg:
+            ours = results
+        else:
+            assert ours == results
+            assert all(type(r) is bool for r in ours)
+
+
+# name: fn(lib, floats, ints), refused by PyTorch and minigrad with the same kind of error
+ERRORS = {
+    "dot_2d": lambda m, f, n: m.dot(f(m, [[1.]]), f(m, [[1.]])),
+    "dot_len": lambda m, f, n: m.dot(f(m, [1., 2]), f(m, [1.])),
+    "dot_dtype": lambda m, f, n: m.dot(f(m, [1., 2]), f(m, [1., 2]).float()),
+    "bmm_2d": lambda m, f, n: m.bmm(f(m, [[1.]]), f(m, [[1.]])),
+    "bmm_shapes": lambda m, f, n: m.bmm(f(m, np.ones((2, 2, 3))), f(m, np.ones((2, 2, 3)))),
+    "outer_2d": lambda m, f, n: m.outer(f(m, [[1.]]), f(m, [1.])),
+    "addmm_shape": lambda m, f, n: m.addmm(f(m, np.ones(5)), f(m, np.ones((2, 3))),
+                                           f(m, np.ones((3, 4)))),
+    "diag_3d": lambda m, f, n: m.diag(f(m, np.ones((2, 2, 2)))),
+    "diagonal_same": lambda m, f, n: m.diagonal(f(m, np.ones((2, 2))), 0, 1, 1),
+    "trace_1d": lambda m, f, n: m.trace(f(m, [1.])),
+    "cross_size": lambda m, f, n: m.linalg.cross(f(m, np.ones((2, 4))), f(m, np.ones((2, 4)))),
+    "cdist_cols": lambda m, f, n: m.cdist(f(m, np.ones((2, 3))), f(m, np.ones((2, 4)))),
+    "cdist_1d": lambda m, f, n: m.cdist(f(m, np.ones(3)), f(m, np.ones(3))),
+    "inv_singular": lambda m, f, n: m.linalg.inv(f(m, np.ones((2, 2)))),
+    "inv_nonsquare": lambda m, f, n: m.linalg.inv(f(m, np.ones((2, 3)))),
+    "inv_int": lambda m, f, n: m.linalg.inv(n(m, np.eye(2))),
+    "det_nonsquare": lambda m, f, n: m.det(f(m, np.ones((2, 3)))),
+    "solve_singular": lambda m, f, n: m.linalg.solve(f(m, np.ones((2, 2))), f(m, np.ones(2))),
+    "solve_shape": lambda m, f, n: m.linalg.solve(f(m, np.eye(2)), f(m, np.ones((3, 1)))),
+    "tensordot_mismatch": lambda m, f, n: m.tensordot(f(m, np.ones((2, 3))), f(m, np.ones((2, 3))), 1),
+    "median_empty_dim": lambda m, f, n: m.median(f(m, np.ones((2, 0))), 1),
+    "median_dim_range": lambda m, f, n: m.median(f(m, np.ones((2, 3))), 2),
+    "nanmean_int": lambda m, f, n: m.nanmean(n(m, [1, 2])),
+    "quantile_q_range": lambda m, f, n: m.quantile(f(m, [1., 2]), 1.5),
+    "quantile_int": lambda m, f, n: m.quantile(n(m, [1, 2]), 0.5),
+    "quantile_empty": lambda m, f, n: m.quantile(f(m, np.ones(0)), 0.5),
+    "quantile_interp": lambda m, f, n: m.quantile(f(m, [1., 2]), 0.5, interpolation="cubic"),
+    "quantile_q_2d": lambda m, f, n: m.quantile(f(m, [1., 2]), f(m, [[0.5]])),
+    "narrow_past": lambda m, f, n: m.narrow(f(m, np.ones((2, 3))), 1, 2, 2),
+    "narrow_start": lambda m, f, n: m.narrow(f(m, np.ones((2, 3))), 1, 4, 0),
+    "narrow_0d": lambda m, f, n: m.narrow(f(m, 1.), 0, 0, 1),
+    "movedim_repeat": lambda m, f, n: m.movedim(f(m, np.ones((2, 3))), (0, 0), (0, 1)),
+    "unflatten_sizes": lambda m, f, n: m.unflatten(f(m, np.ones((2, 6))), 1, (4, 2)),
+    "hstack_empty": lambda m, f, n: m.hstack([]),
+    "rot90_dims": lambda m, f, n: m.rot90(f(m, np.ones((2, 3))), 1, (0, 0)),
+    "rot90_1d": lambda m, f, n: m.rot90(f(m, np.ones(3))),
+    "rot90_three": lambda m, f, n: m.rot90(f(m, np.ones((2, 3))), 1, (0, 1, 2)),
+    "diff_0d": lambda m, f, n: m.diff(f(m, 1.)),
+    "block_diag_3d": lambda m, f, n: m.block_diag(f(m, np.ones((1, 1, 1)))),
+    "cartesian_2d": lambda m, f, n: m.cartesian_prod(f(m, np.ones((2, 2)))),
+    "take_range": lambda m, f, n: m.take(f(m, np.ones((2, 2))), n(m, [4])),
+    "take_float_index": lambda m, f, n: m.take(f(m, np.ones((2, 2))), f(m, [1.])),
+    "take_along_ndim": lambda m, f, n: m.take_along_dim(f(m, np.ones((2, 2))), n(m, [1]), 1),
+    "repeat_interleave_neg": lambda m, f, n: m.repeat_interleave(f(m, [1., 2]), n(m, [1, -1])),
+    "repeat_interleave_len": lambda m, f, n: m.repeat_interleave(f(m, [1., 2]), n(m, [1, 2, 3])),
+    "searchsorted_side": lambda m, f, n: m.searchsorted(f(m, [1., 2]), f(m, [1.]), side="middle"),
+    "searchsorted_rows": lambda m, f, n: m.searchsorted(f(m, np.ones((2, 3))), f(m, np.ones((3, 1)))),
+    "bucketize_2d": lambda m, f, n: m.bucketize(f(m, [1.]), f(m, np.ones((2, 2)))),
+    "bincount_negative": lambda m, f, n: m.bincount(n(m, [1, -1])),
+    "bincount_2d": lambda m, f, n: m.bincount(n(m, [[1]])),
+    "bincount_float": lambda m, f, n: m.bincount(f(m, [1.])),
+    "bincount_weights": lambda m, f, n: m.bincount(n(m, [1, 2]), f(m, [1.])),
+    "histc_bins": lambda m, f, n: m.histc(f(m, [1.]), bins=0),
+    "histc_range": lambda m, f, n: m.histc(f(m, [1.]), bins=2, min=2, max=1),
+    "histc_int": lambda m, f, n: m.histc(n(m, [1]), bins=2),
+    "randint_range": lambda m, f, n: m.randint(3, 3, (2,)),
+    "randint_size": lambda m, f, n: m.randint(3, (-1,)),
+    "randperm_negative": lambda m, f, n: m.randperm(-1),
+    "multinomial_many": lambda m, f, n: m.multinomial(f(m, [0.5, 0.5]), 3),
+    "multinomial_negative": lambda m, f, n: m.multinomial(f(m, [0.5, -0.5]), 1),
+    "multinomial_zero": lambda m, f, n: m.multinomial(f(m, [0., 0.]), 1),
+    "multinomial_3d": lambda m, f, n: m.multinomial(f(m, np.ones((1, 1, 2))), 1),
+    "bernoulli_range": lambda m, f, n: m.bernoulli(f(m, [1.5])),
+    "normal_std": lambda m, f, n: m.normal(f(m, [0.]), f(m, [-1.])),
+    "set_default_dtype_int": lambda m, f, n: m.set_default_dtype(m.int64),
+    "finfo_int": lambda m, f, n: m.finfo(m.int64),
+    "iinfo_float": lambda m, f, n: m.iinfo(m.float32),
+    "matrix_norm_1d": lambda m, f, n: m.linalg.matrix_norm(f(m, [1.])),
+    "linalg_norm_3d_ord": lambda m, f, n: m.linalg.norm(f(m, np.ones((2, 2, 2))), 2),
+    "from_numpy_object": lambda m, f, n: m.from_numpy(np.array([object()])),
+    "from_numpy_list": lambda m, f, n: m.from_numpy([1.0]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ERRORS))
+def test_errors_as_torch(device, name):
+    mg.set_default_device(device)
+
+    def floats(lib, data):
+        return lib.tensor(np.asarray(data, dtype=np.float64))
+
+    def ints(lib, data):
+        return lib.tensor(np.asarray(data, dtype=np.int64))
+
+    with pytest.raises(Exception) as theirs:
+        ERRORS[name](torch, floats, ints)
+    kind = next(k for k in (IndexError, TypeError, RuntimeError) if isinstance(theirs.value, k))
+    with pytest.raises(kind):
+        ERRORS[name](mg, floats, ints)
