@@ -424,3 +424,205 @@ def test_errors_as_torch(device, name):
     kind = next(k for k in (IndexError, TypeError, RuntimeError) if isinstance(theirs.value, k))
     with pytest.raises(kind):
         ERRORS[name](mg, floats, ints)
+
+
+# making tensors: shared memory, random integers, permutations and samples
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int32, np.uint8, np.bool_])
+def test_from_numpy_shares_memory(dtype):
+    array = np.arange(6).reshape(2, 3).astype(dtype)
+    t = mg.from_numpy(array)
+    assert t.dtype == array.dtype and t.shape == (2, 3) and t.device == "numpy"
+    assert _dtype_name(t) == _dtype_name(torch.from_numpy(array))
+    array[0, 1] = 1 - array[0, 1]
+    assert t[0, 1].item() == array[0, 1]
+    t[1, 2] = 0
+    assert array[1, 2] == 0
+
+
+@pytest.mark.parametrize("data", [np.array(["a"]), np.array([object()]), [1.0]])
+def test_from_numpy_refuses_what_torch_refuses(data):
+    with pytest.raises(TypeError):
+        torch.from_numpy(data)
+    with pytest.raises(TypeError):
+        mg.from_numpy(data)
+
+
+def test_as_tensor_copies_only_when_needed(device):
+    t = mg.tensor([1.0, 2.0], device=device)
+    assert mg.as_tensor(t) is t
+    assert mg.as_tensor(t, dtype=t.dtype, device=device) is t
+    assert mg.as_tensor(t, dtype=mg.float64).dtype == mg.float64
+    array = np.array([1.0, 2.0])
+    shared = mg.as_tensor(array, device=device)
+    assert shared.dtype == mg.float64 and shared.device == device
+    array[0] = 5.0
+    assert shared[0].item() == (5.0 if mg.get_backend(device).host_memory else 1.0)
+    copied = mg.as_tensor(array, dtype=mg.float32, device=device)
+    array[1] = 7.0
+    assert copied.tolist() == [5.0, 2.0] and copied.dtype == mg.float32
+    assert mg.as_tensor([1, 2]).dtype == mg.int64
+    assert mg.as_tensor([1.5]).dtype == mg.float32
+
+
+@pytest.mark.parametrize("call, low, high, shape", [
+    (lambda **k: mg.randint(10, (300,), **k), 0, 10, (300,)),
+    (lambda **k: mg.randint(-3, 4, (20, 30), **k), -3, 4, (20, 30)),
+    (lambda **k: mg.randint(low=2, high=5, size=(500,), **k), 2, 5, (500,)),
+    (lambda **k: mg.randint(6, size=[4, 100], **k), 0, 6, (4, 100)),
+])
+def test_randint(device, call, low, high, shape):
+    mg.manual_seed(3)
+    t = call(device=device)
+    assert t.shape == shape and t.dtype == mg.int64 and t.device == device
+    values = t.numpy()
+    assert values.min() == low and values.max() == high - 1  # every value can come
+    mg.manual_seed(3)
+    np.testing.assert_array_equal(call(device=device).numpy(), values)
+    assert call(device=device, dtype=mg.int32).dtype == mg.int32
+
+
+def test_randperm_and_likes(device):
+    p = mg.randperm(50, device=device)
+    assert p.dtype == mg.int64 and p.device == device
+    assert sorted(p.tolist()) == list(range(50)) and p.tolist() != list(range(50))
+    assert mg.randperm(4, dtype=mg.float32).dtype == mg.float32
+    like = mg.zeros(3, 4, dtype=mg.float64, device=device)
+    for fn in (mg.rand_like, mg.randn_like):
+        out = fn(like)
+        assert out.shape == (3, 4) and out.dtype == mg.float64 and out.device == device
+        assert fn(like, dtype=mg.float32).dtype == mg.float32
+    ints = mg.randint_like(like, 5)
+    assert ints.dtype == mg.float64 and set(ints.tolist()[0]) <= {0, 1, 2, 3, 4}
+    ints = mg.randint_like(like.long(), 5, 8)
+    assert ints.dtype == mg.int64 and 5 <= ints.numpy().min() and ints.numpy().max() < 8
+
+
+def test_multinomial(device):
+    weights = mg.tensor([[0.0, 3.0, 1.0, 0.0, 4.0], [1.0, 1.0, 1.0, 1.0, 1.0]],
+                        dtype=mg.float64, device=device)
+    picks = mg.multinomial(weights, 3)
+    assert picks.shape == (2, 3) and picks.dtype == mg.int64 and picks.device == device
+    assert sorted(picks.tolist()[0]) == [1, 2, 4]  # without replacement: the nonzero ones
+    assert len(set(picks.tolist()[1])) == 3
+    many = weights[0].multinomial(4000, replacement=True).numpy()
+    frequencies = np.bincount(many, minlength=5) / 4000
+    np.testing.assert_allclose(frequencies, [0, 0.375, 0.125, 0, 0.5], atol=0.04)
+    first = mg.multinomial(weights[0], 1, replacement=False).numpy()
+    assert first.shape == (1,) and first[0] in (1, 2, 4)
+
+
+def test_bernoulli_and_normal(device):
+    probs = mg.tensor([[0.0, 1.0, 0.25]], dtype=mg.float64, device=device).expand(4000, 3)
+    draws = mg.bernoulli(probs)
+    assert draws.dtype == mg.float64 and draws.device == device
+    assert set(np.unique(draws.numpy())) <= {0.0, 1.0}
+    np.testing.assert_allclose(draws.numpy().mean(0), [0.0, 1.0, 0.25], atol=0.03)
+    assert probs.float().bernoulli(0.5).dtype == mg.float32
+    mean = mg.tensor([[-5.0], [5.0]], device=device)
+    sample = mg.normal(mean, mg.full((1, 3000), 0.5, device=device))
+    assert sample.shape == (2, 3000) and sample.dtype == mg.float32
+    np.testing.assert_allclose(sample.numpy().mean(1), [-5, 5], atol=0.05)
+    np.testing.assert_allclose(sample.numpy().std(1), [0.5, 0.5], atol=0.05)
+    assert mg.normal(mean, 2.0).shape == (2, 1)
+    assert mg.normal(1.0, mg.ones(5, device=device)).shape == (5,)
+    plain = mg.normal(3.0, 2.0, size=(2000,), device=device)
+    assert plain.device == device and abs(plain.numpy().mean() - 3) < 0.2
+
+
+# dtypes and grad mode
+
+
+@pytest.mark.parametrize("dtype", [mg.float64, mg.float16, mg.float32])
+def test_set_default_dtype(dtype):
+    torch_dtype = getattr(torch, str(dtype))
+    previous = torch.get_default_dtype()
+    try:
+        mg.set_default_dtype(dtype)
+        torch.set_default_dtype(torch_dtype)
+        assert mg.get_default_dtype() == dtype
+        pairs = [(lib.tensor(1.0), lib.tensor([1.5, 2])) for lib in (mg, torch)]
+        for lib in (mg, torch):
+            made = [lib.tensor(1.0), lib.zeros(2), lib.ones(1), lib.arange(0.0, 1.0, 0.5),
+                    lib.tensor([1, 2]) * 1.5, lib.full((1,), 2.0), lib.linspace(0, 1, 3),
+                    lib.eye(2), lib.tensor([1, 2]).sin(), lib.tensor(True) / 2]
+            if dtype != mg.float16:  # the generators draw float32 and float64 only
+                made += [lib.rand(2), lib.randn(2)]
+            pairs.append([_dtype_name(t) for t in made])
+        assert pairs[-1] == pairs[-2]
+        assert set(pairs[-2]) == {str(dtype)}
+    finally:
+        mg.set_default_dtype(mg.float32)
+        torch.set_default_dtype(previous)
+    assert mg.tensor(1.0).dtype == mg.float32 and mg.zeros(1).dtype == mg.float32
+
+
+DTYPES = ["float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"]
+
+
+@pytest.mark.parametrize("first", DTYPES)
+def test_promote_types_and_result_type(first):
+    for second in DTYPES:
+        ours = mg.promote_types(getattr(mg, first if first != "bool" else "bool_"),
+                                second if second != "bool" else np.bool_)
+        theirs = torch.promote_types(getattr(torch, first), getattr(torch, second))
+        assert str(ours) == _dtype_name(torch.empty(0, dtype=theirs))
+    for other in [1, 2.5, True, "0d-int64", "0d-float64", "int32", "float16", "bool"]:
+        operands = []
+        for lib in (mg, torch):
+            def make(name, lib=lib):
+                zero_d = name.startswith("0d-")
+                dtype = getattr(lib, name.removeprefix("0d-").replace(
+                    "bool", "bool_" if lib is mg else "bool"))
+                return lib.ones(() if zero_d else (2,), dtype=dtype)
+            operands.append((make(first), other if not isinstance(other, str)
+                             else make(other)))
+        ours = mg.result_type(*operands[0])
+        theirs = torch.result_type(*operands[1])
+        assert str(ours) == _dtype_name(torch.empty(0, dtype=theirs)), (first, other)
+
+
+def test_finfo_iinfo():
+    for name in ("float16", "float32", "float64"):
+        ours, theirs = mg.finfo(getattr(mg, name)), torch.finfo(getattr(torch, name))
+        assert (ours.eps, ours.max, ours.min, ours.tiny, ours.bits) == (
+            theirs.eps, theirs.max, theirs.min, theirs.tiny, theirs.bits)
+    assert mg.finfo().eps == torch.finfo().eps
+    for name in ("int8", "int16", "int32", "int64", "uint8"):
+        ours, theirs = mg.iinfo(getattr(mg, name)), torch.iinfo(getattr(torch, name))
+        assert (ours.max, ours.min, ours.bits) == (theirs.max, theirs.min, theirs.bits)
+
+
+def test_tensor_predicates(device):
+    t = mg.ones(2, 3, device=device)
+    assert mg.is_tensor(t) and not mg.is_tensor(np.ones(2))
+    assert mg.is_floating_point(t) and t.is_floating_point()
+    assert not mg.is_floating_point(t.long()) and not t.bool().is_floating_point()
+    assert mg.numel(t) == 6 and isinstance(mg.numel(t), int)
+
+
+def test_set_grad_enabled():
+    x = mg.ones(2, requires_grad=True)
+    try:
+        mg.set_grad_enabled(False)  # as a function: at once
+        assert not mg.is_grad_enabled() and not (x * 2).requires_grad
+        with mg.set_grad_enabled(True):
+            assert (x * 2).requires_grad
+        assert not mg.is_grad_enabled()
+    finally:
+        mg.set_grad_enabled(True)
+    with mg.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert mg.is_grad_enabled()
+
+    @mg.set_grad_enabled(False)
+    def double(t):
+        return t * 2
+
+    assert mg.is_grad_enabled()
+    assert not double(x).requires_grad and mg.is_grad_enabled()
+    with mg.inference_mode():
+        assert not (x * 2).requires_grad
+    with mg.no_grad(), mg.inference_mode(False):
+        assert (x * 2).requires_grad
