@@ -626,3 +626,40 @@ def test_set_grad_enabled():
         assert not (x * 2).requires_grad
     with mg.no_grad(), mg.inference_mode(False):
         assert (x * 2).requires_grad
+
+
+NAMES = """from_numpy as_tensor randint randperm rand_like randn_like randint_like multinomial
+bernoulli normal get_default_dtype set_default_dtype is_floating_point is_tensor numel
+promote_types result_type finfo iinfo set_grad_enabled inference_mode dot mm bmm outer ger
+addmm baddbmm diag diagonal trace tensordot kron cross cdist inverse det logdet prod median
+nanmean nansum quantile count_nonzero chunk split narrow movedim moveaxis swapaxes swapdims
+hstack vstack row_stack dstack column_stack atleast_1d atleast_2d atleast_3d rot90 take
+take_along_dim repeat_interleave diff block_diag cartesian_prod isin unique bincount
+searchsorted bucketize histc allclose equal flatten unflatten""".split()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_functions_and_methods_where_torch_has_them(name):
+    assert hasattr(torch, name)
+    assert name in mg.__all__ and callable(getattr(mg, name))
+    assert hasattr(mg.Tensor, name) == hasattr(torch.Tensor, name)
+
+
+@pytest.mark.parametrize("name", ["inv", "det", "solve", "norm", "vector_norm", "matrix_norm",
+                                  "cross"])
+def test_linalg_names(name):
+    assert hasattr(torch.linalg, name) and name in mg.linalg.__all__
+
+
+def test_compiled_step_with_a_value_dependent_function_runs_eagerly():
+    x = mg.tensor([3, 1, 3, 2])
+
+    @mg.compile
+    def count(t):
+        return mg.bincount(t)
+
+    with pytest.warns(UserWarning):
+        for _ in range(3):
+            assert count(x).tolist() == [0, 1, 1, 2]
+    x = mg.tensor([0, 0])
+    assert count(x).tolist() == [2]
