@@ -1362,6 +1362,11 @@ class Tensor:
 
         return median(self, dim, keepdim)
 
+    def mode(self, dim: int = -1, keepdim: bool = False) -> Any:
+        from .tensor_functions import mode
+
+        return mode(self, dim, keepdim)
+
     def nansum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
         from .tensor_functions import nansum
 

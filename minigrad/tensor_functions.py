@@ -1482,6 +1482,35 @@ def median(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:
     return ValuesIndices(value.reshape(shape), index.reshape(shape))
 
 
+def mode(input: Any, dim: int = -1, keepdim: bool = False) -> ValuesIndices:
+    """The most frequent value along ``dim`` (the smallest of those equally frequent) and
+    the position of its last occurrence, as ``(values, indices)``."""
+    x = _t(input)
+    d = _dim("mode", dim, x.ndim)
+    flat = x.reshape(1) if x.ndim == 0 else x
+    n = flat.shape[d]
+    if n == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+    b = x.backend
+    data = b.reshape(flat.data, flat.shape[:d + 1] + (1,) + flat.shape[d + 1:])
+    others = b.reshape(flat.data, flat.shape[:d] + (1,) + flat.shape[d:])
+    counts = b.sum(b.eq(data, others), axis=d + 1)  # how often each element's value occurs
+    most = b.eq(counts, b.max(counts, axis=d, keepdims=True))
+    top = b.max(flat.data, axis=d, keepdims=True)
+    value = b.min(b.where(most, flat.data, top), axis=d, keepdims=True)
+    position = b.reshape(b.arange(0, n, 1, int64), tuple(-1 if k == d else 1
+                                                          for k in range(flat.ndim)))
+    last = b.max(b.where(b.eq(flat.data, value), position, b.full((), -1, int64)), axis=d,
+                 keepdims=True)
+    values = _pick(flat, b.astype(last, int64), d)
+    indices = _index_tensor(x, b.astype(last, int64))
+    if not keepdim or x.ndim == 0:
+        values, indices = values.squeeze(d), indices.squeeze(d)
+    if x.ndim == 0:
+        values, indices = values.reshape(()), indices.reshape(())
+    return ValuesIndices(values, indices)
+
+
 def nansum(input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """The sum, NaNs counted as 0 (and given a gradient of 0)."""
     x = _t(input)

@@ -166,6 +166,10 @@ CASES = {
     "median_dim_keepdim": (lambda m, x: x.median(dim=-1, keepdim=True), [B234]),
     "median_nan": (lambda m, x: m.median(x, 1), [WITH_NAN]),
     "median_nan_all": (lambda m, x: x.median(), [WITH_NAN]),
+    "mode": (lambda m, x: m.mode(x), [np.array([[3.0, 1, 3, 1, 2], [5, 5, 4, 4, 4]])]),
+    "mode_dim": (lambda m, x: x.mode(0, keepdim=True), [np.array([[1.0, 2], [1, 3], [2, 2]])]),
+    "mode_distinct": (lambda m, x: m.mode(x, 1), [B234]),
+    "mode_0d": (lambda m, x: x[0, 1].mode(), [M23]),
     "nansum": (lambda m, x: m.nansum(x), [WITH_NAN]),
     "nansum_dim": (lambda m, x: x.nansum(1, keepdim=True), [WITH_NAN]),
     "nanmean": (lambda m, x: m.nanmean(x, 0), [WITH_NAN]),
@@ -290,6 +294,7 @@ PLAIN = {
     "prod_ints": lambda m: m.prod(m.ints([[2, 3], [4, -1]]), 1),
     "prod_bools": lambda m: m.ints([[1, 0]]).bool().prod(),
     "prod_int_dtype": lambda m: m.ints([2, 3]).int().prod(dtype=m.float64),
+    "mode_ints": lambda m: m.mode(m.ints([[2, 7, 2, 7, 9, 9, 9, 1], [0, 1, 2, 3, 4, 5, 6, 7]])),
     "median_ints": lambda m: m.median(m.ints([[4, 1, 3, 2], [0, 0, 9, 9]]), 1),
     "trace_ints": lambda m: m.trace(m.ints([[1, 2], [3, 4]]).int()),
     "diff_bools": lambda m: m.diff(m.ints([1, 0, 0, 1]).bool()),
@@ -356,6 +361,7 @@ ERRORS = {
                                                        f(m, np.ones((2, 3))), 1),
     "median_empty_dim": lambda m, f, n: m.median(f(m, np.ones((2, 0))), 1),
     "median_dim_range": lambda m, f, n: m.median(f(m, np.ones((2, 3))), 2),
+    "mode_empty_dim": lambda m, f, n: m.mode(f(m, np.ones((2, 0))), 1),
     "nanmean_int": lambda m, f, n: m.nanmean(n(m, [1, 2])),
     "quantile_q_range": lambda m, f, n: m.quantile(f(m, [1., 2]), 1.5),
     "quantile_int": lambda m, f, n: m.quantile(n(m, [1, 2]), 0.5),
@@ -632,7 +638,7 @@ NAMES = """from_numpy as_tensor randint randperm rand_like randn_like randint_li
 bernoulli normal get_default_dtype set_default_dtype is_floating_point is_tensor numel
 promote_types result_type finfo iinfo set_grad_enabled inference_mode dot mm bmm outer ger
 addmm baddbmm diag diagonal trace tensordot kron cross cdist inverse det logdet prod median
-nanmean nansum quantile count_nonzero chunk split narrow movedim moveaxis swapaxes swapdims
+mode nanmean nansum quantile count_nonzero chunk split narrow movedim moveaxis swapaxes swapdims
 hstack vstack row_stack dstack column_stack atleast_1d atleast_2d atleast_3d rot90 take
 take_along_dim repeat_interleave diff block_diag cartesian_prod isin unique bincount
 searchsorted bucketize histc allclose equal flatten unflatten""".split()
