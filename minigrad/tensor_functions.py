@@ -1046,13 +1046,6 @@ def _index_tensor(x: Tensor, data: Any) -> Tensor:
     return Tensor._make(data, x.backend)
 
 
-def _positions(x: Tensor, values: Any) -> Any:
-    """An int64 array of ``values`` (a list, an array or a tensor) on ``x``'s backend."""
-    if isinstance(values, Tensor):
-        return values.data if values.dtype == int64 else x.backend.astype(values.data, int64)
-    return x.backend.asarray(np.asarray(values, dtype=np.int64))
-
-
 def is_tensor(obj: Any) -> bool:
     """Whether ``obj`` is a minigrad tensor."""
     return isinstance(obj, Tensor)
@@ -1172,6 +1165,8 @@ def inference_mode(mode: bool = True) -> Any:
     computes the same values."""
     from .autograd import enable_grad, no_grad
 
+    if callable(mode):  # @inference_mode, without the parentheses
+        return no_grad()(mode)
     return no_grad() if mode else enable_grad()
 
 

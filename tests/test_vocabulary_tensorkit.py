@@ -630,6 +630,12 @@ def test_set_grad_enabled():
     assert not double(x).requires_grad and mg.is_grad_enabled()
     with mg.inference_mode():
         assert not (x * 2).requires_grad
+
+    @mg.inference_mode
+    def triple(t):
+        return t * 3
+
+    assert not triple(x).requires_grad and mg.is_grad_enabled()
     with mg.no_grad(), mg.inference_mode(False):
         assert (x * 2).requires_grad
 
