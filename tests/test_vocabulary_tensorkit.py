@@ -675,3 +675,11 @@ def test_compiled_step_with_a_value_dependent_function_runs_eagerly():
             assert count(x).tolist() == [0, 1, 1, 2]
     x = mg.tensor([0, 0])
     assert count(x).tolist() == [2]
+
+
+def test_default_randint_of_a_backend_draws_the_whole_range(device):
+    backend = mg.get_backend(device)
+    draws = mg.Backend.randint(backend, -2, 3, (5000,))  # built from rand, for new backends
+    values = backend.to_numpy(draws)
+    assert values.dtype == np.int64
+    np.testing.assert_allclose(np.bincount(values + 2, minlength=5) / 5000, 0.2, atol=0.03)
