@@ -1602,8 +1602,8 @@ def chunk(input: Any, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     return _t(input).chunk(chunks, dim)
 
 
-def split(tensor_: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
-    return _t(tensor_).split(split_size_or_sections, dim)
+def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    return _t(tensor).split(split_size_or_sections, dim)
 
 
 def narrow(input: Any, dim: int, start: Any, length: int) -> Tensor:
