@@ -229,6 +229,21 @@ class CuPyBackend(Backend):
     def einsum(self, equation: str, *operands: Any) -> Any:
         return self.xp.einsum(equation, *operands)
 
+    def inverse(self, a: Any) -> Any:
+        return self.xp.linalg.inv(a)
+
+    def det(self, a: Any) -> Any:
+        return self.xp.linalg.det(a)
+
+    def solve(self, a: Any, b: Any) -> Any:
+        return self.xp.linalg.solve(a, b)
+
+    def searchsorted(self, a: Any, v: Any, side: str) -> Any:
+        return self.xp.searchsorted(a, v, side=side).astype(np.int64, copy=False)
+
+    def randint(self, low: int, high: int, shape: tuple[int, ...]) -> Any:
+        return self.rng.randint(low, high, size=shape, dtype=np.int64)
+
     # fused kernels
     def sigmoid(self, x: Any) -> Any:
         kernel = self._kernel("sigmoid", lambda xp: xp.ElementwiseKernel(

@@ -265,6 +265,21 @@ class NumPyBackend(Backend):
     def einsum(self, equation: str, *operands: np.ndarray) -> np.ndarray:
         return _asarray(np.einsum(equation, *operands, optimize=True))  # BLAS where it applies
 
+    def inverse(self, a: np.ndarray) -> np.ndarray:
+        return np.linalg.inv(a)
+
+    def det(self, a: np.ndarray) -> np.ndarray:
+        return _asarray(np.linalg.det(a))
+
+    def solve(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.linalg.solve(a, b)
+
+    def searchsorted(self, a: np.ndarray, v: np.ndarray, side: str) -> np.ndarray:
+        return _asarray(np.searchsorted(a, v, side=side)).astype(np.int64, copy=False)
+
+    def randint(self, low: int, high: int, shape: tuple[int, ...]) -> np.ndarray:
+        return self.rng.integers(low, high, shape, dtype=np.int64)
+
 
 
 # W. J. Cody's rational approximations of erf and erfc (Math. Comp. 23, 1969, as in his

@@ -346,6 +346,22 @@ class Backend:
     einsum = optional("einsum: einsum(equation, *operands), the Einstein summation given "
                       "by an explicit equation ('ij,jk->ik'), labels of size 1 broadcasting")
 
+    # linear algebra and sampling that only some functions need
+    inverse = optional("inverse: inverse(a), the inverse of each square matrix of a "
+                       "(..., n, n); raises ValueError for a singular one")
+    det = optional("det: det(a), the determinant of each square matrix of a (..., n, n)")
+    solve = optional("solve: solve(a, b), x with a @ x = b for matrices a (..., n, n) and "
+                     "b (..., n, k), batch dims broadcast; raises ValueError for a singular a")
+    searchsorted = optional("searchsorted: searchsorted(a, v, side), where the values v "
+                            "would go in the sorted 1-D a ('left': before equal ones, "
+                            "'right': after), int64, NaN sorted last")
+
+    def randint(self, low: int, high: int, shape: tuple[int, ...]) -> Any:
+        """Integers drawn uniformly from [low, high), int64, from this backend's generator."""
+        draws = self.rand(shape, np.dtype(np.float64)) * float(high - low)
+        ints = self.astype(self.clip(draws, 0, high - low - 1), np.dtype(np.int64))
+        return self.add(ints, self.full((), low, np.dtype(np.int64)))
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
 

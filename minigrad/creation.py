@@ -243,3 +243,186 @@ def empty_like(t: Tensor, *, dtype: Any = None, device: str | None = None,
     return empty(t.shape, dtype=dtype or t.dtype, device=device or t.device,
                  requires_grad=requires_grad)
 
+
+
+# sharing arrays, and random integers, permutations and samples
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A ``numpy`` tensor that shares memory with ``ndarray``: a change to one shows in
+    the other, as PyTorch's ``from_numpy``."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    as_dtype(ndarray.dtype)  # refuses a dtype minigrad does not support
+    return Tensor._make(ndarray, get_backend("numpy"))
+
+
+def as_tensor(data: Any, dtype: Any = None, device: str | None = None) -> Tensor:
+    """``data`` as a tensor, without a copy where none is needed: a tensor of the asked
+    dtype and device comes back as it is, and a NumPy array of a supported dtype bound
+    for a device in host memory (``numpy``, ``numba``) is shared."""
+    backend = get_backend(device) if device is not None else None
+    dt = None if dtype is None else as_dtype(dtype)
+    if isinstance(data, Tensor):
+        if (dt is None or data.dtype == dt) and (backend is None or data.backend is backend):
+            return data
+        out = data if backend is None else data.to(backend)
+        return out if dt is None or out.dtype == dt else out.astype(dt)
+    if isinstance(data, np.ndarray) and data.dtype != object:
+        target = backend or get_backend(None)
+        if target.host_memory and (dt is None or data.dtype == dt) \
+                and target.name in ("numpy", "numba"):
+            as_dtype(data.dtype)
+            return Tensor._make(data, target)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def _draws_on_host(name: str) -> None:
+    """Random numbers drawn outside the ops that ``mg.compile`` records: a step that draws
+    them runs eagerly."""
+    if autograd.tracer is not None:
+        autograd.tracer.fail(f"{name}, which draws random numbers")
+
+
+def _no_generator(generator: Any) -> None:
+    if generator is not None:
+        raise NotImplementedError("minigrad has one generator per device, seeded by "
+                                  "mg.manual_seed; generator= is not supported")
+
+
+def randint(low: Any = 0, high: Any = None, size: Any = None, *, generator: Any = None,
+            dtype: Any = None, device: str | None = None, requires_grad: bool = False) -> Tensor:
+    """Integers drawn uniformly from [low, high) (``randint(high, size)`` starts at 0),
+    int64 unless ``dtype`` says otherwise."""
+    _no_generator(generator)
+    if size is None and isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint() missing required argument 'size'")
+    low, high = int(low), int(high)
+    if low >= high:
+        raise OpError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
+                      f"to={high}")
+    shape = _size("randint", tuple(size) if isinstance(size, (tuple, list)) else (size,))
+    backend = get_backend(device)
+    _draws_on_host("randint")
+    data = backend.randint(low, high, shape)
+    dt = int64 if dtype is None else as_dtype(dtype)
+    return Tensor._make(backend.astype(data, dt), backend).requires_grad_(requires_grad)
+
+
+def randperm(n: int, *, generator: Any = None, dtype: Any = None,
+             device: str | None = None, requires_grad: bool = False) -> Tensor:
+    """The integers 0 .. n-1 in random order (int64 unless ``dtype`` says otherwise)."""
+    _no_generator(generator)
+    if _integer(n) is None or n < 0:
+        raise OpError(f"randperm: n must be a non-negative int, got {n!r}")
+    backend = get_backend(device)
+    _draws_on_host("randperm")
+    dt = int64 if dtype is None else as_dtype(dtype)
+    data = backend.astype(backend.permutation(int(n)), dt)
+    return Tensor._make(data, backend).requires_grad_(requires_grad)
+
+
+def rand_like(input: Tensor, *, dtype: Any = None, device: str | None = None,
+              requires_grad: bool = False) -> Tensor:
+    """Uniform samples in [0, 1) of ``input``'s shape (and dtype and device, unless given)."""
+    return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                requires_grad=requires_grad)
+
+
+def randn_like(input: Tensor, *, dtype: Any = None, device: str | None = None,
+               requires_grad: bool = False) -> Tensor:
+    """Standard normal samples of ``input``'s shape (and dtype and device, unless given)."""
+    return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                 requires_grad=requires_grad)
+
+
+def randint_like(input: Tensor, low: Any = 0, high: Any = None, *, dtype: Any = None,
+                 device: str | None = None, requires_grad: bool = False) -> Tensor:
+    """Integers from [low, high) (``randint_like(input, high)`` starts at 0) of
+    ``input``'s shape, in its dtype unless ``dtype`` is given."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input.shape, dtype=dtype or input.dtype,
+                   device=device or input.device, requires_grad=requires_grad)
+
+
+def bernoulli(input: Tensor, p: float | None = None, *, generator: Any = None) -> Tensor:
+    """1 with probability ``input`` (or ``p``), else 0, in ``input``'s dtype; no gradient."""
+    _no_generator(generator)
+    probs = input.detach() if p is None else full(input.shape, p, dtype=input.dtype,
+                                                  device=input.device)
+    if probs.dtype.kind != "f":
+        raise OpError(f"bernoulli: expected a floating point tensor of probabilities, got "
+                      f"{probs.dtype}")
+    if probs.numel() and not bool(((probs >= 0) & (probs <= 1)).all()):
+        raise OpError("bernoulli: expected all probabilities in [0, 1]")
+    draws = rand(probs.shape, dtype=probs.dtype, device=probs.device)
+    return (draws < probs).astype(input.dtype)
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
+                generator: Any = None) -> Tensor:
+    """``num_samples`` category indices per row of ``input`` (1-D or 2-D weights, not
+    necessarily summing to 1), drawn with or without replacement; int64."""
+    _no_generator(generator)
+    if input.ndim not in (1, 2):
+        raise OpError(f"prob_dist must be 1 or 2 dim, got {input.ndim}")
+    if input.dtype.kind != "f":
+        raise OpError(f"multinomial only supports floating-point dtypes for input, got "
+                      f"{input.dtype}")
+    n = input.shape[-1]
+    if num_samples <= 0:
+        raise OpError(f"cannot sample n_sample <= 0 samples, got {num_samples}")
+    if not replacement and num_samples > n:
+        raise OpError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                      "replacement")
+    weights = input.detach().numpy().astype(np.float64).reshape(-1, n)
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        raise OpError("probability tensor contains either `inf`, `nan` or element < 0")
+    if (weights.sum(1) <= 0).any():
+        raise OpError("invalid multinomial distribution (sum of probabilities <= 0)")
+    _draws_on_host("multinomial")
+    rows = weights.shape[0]
+    uniform = input.backend.to_numpy(input.backend.rand((rows, num_samples if replacement
+                                                          else n), float64))
+    if replacement:  # the inverse of each row's distribution function
+        cdf = np.cumsum(weights / weights.sum(1, keepdims=True), 1)
+        picks = np.stack([np.searchsorted(c, u, side="right") for c, u in zip(cdf, uniform)])
+        picks = np.minimum(picks, n - 1)
+    else:  # the first arrivals of exponential clocks whose rates are the weights
+        with np.errstate(divide="ignore"):
+            arrival = -np.log1p(-uniform) / weights
+        picks = np.argsort(arrival, axis=1, kind="stable")[:, :num_samples]
+    picks = picks.astype(np.int64).reshape(input.shape[:-1] + (num_samples,))
+    return Tensor._make(input.backend.asarray(picks), input.backend)
+
+
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None,
+           dtype: Any = None, device: str | None = None,
+           requires_grad: bool = False) -> Tensor:
+    """Normal samples of mean ``mean`` and standard deviation ``std`` (tensors broadcast
+    together, or numbers with a ``size``); no gradient reaches ``mean`` or ``std``."""
+    _no_generator(generator)
+    ref = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
+    if ref is None:
+        if size is None:
+            raise TypeError("normal() with a number mean and std needs a size")
+        shape = tuple(size) if isinstance(size, (tuple, list)) else (size,)
+        if std < 0:
+            raise OpError(f"normal expects std >= 0.0, but found std {std}")
+        out = randn(shape, dtype=dtype, device=device) * std + mean
+        return out.requires_grad_(requires_grad)
+    m = mean.detach() if isinstance(mean, Tensor) else mean
+    s = std.detach() if isinstance(std, Tensor) else std
+    if isinstance(s, Tensor):
+        if s.numel() and bool((s < 0).any()):
+            raise OpError("normal expects all elements of std >= 0.0")
+    elif s < 0:
+        raise OpError(f"normal expects std >= 0.0, but found std {s}")
+    shape = tuple(np.broadcast_shapes(*(t.shape for t in (m, s) if isinstance(t, Tensor))))
+    kind = ref.dtype if ref.dtype.kind == "f" else default_float
+    return randn(shape, dtype=kind, device=ref.device) * s + m

@@ -1743,6 +1743,86 @@ class Einsum(Op):
         return tuple(grads)
 
 
+# inverse, determinant and solve
+
+
+def _square_floats(name: str, a: Any) -> None:
+    """PyTorch's checks of a batch of square matrices for the linear algebra ops."""
+    if a.dtype.kind != "f":
+        raise ValueError(f"{name}: expected a floating point tensor as input, got {a.dtype}")
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise ValueError(f"{name}: A must be batches of square matrices, but they are "
+                         f"{' by '.join(map(str, a.shape[-2:]))} matrices")
+
+
+def _linalg(name: str, fn: Any, *arrays: Any) -> Any:
+    """``fn(*arrays)``, a singular matrix reported as PyTorch's error (a RuntimeError)."""
+    try:
+        return fn(*arrays)
+    except ValueError as err:  # numpy.linalg.LinAlgError among others
+        raise ValueError(f"{name}: the input is singular or not invertible ({err})") from None
+
+
+class Inverse(Op):
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, a):
+        _square_floats("linalg.inv", a)
+        return _linalg("linalg.inv", ctx.backend.inverse, a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        t = out.swapaxes(-1, -2)
+        return -ctx.xp.matmul(ctx.xp.matmul(t, grad), t)  # dL/dA = -A^-T G A^-T
+
+
+class Det(Op):
+    saves_inputs = True
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, a):
+        _square_floats("linalg.det", a)
+        return ctx.backend.det(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        scale = (grad * out).reshape(tuple(out.shape) + (1, 1))
+        return scale * ctx.xp.inverse(a).swapaxes(-1, -2)  # d det(A)/dA = det(A) A^-T
+
+
+class Solve(Op):
+    """X with A X = B, for matrices B (the caller makes a vector a column); batch dims
+    broadcast."""
+
+    saves_inputs = True
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _square_floats("linalg.solve", a)
+        if b.ndim < 2 or b.shape[-2] != a.shape[-1]:
+            raise ValueError(f"linalg.solve: incompatible shapes of A {a.shape} and B "
+                             f"{b.shape}")
+        xp = ctx.backend
+        batch = tuple(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
+        a = xp.broadcast_to(a, batch + a.shape[-2:])
+        b = xp.broadcast_to(b, batch + b.shape[-2:])
+        return _linalg("linalg.solve", xp.solve, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, _, x = ctx.saved_tensors
+        grad_b = ctx.xp.solve(a.swapaxes(-1, -2), grad)  # dL/dB = A^-T G
+        grad_a = None
+        if ctx.needs_input_grad[0]:
+            grad_a = -ctx.xp.matmul(grad_b, x.swapaxes(-1, -2))  # dL/dA = -dL/dB X^T
+        return grad_a, grad_b
+
+
 class _TensorFunctions:
     """``ctx.xp`` while the backward pass is recorded: the named functions, on tensors.
 

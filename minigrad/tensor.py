@@ -1279,6 +1279,199 @@ class Tensor:
         from .tensor_functions import masked_scatter
 
         return masked_scatter(self, mask, source)
+    # linear algebra, statistics and shape vocabulary (see tensor_functions)
+    def is_floating_point(self) -> bool:
+        return self.dtype.kind == "f"
+
+    def dot(self, other: Tensor) -> Tensor:
+        from .tensor_functions import dot
+
+        return dot(self, other)
+
+    def bmm(self, mat2: Tensor) -> Tensor:
+        from .tensor_functions import bmm
+
+        return bmm(self, mat2)
+
+    def outer(self, vec2: Tensor) -> Tensor:
+        from .tensor_functions import outer
+
+        return outer(self, vec2)
+
+    ger = outer
+
+    def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        from .tensor_functions import addmm
+
+        return addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
+                alpha: Any = 1) -> Tensor:
+        from .tensor_functions import baddbmm
+
+        return baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        from .tensor_functions import diag
+
+        return diag(self, diagonal)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        from .tensor_functions import diagonal
+
+        return diagonal(self, offset, dim1, dim2)
+
+    def trace(self) -> Tensor:
+        from .tensor_functions import trace
+
+        return trace(self)
+
+    def kron(self, other: Tensor) -> Tensor:
+        from .tensor_functions import kron
+
+        return kron(self, other)
+
+    def cross(self, other: Tensor, dim: int | None = None) -> Tensor:
+        from .tensor_functions import cross
+
+        return cross(self, other, dim)
+
+    def inverse(self) -> Tensor:
+        from .tensor_functions import inverse
+
+        return inverse(self)
+
+    def det(self) -> Tensor:
+        from .tensor_functions import det
+
+        return det(self)
+
+    def logdet(self) -> Tensor:
+        from .tensor_functions import logdet
+
+        return logdet(self)
+
+    def prod(self, dim: int | None = None, keepdim: bool = False, *,
+             dtype: Any = None) -> Tensor:
+        from .tensor_functions import prod
+
+        return prod(self, dim, keepdim, dtype=dtype)
+
+    def median(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        from .tensor_functions import median
+
+        return median(self, dim, keepdim)
+
+    def mode(self, dim: int = -1, keepdim: bool = False) -> Any:
+        from .tensor_functions import mode
+
+        return mode(self, dim, keepdim)
+
+    def nansum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        from .tensor_functions import nansum
+
+        return nansum(self, dim, keepdim, dtype=dtype)
+
+    def nanmean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        from .tensor_functions import nanmean
+
+        return nanmean(self, dim, keepdim, dtype=dtype)
+
+    def quantile(self, q: Any, dim: int | None = None, keepdim: bool = False, *,
+                 interpolation: str = "linear") -> Tensor:
+        from .tensor_functions import quantile
+
+        return quantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def count_nonzero(self, dim: Any = None) -> Tensor:
+        from .tensor_functions import count_nonzero
+
+        return count_nonzero(self, dim)
+
+    def narrow(self, dim: int, start: Any, length: int) -> Tensor:
+        from .tensor_functions import narrow
+
+        return narrow(self, dim, start, length)
+
+    def movedim(self, source: Any, destination: Any) -> Tensor:
+        from .tensor_functions import movedim
+
+        return movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def swapdims(self, dim0: int, dim1: int) -> Tensor:
+        return self.swapaxes(dim0, dim1)
+
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        from .tensor_functions import unflatten
+
+        return unflatten(self, dim, sizes)
+
+    def rot90(self, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
+        from .tensor_functions import rot90
+
+        return rot90(self, k, dims)
+
+    def take(self, index: Any) -> Tensor:
+        from .tensor_functions import take
+
+        return take(self, index)
+
+    def take_along_dim(self, indices: Any, dim: int | None = None) -> Tensor:
+        from .tensor_functions import take_along_dim
+
+        return take_along_dim(self, indices, dim)
+
+    def repeat_interleave(self, repeats: Any = None, dim: int | None = None, *,
+                          output_size: int | None = None) -> Tensor:
+        from .tensor_functions import repeat_interleave
+
+        return repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def diff(self, n: int = 1, dim: int = -1, prepend: Any = None,
+             append: Any = None) -> Tensor:
+        from .tensor_functions import diff
+
+        return diff(self, n, dim, prepend, append)
+
+    def unique(self, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
+               return_counts: bool = False, dim: int | None = None) -> Any:
+        from .tensor_functions import unique
+
+        return unique(self, sorted, return_inverse, return_counts, dim)
+
+    def bincount(self, weights: Any = None, minlength: int = 0) -> Tensor:
+        from .tensor_functions import bincount
+
+        return bincount(self, weights, minlength)
+
+    def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
+        from .tensor_functions import histc
+
+        return histc(self, bins, min, max)
+
+    def allclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
+                 equal_nan: bool = False) -> bool:
+        from .tensor_functions import allclose
+
+        return allclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other: Any) -> bool:
+        from .tensor_functions import equal
+
+        return equal(self, other)
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *,
+                    generator: Any = None) -> Tensor:
+        from .creation import multinomial
+
+        return multinomial(self, num_samples, replacement, generator=generator)
+
+    def bernoulli(self, p: float | None = None, *, generator: Any = None) -> Tensor:
+        from .creation import bernoulli
+
+        return bernoulli(self, p, generator=generator)
 
 
 _TYPE_NAMES = {

@@ -220,6 +220,10 @@ CASES: dict[str, Case] = {
     "ops.Linear": Case(F.linear, (arr(3, 4), arr(2, 4), arr(2))),
     "ops.Einsum": Case(lambda a, b: mg.einsum("ij,jk->ik", a, b)
                               + mg.einsum("ii,ik->ik", a, b), (arr(3, 3), arr(3, 4))),
+    "ops.Inverse": Case(lambda a: mg.inverse(a + on(a, 3 * np.eye(3))), (arr(3, 3),)),
+    "ops.Det": Case(lambda a: mg.det(a + on(a, 3 * np.eye(3))), (arr(2, 3, 3),)),
+    "ops.Solve": Case(lambda a, b: mg.linalg.solve(a + on(a, 3 * np.eye(3)), b),
+                      (arr(3, 3), arr(2, 3, 2))),
     "ops.SoftmaxCrossEntropy": Case(
         lambda x: F.cross_entropy(x, on(x, TARGET), reduction="sum"), (arr(3, 4),)),
     "functional._MeanSoftmaxCrossEntropy": Case(lambda x: F.cross_entropy(x, on(x, TARGET)),
