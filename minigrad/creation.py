@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd
+from . import autograd, dtypes
 from .backend import get_backend
-from .dtypes import as_dtype, default_float, float64, int64
+from .dtypes import as_dtype, float64, int64
 from .errors import OpError, RangeOverflowError
 from .tensor import Tensor
 
@@ -52,7 +52,7 @@ def _filled(kind: str, shape: tuple, value: Any, dtype: Any, device: Any,
             requires_grad: bool) -> Tensor:
     shape = _size(kind, shape)
     backend = get_backend(device)
-    dt = default_float if dtype is None else as_dtype(dtype)
+    dt = dtypes.default_float if dtype is None else as_dtype(dtype)
     if kind == "zeros":
         data = backend.zeros(shape, dt)
     elif kind == "ones":
@@ -178,7 +178,7 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None,
     start, stop, step = (_bound(v, name) for v, name in
                          ((start, "start"), (stop, "end"), (step, "step")))
     integers = all(isinstance(v, int) for v in (start, stop, step))
-    dtype = (int64 if integers else default_float) if dtype is None else as_dtype(dtype)
+    dtype = (int64 if integers else dtypes.default_float) if dtype is None else as_dtype(dtype)
     if dtype.kind == "b":
         raise NotImplementedError("arange is not implemented for bool")
     start, stop, step = _checked_range(start, stop, step, dtype)
@@ -197,7 +197,7 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, device: str | None =
     if n < 0 or m < 0:
         raise ValueError(f"eye: n and m must be non-negative, got {n} and {m}")
     backend = get_backend(device)
-    dt = default_float if dtype is None else as_dtype(dtype)
+    dt = dtypes.default_float if dtype is None else as_dtype(dtype)
     rows = backend.reshape(backend.arange(0, n, 1, int64), (n, 1))
     diagonal = backend.eq(rows, backend.arange(0, m, 1, int64))
     return Tensor._make(backend.astype(diagonal, dt), backend).requires_grad_(requires_grad)
@@ -210,7 +210,7 @@ def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None,
     if steps < 0:
         raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
     backend = get_backend(device)
-    dt = default_float if dtype is None else as_dtype(dtype)
+    dt = dtypes.default_float if dtype is None else as_dtype(dtype)
     work = dt if dt.kind == "f" else float64
     if dt.kind != "f":  # integer ends, as PyTorch casts them
         start, end = int(start), int(end)
@@ -424,5 +424,5 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     elif s < 0:
         raise OpError(f"normal expects std >= 0.0, but found std {s}")
     shape = tuple(np.broadcast_shapes(*(t.shape for t in (m, s) if isinstance(t, Tensor))))
-    kind = ref.dtype if ref.dtype.kind == "f" else default_float
+    kind = ref.dtype if ref.dtype.kind == "f" else dtypes.default_float
     return randn(shape, dtype=kind, device=ref.device) * s + m

@@ -48,17 +48,11 @@ def get_default_dtype() -> np.dtype:
 def set_default_dtype(dtype: Any) -> None:
     """Make ``dtype`` (a float dtype) the default, as PyTorch's ``set_default_dtype``:
     new tensors from Python floats, ``zeros``, ``ones``, ``rand``, ``randn`` and
-    ``arange`` with float bounds, and Python floats beside integer tensors, take it."""
-    import sys
-
+    ``arange`` with float bounds, and Python floats beside integer tensors, take it
+    (minigrad reads ``dtypes.default_float`` each time)."""
     global default_float
     dt = as_dtype(dtype)
     if dt.kind != "f":
         raise TypeError(f"only floating-point types are supported as the default type, "
                         f"got {dt}")
-    previous, default_float = default_float, dt
-    # the modules of minigrad that imported the default by name see the new one
-    for name, module in list(sys.modules.items()):
-        if (name == "minigrad" or name.startswith("minigrad.")) and module is not None \
-                and getattr(module, "default_float", None) is previous:
-            module.default_float = dt
+    default_float = dt

@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd
+from . import autograd, dtypes
 from .autograd import Context, _sequence
-from .dtypes import default_float, float16, float32, float64, int16, int32, int64
+from .dtypes import float16, float32, float64, int16, int32, int64
 from .errors import OpError
 from .tensor import Tensor
 
@@ -214,7 +214,7 @@ def _promoted_float(arrays: list) -> Any:
     dimensions, else the widest 0-d one; Python numbers and integers count for nothing."""
     floats = [a for a in arrays if hasattr(a, "dtype") and a.dtype.kind == "f"]
     ranked = [a.dtype for a in floats if a.ndim > 0] or [a.dtype for a in floats]
-    return max(ranked, key=lambda d: d.itemsize) if ranked else default_float
+    return max(ranked, key=lambda d: d.itemsize) if ranked else dtypes.default_float
 
 
 def device_error(cls: type, first: Any, second: Any) -> RuntimeError:

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from . import dtypes
 from .autograd import Context
-from .dtypes import default_float
 from .errors import OpError
 from .function import Op
 from .spelling import spelled
@@ -749,7 +749,7 @@ class To(Op):
 
 def _floating(ctx: Any, x: Any) -> Any:
     """Integer and bool inputs of a float function compute in float32, as in PyTorch."""
-    return x if x.dtype.kind == "f" else ctx.backend.astype(x, default_float)
+    return x if x.dtype.kind == "f" else ctx.backend.astype(x, dtypes.default_float)
 
 
 @spelled("sin")

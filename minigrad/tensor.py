@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd
+from . import autograd, dtypes
 from .backend import Backend, get_backend
-from .dtypes import as_dtype, bool_, default_float, float32, int64
+from .dtypes import as_dtype, bool_, float32, int64
 from .errors import OpError
 from .return_types import ValuesIndices
 
@@ -165,7 +165,8 @@ class Tensor:
 
     def __repr__(self) -> str:
         body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
-        implied = self.dtype in (default_float, int64, bool_)  # what the values show, as PyTorch
+        # what the values show, as PyTorch
+        implied = self.dtype in (dtypes.default_float, int64, bool_)
         extra = "" if implied else f", dtype={self.dtype}"
         if self.device != "numpy":
             extra += f", device='{self.device}'"
@@ -403,7 +404,7 @@ class Tensor:
     def _as_float(self) -> Tensor:
         """A float tensor as it is, an integer or bool one as the default float dtype, for
         float math (PyTorch's promotion; NumPy would give float16 for bool and small ints)."""
-        return self if self.data.dtype.kind == "f" else self.astype(default_float)
+        return self if self.data.dtype.kind == "f" else self.astype(dtypes.default_float)
 
     def sign(self) -> Tensor:
         return self.clone() if self.dtype == bool_ else _ops.Sign.apply(self)
@@ -1613,7 +1614,7 @@ def _to_array(data: Any, dtype: Any, backend: Backend) -> Any:
         except ValueError as err:
             raise ValueError(f"cannot make a tensor from a ragged nested sequence: {err}") from None
         if dt is None and arr.dtype == np.float64:
-            dt = default_float
+            dt = dtypes.default_float
     if arr.dtype == object:
         raise TypeError(f"cannot make a tensor from {type(data).__name__} values")
     if dt is None:

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from . import ops
+from . import dtypes, ops
 from .creation import full, tensor
-from .dtypes import default_float, int64
+from .dtypes import int64
 from .errors import OpError
 from .return_types import ValuesIndices
 from .spelling import FUNCTIONS
@@ -150,7 +150,8 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     a = _operand(ref, a)
     b = _operand(ref, b)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        a = full((), a, dtype=default_float if isinstance(a, float) else None, device=ref.device)
+        dtype = dtypes.default_float if isinstance(a, float) else None
+        a = full((), a, dtype=dtype, device=ref.device)
     return ops.Where.apply(a, b, condition=condition.data)
 
 
@@ -666,7 +667,7 @@ def logcumsumexp(x: Any, dim: int) -> Tensor:
     """log(cumsum(exp(x))) along ``dim``, computed without overflow or underflow."""
     x, d, shape = _scan_args(x, dim, "logcumsumexp")
     if x.dtype.kind != "f":
-        x = x.astype(default_float)
+        x = x.astype(dtypes.default_float)
     return ops.LogCumSumExp.apply(x, axis=d).reshape(shape)
 
 
@@ -1025,9 +1026,10 @@ def masked_scatter(input: Any, mask: Any, source: Any) -> Tensor:
                       f"the {count} true values of the mask")
     index = tuple(positions[:, k] for k in range(len(shape)))
     return ops.SetItem.apply(x, source.reshape(-1)[:count], index=index).reshape(out_shape)
+
+
 # linear algebra, statistics and shape vocabulary
 
-from . import dtypes  # noqa: E402
 from .creation import arange  # noqa: E402
 from .dtypes import as_dtype  # noqa: E402
 

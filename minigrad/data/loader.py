@@ -16,11 +16,12 @@ from typing import Any
 
 import numpy as np
 
+from .. import dtypes
 from .. import random as _random
 from ..autograd import no_grad
 from ..backend import Backend, get_backend
 from ..creation import arange
-from ..dtypes import as_dtype, default_float
+from ..dtypes import as_dtype
 from ..tensor import Tensor
 from ..tensor_functions import stack
 
@@ -48,7 +49,7 @@ class TensorDataset:
             if not isinstance(a, Tensor | np.ndarray):
                 converted = np.asarray(a)
                 if converted.dtype == np.float64:
-                    converted = converted.astype(default_float)
+                    converted = converted.astype(dtypes.default_float)
                 a = converted
             if a.ndim == 0:
                 raise ValueError(
