@@ -207,3 +207,39 @@ def test_scheduled_rate_drives_the_update():
         opt.step()
         scheduler.step()
         assert before - p.item() == pytest.approx(expected)
+
+
+def test_compiled_step_follows_the_schedule():
+    """mg.compile replays the optimizer step with the rate the scheduler set."""
+    x, y = mg.randn(4, 3), mg.randn(4, 1)
+    models = [mg.nn.Linear(3, 1) for _ in range(2)]
+    models[1].load_state_dict(models[0].state_dict())
+    opts = [mg.optim.SGD(m.parameters(), lr=0.1, momentum=0.5) for m in models]
+    schedulers = [mg_sched.CosineAnnealingLR(o, T_max=4) for o in opts]
+
+    def train(model, opt):
+        opt.zero_grad()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    compiled = mg.compile(lambda: train(models[0], opts[0]))
+    for _ in range(6):
+        compiled()
+        train(models[1], opts[1])
+        for s in schedulers:
+            s.step()
+        np.testing.assert_allclose(models[0].weight.numpy(), models[1].weight.numpy(),
+                                   rtol=1e-6)
+    assert opts[0].param_groups[0]["lr"] == opts[1].param_groups[0]["lr"]
+
+
+def test_wrapped_step_survives_deepcopy():
+    import copy
+
+    opt = _optimizer(mg, "sgd")
+    mg_sched.StepLR(opt, step_size=2)
+    clone = copy.deepcopy(opt)
+    clone.step()
+    assert clone._opt_called and not getattr(opt, "_opt_called", False)

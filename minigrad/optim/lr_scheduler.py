@@ -17,7 +17,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
-from weakref import ref
 
 from .optimizer import Optimizer
 
@@ -52,20 +51,19 @@ def _per_group(name: str, optimizer: Optimizer, value: Any) -> list[Any]:
 
 
 def _track_optimizer_steps(optimizer: Optimizer) -> None:
-    """Wrap ``optimizer.step`` so that it records being called (``_opt_called``)."""
+    """Wrap ``optimizer.step`` so that it records being called (``_opt_called``); the
+    wrapper stays a method bound to the optimizer, as ``mg.compile`` expects."""
     if hasattr(optimizer.step, "_wrapped_by_lr_sched"):
         return
-    optimizer_ref = ref(optimizer)
     func = optimizer.step.__func__
 
     @wraps(func)
-    def step(*args: Any, **kwargs: Any) -> Any:
-        opt = optimizer_ref()
-        opt._opt_called = True
-        return func.__get__(opt, type(opt))(*args, **kwargs)
+    def step(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
+        self._opt_called = True
+        return func(self, *args, **kwargs)
 
     step._wrapped_by_lr_sched = True
-    optimizer.step = step
+    optimizer.step = types.MethodType(step, optimizer)
 
 
 class LRScheduler:
