@@ -352,3 +352,16 @@ def test_multilabel_weight_is_a_buffer():
 def test_loss_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("name", [*ACTIVATIONS, *LOSSES])
+def test_float32_in_float32_out(name, device):
+    if name in ACTIVATIONS:
+        fn, arrays, kwargs = ACTIVATIONS[name][0], [np.ones((2, 4))], {}
+    else:
+        fn, _, arrays, kwargs = LOSSES[name]
+    inputs = [mg.tensor(a, dtype=np.float32, device=device) for a in arrays]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        out = fn(*inputs, **kwargs)
+    assert out.dtype == np.float32 and out.device == mg.get_backend(device).name
