@@ -39,6 +39,9 @@ CASES = {
         three_phase=True, pct_start=0.25)),
     "WarmRestarts": ("sgd", lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2,
                                                                       eta_min=0.001)),
+    "PolynomialLR": ("sgd", lambda m, o: m.PolynomialLR(o, total_iters=20, power=2.0)),
+    "ChainedScheduler": ("sgd", lambda m, o: m.ChainedScheduler(
+        [m.ConstantLR(o, factor=0.5, total_iters=4), m.ExponentialLR(o, gamma=0.9)])),
     "SequentialLR": ("sgd", lambda m, o: m.SequentialLR(
         o, [m.LinearLR(o, start_factor=0.1, total_iters=5), m.ExponentialLR(o, gamma=0.9),
             m.CosineAnnealingLR(o, T_max=6)], milestones=[5, 14])),
@@ -84,7 +87,8 @@ def test_rates_match_pytorch(name):
 
 
 @pytest.mark.parametrize("name", ["StepLR", "CosineAnnealingLR", "LambdaLR", "OneCycleLR-cos",
-                                  "WarmRestarts", "SequentialLR"])
+                                  "WarmRestarts", "SequentialLR",
+                                  "ChainedScheduler", "PolynomialLR"])
 def test_state_dict_round_trip(name):
     kind, make = CASES[name]
     opt = _optimizer(mg, kind)
