@@ -105,3 +105,39 @@ def test_subset_and_concat(device):
 def test_dataset_base_needs_getitem():
     with pytest.raises(NotImplementedError):
         Dataset()[0]
+
+
+def _flatten(batch):
+    if isinstance(batch, dict):
+        return [v for k in batch for v in _flatten(batch[k])]
+    if isinstance(batch, list | tuple):
+        return [v for b in batch for v in _flatten(b)]
+    return [batch.numpy()]
+
+
+def test_nested_rows_collate_field_by_field_as_pytorch():
+    def row(lib, i):
+        return lib.tensor([float(i)]), (i, lib.tensor(2.0 * i)), {"a": i, "b": [0.5 * i, i]}
+
+    class Ours(Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return row(mg, i)
+
+    class Theirs(torch.utils.data.Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return row(torch, i)
+
+    ours = list(DataLoader(Ours(), batch_size=2))
+    theirs = list(torch.utils.data.DataLoader(Theirs(), batch_size=2))
+    for mine, other in zip(ours, theirs, strict=True):
+        got, expected = _flatten(mine), _flatten(other)
+        assert len(got) == len(expected)
+        for a, b in zip(got, expected):
+            assert a.dtype == b.dtype
+            np.testing.assert_array_equal(a, b)
