@@ -1113,7 +1113,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: 
         var = tensor(np.full(x.shape, var), dtype=x.dtype, device=x.backend)
     else:
         var = _tensor(var, x, "var")
-        if (var < 0).any().item():
+        if compiled.guarded(lambda data: bool((var.backend.to_numpy(data) < 0).any()), var):
             raise ValueError("var has negative entry/entries")
     if var.shape != x.shape:
         if x.shape[:-1] == var.shape:

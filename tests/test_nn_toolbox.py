@@ -365,3 +365,38 @@ def test_float32_in_float32_out(name, device):
         warnings.simplefilter("ignore", UserWarning)
         out = fn(*inputs, **kwargs)
     assert out.dtype == np.float32 and out.device == mg.get_backend(device).name
+
+
+def test_compiled_step_records_the_new_functions():
+    """A training step made of the new activations and losses compiles (no eager fallback)
+    and gives the eager losses; a negative variance still raises on replay."""
+    x, y = mg.randn(8, 3), mg.randn(8, 4)
+    var = mg.rand(8, 4) + 0.1
+    models = [nn.Sequential(nn.Linear(3, 4), nn.PReLU(4), nn.Mish(), nn.Linear(4, 4))
+              for _ in range(2)]
+    models[1].load_state_dict(models[0].state_dict())
+    opts = [mg.optim.SGD(m.parameters(), lr=0.01) for m in models]
+
+    def step(model, opt):
+        opt.zero_grad()
+        out = model(x)
+        loss = (F.gaussian_nll_loss(out, y, var) + F.poisson_nll_loss(out, y.abs(), full=True)
+                + F.multilabel_soft_margin_loss(out, (y > 0).astype(y.dtype))
+                + F.soft_margin_loss(out, y.sign()) + F.hinge_embedding_loss(out, y.sign())
+                + F.cosine_embedding_loss(out, y, mg.ones(8))
+                + F.kl_div(F.log_softmax(out, dim=1), F.softmax(y, dim=1), reduction="batchmean")
+                + F.elu(out).mean() + F.softplus(out, 2.0).mean() + F.glu(out).mean()
+                + F.hardswish(out).mean() + F.hardtanh(out).mean())
+        loss.backward()
+        opt.step()
+        return loss
+
+    compiled = mg.compile(lambda: step(models[0], opts[0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(3):
+            np.testing.assert_allclose(compiled().item(), step(models[1], opts[1]).item(),
+                                       rtol=1e-5)
+    var[0, 0] = -1.0
+    with pytest.raises(ValueError, match="var has negative entry"):
+        compiled()
