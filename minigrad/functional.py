@@ -814,36 +814,22 @@ def _maybe_inplace(x: Any, inplace: bool, compute: Any) -> Tensor:
     return x._update(compute) if inplace else compute(x)
 
 
-def _expm1(x: Tensor) -> Tensor:
-    """exp(x) - 1, accurate for tiny |x| (Kahan: (u - 1) x / log u with u = exp(x));
-    its gradient is that of exp(x)."""
-    u = x.exp()
-    naive = u - 1
-    with no_grad():
-        x, u, step = x.detach(), u.detach(), naive.detach()
-        usable = (step != 0) & u.isfinite() & (u > 0)
-        log_u = where(usable, u, 2).log()
-        kahan = where(usable & (log_u != 0), step * x / where(log_u == 0, 1, log_u), step)
-        correction = where(step == 0, x, kahan) - step
-    return naive + correction
-
-
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else alpha (exp(x) - 1)."""
-    return _maybe_inplace(input, inplace, lambda x: where(x > 0, x, alpha * _expm1(_negative(x))))
+    return _maybe_inplace(input, inplace, lambda x: where(x > 0, x, alpha * _negative(x).expm1()))
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """max(0, x) + min(0, alpha (exp(x / alpha) - 1))."""
     def compute(x: Tensor) -> Tensor:
-        return where(x > 0, x, alpha * _expm1(_negative(x) / alpha))
+        return where(x > 0, x, alpha * (_negative(x) * (1.0 / alpha)).expm1())
     return _maybe_inplace(input, inplace, compute)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale * elu(x, alpha) with PyTorch's fixed scale and alpha (self-normalising)."""
     def compute(x: Tensor) -> Tensor:
-        return _SELU_SCALE * where(x > 0, x, _SELU_ALPHA * _expm1(_negative(x)))
+        return _SELU_SCALE * where(x > 0, x, _SELU_ALPHA * _negative(x).expm1())
     return _maybe_inplace(input, inplace, compute)
 
 
@@ -857,7 +843,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     x = _tensor(input)
     scaled = x * beta
     linear = scaled > threshold
-    return where(linear, x, _log1p(where(linear, 0, scaled).exp()) / beta)
+    return where(linear, x, where(linear, 0, scaled).exp().log1p() / beta)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
