@@ -1,6 +1,6 @@
 """minigrad: a tape-based autodiff framework with pluggable device backends."""
 
-from . import autograd, data, functional, linalg, nn, optim, return_types  # noqa: E402  (built on the above)
+from . import autograd, data, functional, linalg, nn, optim, return_types, utils  # noqa: E402  (built on the above)
 from .autograd import Context, backward, enable_grad, grad, is_grad_enabled, no_grad
 from .backend import (
     Backend,
@@ -259,7 +259,7 @@ __all__ += [
     "argsort", "concat", "cummax", "cummin", "cumprod", "cumsum", "einsum", "flip", "gather",
     "index_select", "logcumsumexp", "masked_select", "meshgrid", "nonzero", "norm", "roll",
     "scatter", "scatter_add", "scatter_reduce", "sort", "std_mean", "tile", "topk", "tril",
-    "triu", "var_mean", "return_types",
+    "triu", "var_mean", "return_types", "utils", "linalg",
 ]
 __all__ += [
     "absolute", "addcdiv", "addcmul", "clamp_max", "clamp_min", "float_power", "index_add",

@@ -795,3 +795,368 @@ from .conv_functional import *  # noqa: E402, F403  (convolution, pooling, norma
 from .conv_functional import __all__ as _conv_all  # noqa: E402
 
 __all__ += _conv_all
+
+
+# activations of the training toolbox: ELU family, softplus, hard clips, gates, dropout
+
+__all__ += [
+    "celu", "dropout", "elu", "glu", "hardswish", "hardtanh", "mish", "prelu", "relu6",
+    "selu", "softplus", "threshold",
+]
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _maybe_inplace(x: Any, inplace: bool, compute: Any) -> Tensor:
+    """``compute(x)``, written into ``x`` when ``inplace`` (as PyTorch's ``inplace=True``)."""
+    x = _tensor(x)
+    return x._update(compute) if inplace else compute(x)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0, else alpha (exp(x) - 1)."""
+    return _maybe_inplace(input, inplace, lambda x: where(x > 0, x, alpha * _negative(x).expm1()))
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """max(0, x) + min(0, alpha (exp(x / alpha) - 1))."""
+    def compute(x: Tensor) -> Tensor:
+        return where(x > 0, x, alpha * (_negative(x) * (1.0 / alpha)).expm1())
+    return _maybe_inplace(input, inplace, compute)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale * elu(x, alpha) with PyTorch's fixed scale and alpha (self-normalising)."""
+    def compute(x: Tensor) -> Tensor:
+        return _SELU_SCALE * where(x > 0, x, _SELU_ALPHA * _negative(x).expm1())
+    return _maybe_inplace(input, inplace, compute)
+
+
+def _negative(x: Tensor) -> Tensor:
+    """x where x <= 0, else 0: keeps exp() of the branch where() drops from overflowing."""
+    return where(x > 0, 0, x)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
+    x = _tensor(input)
+    scaled = x * beta
+    linear = scaled > threshold
+    return where(linear, x, where(linear, 0, scaled).exp().log1p() / beta)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x tanh(softplus(x))."""
+    return _maybe_inplace(input, inplace, lambda x: x * softplus(x).tanh())
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    """x clipped to [min_val, max_val]; the gradient is 0 at and beyond the bounds."""
+    def compute(x: Tensor) -> Tensor:
+        return where(x <= min_val, min_val, where(x >= max_val, max_val, x))
+    return _maybe_inplace(input, inplace, compute)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(0, x), 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """0 for x <= -3, x for x >= 3, x (x + 3) / 6 between."""
+    def compute(x: Tensor) -> Tensor:
+        return where(x <= -3, 0, where(x < 3, x * (x + 3) / 6, x))
+    return _maybe_inplace(input, inplace, compute)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x where x > 0, else weight x, with one weight per channel (dim 1) or one for all."""
+    x = _tensor(input)
+    weight = _tensor(weight, x, "weight")
+    channels = x.shape[1] if x.ndim >= 2 else 1
+    if weight.numel() != 1 and weight.numel() != channels:
+        raise OpError("Mismatch of parameter numbers and input channel size. Found parameter "
+                      f"numbers = {weight.numel()} and channel size = {channels}.")
+    if weight.numel() == 1:
+        weight = weight.reshape(())
+    else:
+        weight = _along_axis(weight.reshape(-1), x.ndim, 1)
+    return where(x > 0, x, weight * x)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, else value."""
+    return _maybe_inplace(input, inplace, lambda x: where(x > threshold, x, value))
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """a * sigmoid(b), a and b the two halves of the input along ``dim``."""
+    x = _tensor(input)
+    if x.ndim == 0:
+        raise OpError("glu does not support scalars because halving size must be even")
+    axis = dim % x.ndim
+    if x.shape[axis] % 2:
+        raise OpError(f"Halving dimension must be even, but dimension {axis} is size "
+                      f"{x.shape[axis]}")
+    a, b = x.split(x.shape[axis] // 2, axis)
+    return a * b.sigmoid()
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,
+            inplace: bool = False) -> Tensor:
+    """In training, zero each element with probability p and scale the rest by 1/(1-p)
+    (inverted dropout); the identity otherwise."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    x = _tensor(input)
+    if not training or p == 0:
+        return x
+
+    def compute(x: Tensor) -> Tensor:
+        if p == 1:
+            return x * 0
+        keep = _rand_like(x) >= p
+        return x * (keep.astype(x.dtype) * (1 / (1 - p)))
+    return _maybe_inplace(x, inplace, compute)
+
+
+def _rand_like(like: Tensor) -> Tensor:
+    """Uniform [0, 1) numbers of ``like``'s shape, dtype and device (its seeded generator)."""
+    from .creation import rand
+
+    return rand(*like.shape, device=like.device, dtype=like.dtype)
+
+
+# distances and the losses built on them
+
+__all__ += [
+    "cosine_embedding_loss", "cosine_similarity", "gaussian_nll_loss", "hinge_embedding_loss",
+    "kl_div", "margin_ranking_loss", "multilabel_soft_margin_loss", "normalize",
+    "pairwise_distance", "poisson_nll_loss", "soft_margin_loss", "triplet_margin_loss",
+]
+
+
+def _clamp_min(x: Tensor, low: float) -> Tensor:
+    """max(x, low), its gradient 1 where x >= low (PyTorch's clamp_min)."""
+    return where(x >= low, x, low)
+
+
+def _floored(x: Tensor, low: float) -> Tensor:
+    """max(x, low) in value, with the gradient of x itself (PyTorch clamps such a tensor
+    in place under no_grad)."""
+    with no_grad():
+        shift = _clamp_min(x.detach(), low) - x.detach()
+    return x + shift
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out: None = None) -> Tensor:
+    """x / max(||x||_p, eps) along ``dim``."""
+    if out is not None:
+        raise TypeError("normalize: out= is not supported; use the returned tensor")
+    x = _tensor(input)
+    return x / _clamp_min(x.norm(p, dim, keepdim=True), eps)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """sum((x1 / max(||x1||, eps)) * (x2 / max(||x2||, eps))) along ``dim``."""
+    x1 = _tensor(x1)
+    x2 = _tensor(x2, x1, "x2")
+    shape = np.broadcast_shapes(x1.shape, x2.shape)
+    x1, x2 = x1.broadcast_to(shape), x2.broadcast_to(shape)
+    n1 = _floored(x1.norm(2, dim, keepdim=True), eps)
+    n2 = _floored(x2.norm(2, dim, keepdim=True), eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """||x1 - x2 + eps||_p along the last dim."""
+    x1 = _tensor(x1)
+    x2 = _tensor(x2, x1, "x2")
+    return (x1 - x2 + eps).norm(p, max(x1.ndim, x2.ndim) - 1, keepdim=keepdim)
+
+
+def _legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
+    """PyTorch's old ``size_average``/``reduce`` flags as a reduction, with its warning."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn("size_average and reduce args will be deprecated, please use "
+                  f"reduction='{reduction}' instead.", UserWarning, stacklevel=3)
+    return reduction
+
+
+def _loss_reduction(name: str, size_average: Any, reduce: Any, reduction: str) -> str:
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(name, reduction)
+    return reduction
+
+
+def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """target (log target - input) pointwise, input holding log-probabilities (with
+    ``log_target`` the target does too); "batchmean" divides the sum by the batch size."""
+    legacy = size_average is not None or reduce is not None
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction == "mean" and not legacy:
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.", UserWarning, stacklevel=2)
+    if reduction not in (*REDUCTIONS, "batchmean"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    x = _float_input("kl_div", input, "input")
+    t = _float_target("kl_div", target, x)
+    if log_target:
+        loss = t.exp() * (t - x)
+    else:  # xlogy(t, t) - t x, with 0 log 0 = 0
+        zero = t == 0
+        loss = where(zero, 0, t * where(zero, 1, t).log()) - t * x
+    if reduction == "batchmean":
+        return loss.sum() / x.shape[0] if x.ndim else loss.sum()
+    return _reduce(loss, reduction)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
+                        size_average: Any = None, reduce: Any = None,
+                        reduction: str = "mean") -> Tensor:
+    """max(0, -target (input1 - input2) + margin), target in {1, -1}."""
+    name = "margin_ranking_loss"
+    reduction = _loss_reduction(name, size_average, reduce, reduction)
+    x1 = _float_input(name, input1, "input1")
+    x2, t = _tensor(input2, x1, "input2"), _tensor(target, x1, "target")
+    if not x1.ndim == x2.ndim == t.ndim:
+        raise OpError(f"{name} : All input tensors should have same dimension but got sizes: "
+                      f"input1: {x1.shape}, input2: {x2.shape}, target: {t.shape}")
+    return _reduce(_clamp_min(-t * (x1 - x2) + margin, 0), reduction)
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None,
+                     reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """log(1 + exp(-target input)), target in {1, -1}."""
+    reduction = _loss_reduction("soft_margin_loss", size_average, reduce, reduction)
+    x = _float_input("soft_margin_loss", input, "input")
+    t = _float_target("soft_margin_loss", target, x)
+    return _reduce(-logsigmoid(t * x), reduction)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
+                          size_average: Any = None, reduce: Any = None,
+                          reduction: str = "mean") -> Tensor:
+    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1."""
+    name = "cosine_embedding_loss"
+    reduction = _loss_reduction(name, size_average, reduce, reduction)
+    x1 = _float_input(name, input1, "input1")
+    x2, t = _tensor(input2, x1, "input2"), _tensor(target, x1, "target")
+    if t.ndim not in (0, 1):
+        raise OpError("0D or 1D target tensor expected, multi-target not supported")
+    if not x1.ndim == x2.ndim == t.ndim + 1:
+        raise OpError(f"{t.ndim}D target tensor expects {t.ndim + 1}D input tensors, but found "
+                      f"inputs with sizes {list(x1.shape)} and {list(x2.shape)}.")
+    axis = t.ndim
+    products = (x1 * x2).sum(axis)
+    norms = (((x1 * x1).sum(axis) + 1e-12) * ((x2 * x2).sum(axis) + 1e-12)).sqrt()
+    cos = products / norms
+    loss = where(t == 1, 1 - cos, 0) + where(t == -1, _clamp_min(cos - margin, 0), 0)
+    return _reduce(loss, reduction)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
+                        margin: float = 1.0, p: float = 2, eps: float = 1e-6,
+                        swap: bool = False, size_average: Any = None, reduce: Any = None,
+                        reduction: str = "mean") -> Tensor:
+    """max(0, margin + d(anchor, positive) - d(anchor, negative)), d the pairwise
+    distance; ``swap`` uses min(d(a, n), d(p, n)) as the negative distance."""
+    reduction = _loss_reduction("triplet_margin_loss", size_average, reduce, reduction)
+    a = _float_input("triplet_margin_loss", anchor, "anchor")
+    pos, neg = _tensor(positive, a, "positive"), _tensor(negative, a, "negative")
+    if not a.ndim == pos.ndim == neg.ndim:
+        raise OpError("The anchor, positive, and negative tensors are expected to have the "
+                      f"same number of dimensions, but got: anchor {a.ndim}D, positive "
+                      f"{pos.ndim}D, and negative {neg.ndim}D inputs")
+    d_pos = pairwise_distance(a, pos, p, eps)
+    d_neg = pairwise_distance(a, neg, p, eps)
+    if swap:
+        d_neg = _minimum(d_neg, pairwise_distance(pos, neg, p, eps))
+    return _reduce(_clamp_min(margin + d_pos - d_neg, 0), reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: bool = False,
+                      eps: float = 1e-6, reduction: str = "mean") -> Tensor:
+    """0.5 (log max(var, eps) + (input - target)^2 / max(var, eps)) (+ 0.5 log 2 pi when
+    ``full``); var matches the input, lacks its last dim, or differs in one dim of size 1."""
+    x = _float_input("gaussian_nll_loss", input, "input")
+    t = _float_target("gaussian_nll_loss", target, x)
+    if isinstance(var, int | float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = tensor(np.full(x.shape, var), dtype=x.dtype, device=x.backend)
+    else:
+        var = _tensor(var, x, "var")
+        if compiled.guarded(lambda data: bool((var.backend.to_numpy(data) < 0).any()), var):
+            raise ValueError("var has negative entry/entries")
+    if var.shape != x.shape:
+        if x.shape[:-1] == var.shape:
+            var = var.unsqueeze(-1)
+        elif not (x.ndim == var.ndim
+                  and sum(v for s, v in zip(x.shape, var.shape) if s != v) == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in REDUCTIONS:
+        raise ValueError(reduction + " is not valid")
+    var = _floored(var, eps)
+    loss = 0.5 * (var.log() + (x - t) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
+                     size_average: Any = None, eps: float = 1e-8, reduce: Any = None,
+                     reduction: str = "mean") -> Tensor:
+    """exp(input) - target input (``log_input``), else input - target log(input + eps);
+    ``full`` adds Stirling's t log t - t + 0.5 log(2 pi t) where target > 1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction not in REDUCTIONS:
+        raise ValueError(reduction + " is not a valid value for reduction")
+    x = _float_input("poisson_nll_loss", input, "input")
+    t = _float_target("poisson_nll_loss", target, x)
+    loss = x.exp() - t * x if log_input else x - t * (x + eps).log()
+    if full:
+        big = t > 1
+        safe = where(big, t, 2)
+        stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
+        loss = loss + where(big, stirling, 0)
+    return _reduce(loss, reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
+                         size_average: Any = None, reduce: Any = None,
+                         reduction: str = "mean") -> Tensor:
+    """x where target is 1, max(0, margin - x) where it is -1."""
+    reduction = _loss_reduction("hinge_embedding_loss", size_average, reduce, reduction)
+    x = _float_input("hinge_embedding_loss", input, "input")
+    t = _tensor(target, x, "target")
+    loss = where(t != 1, _clamp_min(margin - x, 0), 0) + where(t != -1, x, 0)
+    return _reduce(loss, reduction)
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                size_average: Any = None, reduce: Any = None,
+                                reduction: str = "mean") -> Tensor:
+    """-(t log sigmoid(x) + (1 - t) log sigmoid(-x)), weighted, averaged over the classes
+    (the last dim)."""
+    name = "multilabel_soft_margin_loss"
+    reduction = _loss_reduction(name, size_average, reduce, reduction)
+    x = _float_input(name, input, "input")
+    t = _tensor(target, x, "target").astype(x.dtype)
+    loss = -(t * logsigmoid(x) + (1 - t) * logsigmoid(-x))
+    if weight is not None:
+        loss = loss * _tensor(weight, x, "weight")
+    loss = loss.sum(x.ndim - 1) / x.shape[-1]
+    return _reduce(loss, reduction)

@@ -259,7 +259,8 @@ def _check_index(i: Any) -> int:
 
 
 def _collate(rows: Sequence[Any], target: Backend) -> Any:
-    """Stack rows of a generic data set into a batch, field by field, as PyTorch does."""
+    """Stack rows of a generic data set into a batch, field by field (nested tuples, lists
+    and dicts too), as PyTorch does."""
     first = rows[0]
     if isinstance(first, tuple | list):
         width = len(first)
@@ -267,12 +268,12 @@ def _collate(rows: Sequence[Any], target: Backend) -> Any:
             raise ValueError(
                 "DataLoader: every item of the data set must have the same number of fields"
             )
-        return tuple(_stack([r[k] for r in rows], target) for k in range(width))
+        return tuple(_collate([r[k] for r in rows], target) for k in range(width))
     if isinstance(first, dict):
         keys = list(first)
         if any(not isinstance(r, dict) or list(r) != keys for r in rows):
             raise ValueError("DataLoader: every item of the data set must have the same keys")
-        return {k: _stack([r[k] for r in rows], target) for k in keys}
+        return {k: _collate([r[k] for r in rows], target) for k in keys}
     return _stack(list(rows), target)
 
 

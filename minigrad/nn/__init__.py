@@ -48,3 +48,25 @@ from .conv import *  # noqa: E402, F403  (convolution and pooling layers)
 from .normalization import *  # noqa: E402, F403  (batch and layer normalisation)
 
 __all__ += conv.__all__ + normalization.__all__
+
+from . import activation, containers, init, utils  # noqa: E402
+from .activation import *  # noqa: E402, F403  (ELU family, softplus, hard clips, PReLU, GLU)
+from .containers import *  # noqa: E402, F403  (ModuleList, ModuleDict, ParameterList, ...)
+from .losses import (  # noqa: E402
+    CosineEmbeddingLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    KLDivLoss,
+    MarginRankingLoss,
+    MultiLabelSoftMarginLoss,
+    PoissonNLLLoss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+)
+
+__all__ += activation.__all__ + containers.__all__ + ["init", "utils"]
+__all__ += [
+    "CosineEmbeddingLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "KLDivLoss",
+    "MarginRankingLoss", "MultiLabelSoftMarginLoss", "PoissonNLLLoss", "SoftMarginLoss",
+    "TripletMarginLoss",
+]

@@ -181,12 +181,7 @@ class Dropout(Module):
         self.p = p
 
     def forward(self, x: Tensor) -> Tensor:
-        if not self.training or self.p == 0:
-            return x
-        if self.p == 1:
-            return x * 0
-        keep = rand(*x.shape, device=x.device, dtype=x.dtype) >= self.p
-        return x * (keep.astype(x.dtype) * (1 / (1 - self.p)))
+        return F.dropout(x, self.p, self.training)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

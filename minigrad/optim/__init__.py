@@ -10,3 +10,7 @@ from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = ["Adam", "AdamW", "Optimizer", "RMSprop", "SGD"]
+
+from . import lr_scheduler  # noqa: E402
+
+__all__ += ["lr_scheduler"]
