@@ -116,9 +116,13 @@ class CuPyBackend(Backend):
         self.rng = self.xp.random.RandomState(seed)
 
     def randn(self, shape: tuple[int, ...], dtype: np.dtype) -> Any:
+        if dtype == np.float16:  # drawn in float32, as the NumPy backend's
+            return self.rng.standard_normal(shape, dtype=np.float32).astype(np.float16)
         return self.rng.standard_normal(shape, dtype=dtype)
 
     def rand(self, shape: tuple[int, ...], dtype: np.dtype) -> Any:
+        if dtype == np.float16:
+            return (self.rng.randint(0, 2048, shape) * 2.0**-11).astype(np.float16)
         return self.rng.random_sample(shape, dtype=dtype)
 
     def permutation(self, n: int) -> Any:

@@ -49,10 +49,16 @@ class NumPyBackend(Backend):
     def seed(self, seed: int) -> None:
         self.rng = np.random.default_rng(seed)
 
+    # NumPy's generator draws no float16: normal numbers are rounded from float32, and
+    # uniform ones are multiples of 2^-11 (float16's precision at 1), so they stay below 1
     def randn(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        if dtype == np.float16:
+            return self.rng.standard_normal(shape, dtype=np.float32).astype(np.float16)
         return self.rng.standard_normal(shape, dtype=dtype)
 
     def rand(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        if dtype == np.float16:
+            return (self.rng.integers(0, 2048, shape) * 2.0**-11).astype(np.float16)
         return self.rng.random(shape, dtype=dtype)
 
     def permutation(self, n: int) -> np.ndarray:

@@ -259,7 +259,7 @@ __all__ += [
     "argsort", "concat", "cummax", "cummin", "cumprod", "cumsum", "einsum", "flip", "gather",
     "index_select", "logcumsumexp", "masked_select", "meshgrid", "nonzero", "norm", "roll",
     "scatter", "scatter_add", "scatter_reduce", "sort", "std_mean", "tile", "topk", "tril",
-    "triu", "var_mean", "return_types", "utils", "linalg",
+    "triu", "var_mean", "return_types", "utils",
 ]
 __all__ += [
     "absolute", "addcdiv", "addcmul", "clamp_max", "clamp_min", "float_power", "index_add",

@@ -354,8 +354,11 @@ class Plan:
         """Put the parameters, gradients and state of each optimizer whose step the plan
         calls into flat buffers, and replay that step as one fused update per group."""
         for k, step in enumerate(self.steps):
-            if type(step) is tuple and step[0] == "call" and step[1].__name__ == "step":
-                flat = FlatOptimizer.of(step[1].__self__)
+            if type(step) is not tuple or step[0] != "call":
+                continue
+            owner = getattr(step[1], "__self__", None)
+            if owner is not None and step[1].__name__ == "step":
+                flat = FlatOptimizer.of(owner)
                 if flat is not None:
                     self.flat_of.update(dict.fromkeys(flat.grad_view, flat))
                     self.steps[k] = ("flat step", flat)
@@ -388,7 +391,8 @@ def _resolve(value: Any, array: Callable[[tuple], Any]) -> Any:
 def _describe_call(step: tuple) -> str:
     kind = step[0]
     if kind == "call":
-        return f"{type(step[1].__self__).__name__}.{step[1].__name__}"
+        owner = getattr(step[1], "__self__", None)
+        return step[1].__name__ if owner is None else f"{type(owner).__name__}.{step[1].__name__}"
     if kind == "inplace":
         return f"{_describe(step[2])} {step[1].__name__}= {_describe(step[3])}"
     if kind == "flat step":

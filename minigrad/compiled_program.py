@@ -320,7 +320,8 @@ class Program:
                     self.w.line(f"{self.w.bind(p, 't')}.grad = None")
             return
         self.grad_state.clear()
-        call = self.w.bind(method, f"{type(owner).__name__}_{method.__name__}")
+        name = method.__name__ if owner is None else f"{type(owner).__name__}_{method.__name__}"
+        call = self.w.bind(method, name.lstrip("_"))
         self.w.line(f"{call}({', '.join(self.w.literal(a) for a in args)})")
 
     def _leaves_of_next_backward(self, k: int) -> set | None:

@@ -99,6 +99,13 @@ class Tensor:
                 raise RuntimeError(
                     f"assigned grad ({value.shape} {value.dtype} on {value.device!r}) does not "
                     f"match the tensor ({self.shape} {self.dtype} on {self.device!r})")
+        tracer = autograd.tracer
+        if tracer is not None and not tracer.paused:  # inside a function mg.compile records
+            if value is not None:
+                tracer.fail("a tensor assigned to .grad")
+            else:
+                tracer.run_as_call(_clear_grad, self)  # replayed as the same assignment
+                return
         self._grad = value
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Any:
@@ -1490,6 +1497,10 @@ def _expanded_shape(shape: tuple, sizes: tuple) -> tuple:
     if lead < 0 or -1 in sizes[:lead]:
         raise ValueError(f"expand: cannot expand a tensor of shape {shape} to {sizes}")
     return tuple(shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
+
+
+def _clear_grad(t: Tensor) -> None:
+    t._grad = None
 
 
 def inplace_variant(name: str) -> Callable[..., Tensor]:

@@ -854,7 +854,7 @@ def norm(x: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False,
 
 def _where_nonzero(x: Tensor, fn: Any) -> Tensor:
     """``fn(x)`` where ``x`` is not 0, else 0, with a gradient of 0 (not NaN) at 0."""
-    zero = x.data == 0
+    zero = (x == 0).data  # made by an op, so that mg.compile can replay it
     safe = ops.Where.apply(1, x, condition=zero)  # fn never sees the 0s
     return ops.Where.apply(0, fn(safe), condition=zero)
 

@@ -464,3 +464,51 @@ def test_a_plan_the_generator_cannot_write_replays_step_by_step(monkeypatch):
         compiled = _train("numpy", True)
     _same(eager[:2], compiled[:2])
     assert compiled[3].stats["replays"] == 12 - 3
+
+
+def test_norms_and_normalize_replay(device):
+    """Their mask of zeros is made by an op, so a step that uses them replays."""
+    mg.manual_seed(0)
+    x = mg.randn(4, 3, device=device, requires_grad=True)
+    x.data[0] = 0  # a zero row: the gradient there is 0, not NaN
+
+    def step():
+        x.grad = None
+        (F.normalize(x, dim=1).sum() + x.norm(2, 1).sum()).backward()
+
+    step()
+    eager = x.grad.numpy().copy()
+    compiled = mg.compile(step)
+    results = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(3):
+            compiled()
+            results.append(x.grad.numpy().copy())
+    assert compiled.stats["replays"] >= 1 and compiled.stats["fallbacks"] == 0
+    for got in results:
+        np.testing.assert_allclose(got, eager, rtol=1e-6)
+
+
+def test_a_gradient_cleared_by_assignment_replays(device):
+    x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+
+    def step():
+        x.grad = None
+        (x * x).sum().backward()
+
+    compiled = mg.compile(step)
+    for _ in range(4):
+        compiled()
+        np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+    assert compiled.stats["replays"] == 2 and compiled.stats["fallbacks"] == 0
+
+    def assign():
+        x.grad = mg.zeros(2, device=device)
+        (x * x).sum().backward()
+
+    compiled = mg.compile(assign)
+    with pytest.warns(UserWarning, match="a tensor assigned to .grad"):
+        for _ in range(3):
+            compiled()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])

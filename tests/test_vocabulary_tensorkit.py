@@ -683,3 +683,13 @@ def test_default_randint_of_a_backend_draws_the_whole_range(device):
     values = backend.to_numpy(draws)
     assert values.dtype == np.int64
     np.testing.assert_allclose(np.bincount(values + 2, minlength=5) / 5000, 0.2, atol=0.03)
+
+
+def test_float16_random_numbers(device):
+    mg.manual_seed(0)
+    uniform = mg.rand(20000, dtype=mg.float16, device=device)
+    normal = mg.randn(20000, dtype=mg.float16, device=device)
+    assert uniform.dtype == normal.dtype == mg.float16
+    assert 0 <= uniform.min().item() and uniform.max().item() < 1
+    assert abs(uniform.float().mean().item() - 0.5) < 0.02
+    assert abs(normal.float().std().item() - 1) < 0.03
