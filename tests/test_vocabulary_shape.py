@@ -9,40 +9,14 @@ import warnings
 
 import numpy as np
 import pytest
+from torch_pairs import Lib
+from torch_pairs import arr as _arr
+from torch_pairs import outputs as _outputs
 
 import minigrad as mg
 from minigrad.return_types import ValuesIndices
 
 torch = pytest.importorskip("torch")
-
-
-def _arr(shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape)
-
-
-class Lib:
-    """``lib`` for a case: the module, and index tensors made on its device."""
-
-    def __init__(self, module, device=None):
-        self.module, self.device = module, device
-
-    def __getattr__(self, name):
-        return getattr(self.module, name)
-
-    def index(self, data):
-        if self.module is torch:
-            return torch.tensor(data, dtype=torch.int64)
-        return mg.tensor(np.asarray(data, dtype=np.int64), device=self.device)
-
-    def mask(self, data):
-        if self.module is torch:
-            return torch.tensor(data, dtype=torch.bool)
-        return mg.tensor(np.asarray(data, dtype=bool), device=self.device)
-
-
-def _outputs(out):
-    """The tensors of a result: one, a tuple, or a (values, indices) pair."""
-    return list(out) if isinstance(out, (tuple, list)) else [out]
 
 
 def _run(case, arrays, device, dtype=np.float64):

@@ -9,38 +9,13 @@ import math
 
 import numpy as np
 import pytest
+from torch_pairs import Lib
+from torch_pairs import arr as _arr
+from torch_pairs import outputs as _outputs
 
 import minigrad as mg
 
 torch = pytest.importorskip("torch")
-
-
-def _arr(shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape)
-
-
-class Lib:
-    """``lib`` in a case: the module, with integer tensors made on its device."""
-
-    def __init__(self, module, device=None):
-        self.module, self.device = module, device
-
-    def __getattr__(self, name):
-        return getattr(self.module, name)
-
-    def ints(self, data):
-        if self.module is torch:
-            return torch.tensor(data, dtype=torch.int64)
-        return mg.tensor(np.asarray(data, dtype=np.int64), device=self.device)
-
-    def floats(self, data):
-        if self.module is torch:
-            return torch.tensor(data, dtype=torch.float64)
-        return mg.tensor(np.asarray(data, dtype=np.float64), device=self.device)
-
-
-def _outputs(out):
-    return list(out) if isinstance(out, (tuple, list)) else [out]
 
 
 def _dtype_name(t):
