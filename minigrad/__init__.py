@@ -1,7 +1,16 @@
 """minigrad: a tape-based autodiff framework with pluggable device backends."""
 
 from . import autograd, data, functional, linalg, nn, optim, return_types, utils  # noqa: E402  (built on the above)
-from .autograd import Context, backward, enable_grad, grad, is_grad_enabled, no_grad
+from .autograd import (
+    Context,
+    backward,
+    enable_grad,
+    grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .backend import (
     Backend,
     BackendUnavailable,
@@ -40,14 +49,18 @@ from .creation import (
 )
 from .dtypes import (
     bool_,
+    finfo,
     float16,
     float32,
     float64,
     get_default_dtype,
+    iinfo,
     int8,
     int16,
     int32,
     int64,
+    promote_types,
+    result_type,
     set_default_dtype,
     uint8,
 )
@@ -119,7 +132,6 @@ from .tensor_functions import (
     einsum,
     equal,
     exp,
-    finfo,
     fix,
     flatten,
     flip,
@@ -131,12 +143,10 @@ from .tensor_functions import (
     ger,
     histc,
     hstack,
-    iinfo,
     index_add,
     index_copy,
     index_fill,
     index_select,
-    inference_mode,
     inverse,
     is_floating_point,
     is_tensor,
@@ -180,13 +190,11 @@ from .tensor_functions import (
     numel,
     outer,
     prod,
-    promote_types,
     quantile,
     relu,
     remainder,
     repeat_interleave,
     reshape,
-    result_type,
     roll,
     rot90,
     round,
@@ -195,7 +203,6 @@ from .tensor_functions import (
     scatter_add,
     scatter_reduce,
     searchsorted,
-    set_grad_enabled,
     sgn,
     sigmoid,
     sign,

@@ -81,6 +81,42 @@ def is_grad_enabled() -> bool:
     return grad_state.enabled
 
 
+class set_grad_enabled:  # noqa: N801  (PyTorch's name)
+    """Turns recording on or off: at once when called as a function, and back to what it
+    was at the end of a ``with`` block or of a decorated function."""
+
+    def __init__(self, mode: bool) -> None:
+        self._previous = grad_state.enabled
+        self.mode = bool(mode)
+        grad_state.enabled = self.mode
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        grad_state.enabled = self._previous
+
+    def __call__(self, fn: Any) -> Any:
+        import functools
+
+        grad_state.enabled = self._previous  # a decorator changes nothing yet
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(self.mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def inference_mode(mode: bool = True) -> Any:
+    """``no_grad`` (with ``mode=False``, ``enable_grad``), as PyTorch's inference mode
+    computes the same values."""
+    if callable(mode):  # @inference_mode, without the parentheses
+        return no_grad()(mode)
+    return no_grad() if mode else enable_grad()
+
+
 class Version:
     """The version counter of a tensor's memory, shared with its views: the sequence number
     of the op that last changed it in place (0: never), whether views of it exist, and weak

@@ -56,3 +56,69 @@ def set_default_dtype(dtype: Any) -> None:
         raise TypeError(f"only floating-point types are supported as the default type, "
                         f"got {dt}")
     default_float = dt
+
+
+# PyTorch's promotion, where it differs from NumPy's
+
+
+def promote_types(type1: Any, type2: Any) -> np.dtype:
+    """The smallest dtype both convert to without losing their kind, as PyTorch: a float
+    beside an integer is that float (``int64`` and ``float16`` give ``float16``)."""
+    a, b = as_dtype(type1), as_dtype(type2)
+    if a.kind == "f" and b.kind != "f":
+        return a
+    if b.kind == "f" and a.kind != "f":
+        return b
+    return np.promote_types(a, b)
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def result_type(tensor: Any, other: Any) -> np.dtype:
+    """The dtype of an op on ``tensor`` and ``other`` (tensors or Python numbers), by
+    PyTorch's rules: tensors with dims decide unless a 0-d tensor, then a Python number,
+    is of a higher kind (bool, integer, float)."""
+    from .tensor import Tensor
+
+    groups: dict[str, Any] = {"dims": None, "zero": None, "number": None}
+    for value in (tensor, other):
+        if isinstance(value, Tensor):
+            key, dt = ("dims" if value.ndim else "zero"), value.dtype
+        elif isinstance(value, (bool, np.bool_)):
+            key, dt = "number", np.dtype(bool)
+        elif isinstance(value, (int, np.integer)):
+            key, dt = "number", int64
+        elif isinstance(value, (float, np.floating)):
+            key, dt = "number", default_float
+        else:
+            raise TypeError(f"result_type: expected a tensor or a number, got "
+                            f"{type(value).__name__}")
+        groups[key] = dt if groups[key] is None else promote_types(groups[key], dt)
+
+    def combine(higher: Any, lower: Any) -> Any:
+        if higher is None or lower is None:
+            return lower if higher is None else higher
+        if higher.kind == "f" or _CATEGORY[higher.kind] > _CATEGORY[lower.kind]:
+            return higher
+        if higher.kind == "b" or lower.kind == "f":
+            return promote_types(higher, lower)
+        return higher
+
+    return combine(groups["dims"], combine(groups["zero"], groups["number"]))
+
+
+def finfo(dtype: Any = None) -> np.finfo:
+    """The limits of a float dtype (the default float when none is given), NumPy's finfo."""
+    dt = default_float if dtype is None else as_dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"finfo: {dt} is not a floating point dtype")
+    return np.finfo(dt)
+
+
+def iinfo(dtype: Any) -> np.iinfo:
+    """The limits of an integer dtype, NumPy's iinfo."""
+    dt = as_dtype(dtype)
+    if dt.kind not in "iub":
+        raise TypeError(f"iinfo: {dt} is not an integer dtype")
+    return np.iinfo(np.uint8 if dt.kind == "b" else dt)
