@@ -5,6 +5,8 @@ fixture; here the backend class is driven with NumPy standing in for CuPy, which
 the same array API, so everything but the CUDA kernels is exercised.
 """
 
+import re
+import sys
 import types
 
 import numpy as np
@@ -21,7 +23,95 @@ def _numpy_as_cupy() -> types.SimpleNamespace:
     shim.asnumpy = np.array  # both directions copy, as between host and GPU
     shim.asarray = np.array
     shim.random = types.SimpleNamespace(RandomState=_RandomState)
+    shim.ElementwiseKernel = _ElementwiseKernel
+    shim.cuda = types.SimpleNamespace(Stream=_Stream, get_current_stream=lambda: _NULL_STREAM)
     return shim
+
+
+class _ElementwiseKernel:
+    """CuPy's ElementwiseKernel for the C the backend writes (declarations, assignments,
+    ``c ? a : b``, ``max``, ``sqrt``, ``T(x)`` casts), run statement by statement with
+    NumPy on whole arrays."""
+
+    def __init__(self, in_params, out_params, body, name):
+        def names(params):
+            return [p.split()[-1] for p in params.split(",")]
+
+        self.ins, self.outs = names(in_params), names(out_params)
+        lines = []
+        for statement in filter(None, (s.strip() for s in body.split(";"))):
+            statement = re.sub(r"^T ", "", statement)
+            statement = re.sub(r"\bT\(([^()]*)\)", r"(\1)", statement)
+            statement = statement.replace("max(", "np.maximum(").replace("sqrt(", "np.sqrt(")
+            ternary = re.fullmatch(r"(\w+) = (.+?) \? (.+) : (.+)", statement)
+            if ternary:
+                statement = "{} = np.where({}, {}, {})".format(*ternary.groups())
+            lines.append(statement)
+        self.code = compile("\n".join(lines), f"<{name}>", "exec")
+
+    def __call__(self, *arrays):
+        scope = {"np": np, **dict(zip(self.ins + self.outs, arrays))}
+        exec(self.code, scope)
+        for name, out in zip(self.outs, arrays[len(self.ins):]):
+            out[...] = scope[name]
+
+
+class _Event:
+    pass
+
+
+class _Stream:
+    """A CUDA stream whose capture records the function the backend captures: NumPy runs
+    it at once (it cannot defer work), so the graph's first launch, the capture's own,
+    does nothing, and each later launch runs the function again, writing what it makes
+    into the arrays the capture made, as a graph rewrites its arrays."""
+
+    captures = 0
+
+    def __init__(self, non_blocking=False):
+        self.capturing = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def record(self):
+        return _Event()
+
+    def wait_event(self, event):
+        assert isinstance(event, _Event)
+
+    def begin_capture(self, mode=None):
+        assert not self.capturing
+        self.capturing = True
+
+    def end_capture(self):
+        assert self.capturing
+        self.capturing = False
+        _Stream.captures += 1
+        caller = sys._getframe(1).f_locals  # the backend's capture_graph
+        return _Graph(caller["body"], caller.get("kept"))
+
+
+class _Graph:
+    def __init__(self, body, kept):
+        self.body, self.kept, self.launches = body, kept, 0
+
+    def launch(self, stream):
+        self.launches += 1
+        if self.launches == 1:
+            return
+        fresh = self.body()
+        for name, array in self.kept.items():
+            if isinstance(array, np.ndarray) and array.flags.writeable:
+                array[...] = fresh[name]
+            else:  # a NumPy scalar, where CuPy has a 0-d array
+                self.kept[name] = fresh[name]
+
+
+_NULL_STREAM = _Stream()
 
 
 class _RandomState(np.random.RandomState):
