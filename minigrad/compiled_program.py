@@ -224,21 +224,24 @@ class Program:
         first = True
         for entry in flat.groups:
             views = entry["views"]
+            stateless = not entry["keys"] and not flat.counted  # SGD without momentum
             for i, p in enumerate(entry["group"]["params"]):
                 t = w.bind(p, "t")
                 state = f"state_{t}"
-                w.line(f"{state} = {opt}.state.get({t})")
                 data = w.bind(views["param"][i], t + "_data")
-                checks = [f"{state} is None", f"{t}.data is not {data}"]
+                checks = [f"{t}.data is not {data}"]
+                if not stateless:
+                    w.line(f"{state} = {opt}.state.get({t})")
+                    checks.insert(0, f"{state} is None")
                 if id(p) not in self.grads_written:
                     g = w.bind(views["grad"][i], t + "_grad")
                     checks.append(f"{t}._grad is None or {t}._grad.data is not {g}")
                 checks += [f"{state}.get({k!r}) is not {w.bind(views[k][i], t + '_' + k)}"
                            for k in entry["keys"]]
-                if not first:
+                if not first and not stateless:
                     checks.append(f"{state}.get('step') != step")
                 w.line(f"if {' or '.join(checks)}: return SLOW")
-                if first:
+                if first and not stateless:
                     w.line(f"step = {state}.get('step')")
                     first = False
 
@@ -388,7 +391,8 @@ class Program:
             return
         self.grad_state.clear()
         name = method.__name__ if owner is None else f"{type(owner).__name__}_{method.__name__}"
-        self.w.refuse_graph(f"a call of {name.lstrip('_')}, which runs as Python")
+        self.w.refuse_graph(f"a call of {name.lstrip('_').replace('_', '.', 1)}, which runs "
+                            "as Python")
         call = self.w.bind(method, name.lstrip("_"))
         self.w.line(f"{call}({', '.join(self.w.literal(a) for a in args)})")
 

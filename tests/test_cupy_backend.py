@@ -175,3 +175,95 @@ def test_seeded_generator_repeats(gpu_like):
     mg.manual_seed(3)
     assert np.array_equal(first, mg.randn(5, device=gpu_like).numpy())
     assert mg.rand(4, device=gpu_like, dtype=mg.float32).dtype == np.float32
+
+
+# mg.compile on the CuPy backend: the device part of a step as one CUDA graph launch
+GRAPH_OPTIMIZERS = {
+    "momentum": lambda p: mg.optim.SGD(p, lr=0.05, momentum=0.9, weight_decay=1e-3),
+    "nesterov": lambda p: mg.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True),
+    "sgd": lambda p: mg.optim.SGD(p, lr=0.1, weight_decay=1e-2),
+    "adam": lambda p: mg.optim.Adam(p, lr=1e-2, weight_decay=1e-3),
+    "amsgrad": lambda p: mg.optim.Adam(p, lr=1e-2, amsgrad=True),
+    "adamw": lambda p: mg.optim.AdamW(p, lr=1e-2),
+}
+
+
+def _graph_train(device, compiled, make_opt, steps=10, schedule=None, dropout=False):
+    """A 2-16-16-1 MLP trained ``steps`` steps on fresh batches; the losses, the final
+    parameters, the optimizer and the (compiled) step."""
+    import minigrad.functional as F
+    from minigrad import nn
+
+    mg.manual_seed(0)
+    layers = [nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 1)]
+    if dropout:
+        layers.insert(2, nn.Dropout(0.25))
+    model = nn.Sequential(*layers).to(device)
+    opt = make_opt(model.parameters())
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    fn = mg.compile(step) if compiled else step
+    rng = np.random.default_rng(1)
+    losses = []
+    for i in range(steps):
+        if schedule is not None:
+            opt.param_groups[0]["lr"] = schedule(i)
+        x = rng.standard_normal((8, 2)).astype(np.float32)
+        y = rng.standard_normal((8, 1)).astype(np.float32)
+        losses.append(fn(mg.tensor(x, device=device), mg.tensor(y, device=device)).item())
+    return losses, [p.numpy() for p in model.parameters()], opt, fn
+
+
+def _assert_same(eager, compiled):
+    np.testing.assert_allclose(compiled[0], eager[0], rtol=1e-6, atol=1e-7)
+    for a, b in zip(eager[1], compiled[1]):
+        np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("optimizer", GRAPH_OPTIMIZERS)
+def test_compiled_step_launches_one_graph_and_matches_eager(gpu_like, optimizer):
+    eager = _graph_train(gpu_like, False, GRAPH_OPTIMIZERS[optimizer])
+    compiled = _graph_train(gpu_like, True, GRAPH_OPTIMIZERS[optimizer])
+    _assert_same(eager, compiled)  # each call's new batch reached the graph's inputs
+    assert len(set(compiled[0])) == len(compiled[0])
+    fn = compiled[3]
+    # eager, recorded, the program's warm-up run, then captured once and launched
+    assert fn.stats["replays"] == 8 and fn.stats["graph_captures"] == 1
+    assert fn.stats["graph_launches"] == 7 and not fn.stats["no_graph"]
+    assert "def device():" in fn.plan and "launched 7 time(s)" in fn.plan
+    assert ".load(" in fn.plan.split("def replay")[1]  # hyperparameters written each call
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "momentum"])
+def test_graph_follows_an_lr_schedule_and_the_step_count(gpu_like, optimizer):
+    schedule = (lambda i: 0.05 * 0.7**i)
+    eager = _graph_train(gpu_like, False, GRAPH_OPTIMIZERS[optimizer], schedule=schedule)
+    compiled = _graph_train(gpu_like, True, GRAPH_OPTIMIZERS[optimizer], schedule=schedule)
+    _assert_same(eager, compiled)
+    assert compiled[3].stats["graph_launches"] == 7
+    if optimizer == "adam":
+        assert all(s["step"] == 10 for s in compiled[2].state.values())
+    frozen = _graph_train(gpu_like, True, GRAPH_OPTIMIZERS[optimizer])
+    assert not np.allclose(frozen[1][0], compiled[1][0])  # the schedule made a difference
+
+
+def test_a_plan_that_draws_random_numbers_runs_without_a_graph(gpu_like):
+    fn = _graph_train(gpu_like, True, GRAPH_OPTIMIZERS["adam"], dropout=True)[3]
+    assert fn.stats["replays"] == 8 and fn.stats["graph_launches"] == 0
+    assert any("random" in r for r in fn.stats["no_graph"])
+    assert "no graph" in fn.plan and "def device():" not in fn.plan
+
+
+def test_an_update_without_device_hyperparameters_runs_without_a_graph(gpu_like):
+    make = (lambda p: mg.optim.RMSprop(p, lr=1e-2, momentum=0.5))
+    eager = _graph_train(gpu_like, False, make, steps=6)
+    compiled = _graph_train(gpu_like, True, make, steps=6)
+    _assert_same(eager, compiled)
+    assert compiled[3].stats["graph_launches"] == 0
+    assert any("RMSprop" in r for r in compiled[3].stats["no_graph"])
