@@ -67,7 +67,7 @@ def compiled_step_uses_a_graph(steps: int = 10) -> bool:
 
             fn = mg.compile(step) if compiled else step
             rng = np.random.default_rng(0)
-            for i in range(steps):
+            for _ in range(steps):
                 opt.param_groups[0]["lr"] *= 0.9
                 x = rng.standard_normal((32, 2)).astype(np.float32)
                 y = rng.standard_normal((32, 1)).astype(np.float32)

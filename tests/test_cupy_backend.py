@@ -242,7 +242,9 @@ def test_compiled_step_launches_one_graph_and_matches_eager(gpu_like, optimizer)
 
 @pytest.mark.parametrize("optimizer", ["adam", "momentum"])
 def test_graph_follows_an_lr_schedule_and_the_step_count(gpu_like, optimizer):
-    schedule = (lambda i: 0.05 * 0.7**i)
+    def schedule(i):
+        return 0.05 * 0.7**i
+
     eager = _graph_train(gpu_like, False, GRAPH_OPTIMIZERS[optimizer], schedule=schedule)
     compiled = _graph_train(gpu_like, True, GRAPH_OPTIMIZERS[optimizer], schedule=schedule)
     _assert_same(eager, compiled)
@@ -261,7 +263,9 @@ def test_a_plan_that_draws_random_numbers_runs_without_a_graph(gpu_like):
 
 
 def test_an_update_without_device_hyperparameters_runs_without_a_graph(gpu_like):
-    make = (lambda p: mg.optim.RMSprop(p, lr=1e-2, momentum=0.5))
+    def make(p):
+        return mg.optim.RMSprop(p, lr=1e-2, momentum=0.5)
+
     eager = _graph_train(gpu_like, False, make, steps=6)
     compiled = _graph_train(gpu_like, True, make, steps=6)
     _assert_same(eager, compiled)
