@@ -323,7 +323,9 @@ class Program:
             kind, where = outline
             if kind == "step":
                 backend = self.w.bind(self.steps[where].ctx.backend, "backend")
-                name = f"d[{self.names[where]!r}]" if self.w.split else self.names[where]
+                name = self.names[where]
+                if self.w.split and name not in self.w.env:  # a local of the device part
+                    name = f"d[{name!r}]"
                 return f"make({name}.copy(), {backend})"
             return self.w.bind(where, "t") if kind == "tensor" else self.w.literal(where)
         return "(" + "".join(self.result(o) + ", " for o in outline) + ")"

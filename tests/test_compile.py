@@ -597,3 +597,38 @@ def test_the_backend_default_has_no_graphs():
     assert mg.backend.Backend.capture_graph(NumPyBackend(), lambda: None) is None
     fn = _train("numpy", True)[3]
     assert "def device" not in fn.plan and fn.stats["graph_launches"] == 0
+
+
+def test_a_replaced_array_or_a_failed_capture_runs_the_device_part_as_python(numpy_graphs):
+    mg.manual_seed(0)
+    frozen = nn.Linear(3, 4).to(numpy_graphs.name).requires_grad_(False)
+    head = nn.Linear(4, 1).to(numpy_graphs.name)
+    opt = optim.SGD(head.parameters(), lr=0.1, momentum=0.9)
+
+    def step(x):
+        opt.zero_grad()
+        loss = head(frozen(x).tanh()).pow(2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    fn = mg.compile(step)
+    x = mg.ones(2, 3, device=numpy_graphs.name)
+    for _ in range(5):
+        fn(x)
+    assert fn.stats["graph_captures"] == 1 and fn.stats["graph_launches"] == 2
+    frozen.weight.data = frozen.weight.data * 2  # the graph holds the old array
+    fn(x)
+    assert fn.stats["graph_launches"] == 2  # this call as Python, the next one captures
+    fn(x)
+    assert fn.stats["graph_captures"] == 2 and fn.stats["graph_launches"] == 3
+
+    def refuse(body):
+        raise RuntimeError("operation not permitted when stream is capturing")
+
+    numpy_graphs.capture_graph = refuse
+    frozen.weight.data = frozen.weight.data * 2
+    for _ in range(3):
+        fn(x)
+    assert fn.stats["graph_launches"] == 3 and fn.stats["replays"] == 8
+    assert "not permitted" in fn.stats["no_graph"][0] and "not permitted" in fn.plan
