@@ -62,7 +62,7 @@ class Writer:
         (self.host_lines if self.split else self.lines).append(code)
 
     def refuse_graph(self, reason: str) -> None:
-        if reason not in self.no_graph:
+        if self.split and reason not in self.no_graph:
             self.no_graph.append(reason)
 
     def fresh(self, hint: str) -> str:

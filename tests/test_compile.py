@@ -597,6 +597,7 @@ def test_the_backend_default_has_no_graphs():
     assert mg.backend.Backend.capture_graph(NumPyBackend(), lambda: None) is None
     fn = _train("numpy", True)[3]
     assert "def device" not in fn.plan and fn.stats["graph_launches"] == 0
+    assert "graph" not in fn.plan and not fn.stats["no_graph"]
 
 
 def test_a_replaced_array_or_a_failed_capture_runs_the_device_part_as_python(numpy_graphs):
