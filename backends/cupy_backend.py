@@ -300,9 +300,9 @@ class CuPyBackend(Backend):
                t(-lr / (1 - beta1**step)), param, *states)
 
     def prepare_update(self, name: str, *arrays: Any) -> Any:
-        """Adam/AdamW and SGD as one kernel that reads its hyperparameters from a small
-        device array (``DeviceUpdate``), so that a CUDA graph holding it follows a
-        schedule; the other updates as the Backend's."""
+        """Adam/AdamW, SGD and RMSprop as one kernel that reads its hyperparameters from
+        a small device array (``DeviceUpdate``), so that a CUDA graph holding it follows a
+        schedule."""
         scalars = _DEVICE_SCALARS.get(name)
         if scalars is None:
             return super().prepare_update(name, *arrays)
@@ -319,6 +319,15 @@ class CuPyBackend(Backend):
             outs = "T p, T m, T v" + (", T vmax" if amsgrad else "")
             names = ("decay", "wd", "keep1", "beta2", "omb1", "omb2", "bc2_sqrt", "eps",
                      "neg_step")
+        elif name == "rmsprop_update":
+            centered, momentum = states[1] is not None, states[2] is not None
+            key = f"rmsprop_h{'_centered' * centered}{'_momentum' * momentum}"
+            body = (_RMSPROP_SQUARE + (_RMSPROP_CENTERED if centered else "a = sqrt(s);")
+                    + (_RMSPROP_MOMENTUM if momentum else _RMSPROP_PLAIN))
+            outs = "T p, T sq" + (", T ga" if centered else "") + (", T buf" if momentum
+                                                                  else "")
+            names = ("neg_lr", "wd", "oma", "alpha", "lerp_low", "lerp_w", "lerp_keep", "eps",
+                     "momentum")
         else:
             momentum = states[0] is not None
             key = "sgd_h_momentum" if momentum else "sgd_h"
@@ -380,6 +389,42 @@ T d = nesterov != T(0) ? g1 + b * momentum : b;
 p = p + d * neg_lr;
 """
 
+# RMSprop, as minigrad.optimizer_kernels.rmsprop_update computes it
+_RMSPROP_SQUARE = """
+T g1 = wd != T(0) ? g + p * wd : g;
+T a = g1 * oma;
+a = a * g1;
+T s = sq * alpha;
+s = s + a;
+sq = s;
+"""
+_RMSPROP_CENTERED = """
+T d = g1 - ga;
+T ga1 = lerp_low != T(0) ? ga + d * lerp_w : g1 - d * lerp_keep;
+ga = ga1;
+a = ga1 * ga1;
+a = s - a;
+a = sqrt(a);
+"""
+_RMSPROP_PLAIN = """
+a = a + eps;
+p = p + (g1 * neg_lr) / a;
+"""
+_RMSPROP_MOMENTUM = """
+a = a + eps;
+a = g1 / a;
+T b = buf * momentum;
+b = b + a;
+buf = b;
+p = p + b * neg_lr;
+"""
+
+
+def _rmsprop_scalars(*, lr, alpha, eps, weight_decay, momentum, centered):
+    weight = 1 - alpha  # of the lerp of the centered average, with PyTorch's two branches
+    return (-lr, weight_decay, 1 - alpha, alpha, weight < 0.5, weight, 1 - weight, eps,
+            momentum)
+
 
 def _adam_scalars(*, step, lr, beta1, beta2, eps, weight_decay, decoupled, amsgrad):
     """The numbers the Adam kernel reads, computed as ``CuPyBackend.adam_update`` does."""
@@ -392,7 +437,8 @@ def _sgd_scalars(*, lr, momentum, dampening, weight_decay, nesterov):
     return (-lr, weight_decay, momentum, 1 - dampening, dampening != 0, bool(nesterov))
 
 
-_DEVICE_SCALARS = {"adam_update": _adam_scalars, "sgd_update": _sgd_scalars}
+_DEVICE_SCALARS = {"adam_update": _adam_scalars, "sgd_update": _sgd_scalars,
+                   "rmsprop_update": _rmsprop_scalars}
 _MAX_SCALARS = 9
 
 
