@@ -12,6 +12,10 @@ once, so a call of the function is the array calls alone. ``str(program)`` is th
 each step of the plan as a comment above its lines. Its first lines check what the plan
 depends on: it returns ``REDO`` (record again) or ``SLOW`` (replay step by step this
 time, the flat buffers being out of place) instead of running.
+
+On a backend that captures graphs (``Backend.capture_graph``) the code is two functions:
+``replay(args)``, the work of the host on every call, and ``device()``, every kernel,
+which a ``DeviceGraph`` runs once as it is and then launches as one captured graph.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 On a machine with a GPU the whole suite also runs on ``cupy`` through the ``device``
 fixture; here the backend class is driven with NumPy standing in for CuPy, which has
-the same array API, so everything but the CUDA kernels is exercised.
+the same array API, so everything but the CUDA kernels is exercised: the fused kernels'
+C runs statement by statement on NumPy arrays, and a stand-in stream's graph runs the
+captured function again at each launch.
 """
 
 import re
