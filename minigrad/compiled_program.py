@@ -255,7 +255,8 @@ class Program:
     def __str__(self) -> str:
         """The code, after the arrays it writes (made once) and the constants it reads."""
         w = self.w
-        made = [f"{n} {_shape(a)}" for n, a in w.buffers.items() if a.base is None]
+        made = [f"{n} {_shape(w.env[n])}" for n in self.inputs.values()]
+        made += [f"{n} {_shape(a)}" for n, a in w.buffers.items() if a.base is None]
         consts = [f"{n} {_shape(a)}" for n, a in w.consts.items() if isinstance(a, np.ndarray)]
         head = []
         if self.graph is not None:
