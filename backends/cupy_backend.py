@@ -77,6 +77,31 @@ class CuPyBackend(Backend):
     def synchronize(self) -> None:
         self.xp.cuda.Device().synchronize()
 
+    def capture_graph(self, body: Any) -> Any:
+        """``body``'s kernels captured on a stream of their own (CuPy's stream capture) and
+        launched there as one CUDA graph. Each launch waits for the work queued before it
+        on the current stream, and the current stream waits for the launch, so that what
+        reads the results afterwards (a copy, ``.item()``) sees them complete. Memory
+        ``body`` allocates during capture comes from the capture stream's pool, which
+        nothing but the graph uses after; what it returns is kept alive with the graph."""
+        cuda = self.xp.cuda
+        stream = cuda.Stream(non_blocking=True)
+        with stream:
+            stream.begin_capture()
+            try:
+                kept = body()
+            finally:
+                graph = stream.end_capture()
+
+        def launch() -> Any:
+            current = cuda.get_current_stream()
+            stream.wait_event(current.record())
+            graph.launch(stream)
+            current.wait_event(stream.record())
+            return kept
+
+        return launch
+
     # creation and transfer
     def asarray(self, data: Any, dtype: np.dtype | None = None) -> Any:
         return self.xp.array(data, dtype=dtype)
@@ -274,6 +299,45 @@ class CuPyBackend(Backend):
                t(beta2), t(1 - beta1), t(1 - beta2), t((1 - beta2**step) ** 0.5), t(eps),
                t(-lr / (1 - beta1**step)), param, *states)
 
+    def prepare_update(self, name: str, *arrays: Any) -> Any:
+        """Adam/AdamW, SGD and RMSprop as one kernel that reads its hyperparameters from
+        a small device array (``DeviceUpdate``), so that a CUDA graph holding it follows a
+        schedule."""
+        scalars = _DEVICE_SCALARS.get(name)
+        if scalars is None:
+            return super().prepare_update(name, *arrays)
+        return DeviceUpdate(self, name, arrays, scalars)
+
+    def _device_kernel(self, name: str, states: tuple) -> Any:
+        """The fused kernel of ``name`` over the state arrays present, its hyperparameters
+        read from ``raw T h``."""
+        if name == "adam_update":
+            amsgrad = states[2] is not None
+            key = "adam_h_amsgrad" if amsgrad else "adam_h"
+            body = _ADAM.replace("AMSGRAD", "v2 = max(vmax, v2); vmax = v2;" if amsgrad
+                                 else "")
+            outs = "T p, T m, T v" + (", T vmax" if amsgrad else "")
+            names = ("decay", "wd", "keep1", "beta2", "omb1", "omb2", "bc2_sqrt", "eps",
+                     "neg_step")
+        elif name == "rmsprop_update":
+            centered, momentum = states[1] is not None, states[2] is not None
+            key = f"rmsprop_h{'_centered' * centered}{'_momentum' * momentum}"
+            body = (_RMSPROP_SQUARE + (_RMSPROP_CENTERED if centered else "a = sqrt(s);")
+                    + (_RMSPROP_MOMENTUM if momentum else _RMSPROP_PLAIN))
+            outs = "T p, T sq" + (", T ga" if centered else "") + (", T buf" if momentum
+                                                                  else "")
+            names = ("neg_lr", "wd", "oma", "alpha", "lerp_low", "lerp_w", "lerp_keep", "eps",
+                     "momentum")
+        else:
+            momentum = states[0] is not None
+            key = "sgd_h_momentum" if momentum else "sgd_h"
+            body = _SGD_MOMENTUM if momentum else _SGD
+            outs = "T p, T buf" if momentum else "T p"
+            names = ("neg_lr", "wd", "momentum", "undamped", "damped", "nesterov")
+        loads = "".join(f"T {n} = h[{i}];\n" for i, n in enumerate(names))
+        return self._kernel(key, lambda xp: xp.ElementwiseKernel(
+            "T g, raw T h", outs, loads + body, f"minigrad_{key}"))
+
     # trigonometry, rounding, remainders, bits and tests
     def any(self, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
         return self.xp.any(x, axis=axis, keepdims=keepdims)
@@ -309,3 +373,102 @@ v = v2;
 AMSGRAD
 p = p1 + m1 * neg_step / (sqrt(v2) / bc2_sqrt + eps);
 """
+
+
+# SGD, as minigrad.optimizer_kernels.sgd_update computes it (flags as 0 or 1)
+_SGD = """
+T g1 = wd != T(0) ? g + p * wd : g;
+p = p + g1 * neg_lr;
+"""
+_SGD_MOMENTUM = """
+T g1 = wd != T(0) ? g + p * wd : g;
+T b = buf * momentum;
+b = damped != T(0) ? b + g1 * undamped : b + g1;
+buf = b;
+T d = nesterov != T(0) ? g1 + b * momentum : b;
+p = p + d * neg_lr;
+"""
+
+# RMSprop, as minigrad.optimizer_kernels.rmsprop_update computes it
+_RMSPROP_SQUARE = """
+T g1 = wd != T(0) ? g + p * wd : g;
+T a = g1 * oma;
+a = a * g1;
+T s = sq * alpha;
+s = s + a;
+sq = s;
+"""
+_RMSPROP_CENTERED = """
+T d = g1 - ga;
+T ga1 = lerp_low != T(0) ? ga + d * lerp_w : g1 - d * lerp_keep;
+ga = ga1;
+a = ga1 * ga1;
+a = s - a;
+a = sqrt(a);
+"""
+_RMSPROP_PLAIN = """
+a = a + eps;
+p = p + (g1 * neg_lr) / a;
+"""
+_RMSPROP_MOMENTUM = """
+a = a + eps;
+a = g1 / a;
+T b = buf * momentum;
+b = b + a;
+buf = b;
+p = p + b * neg_lr;
+"""
+
+
+def _rmsprop_scalars(*, lr, alpha, eps, weight_decay, momentum, centered):
+    weight = 1 - alpha  # of the lerp of the centered average, with PyTorch's two branches
+    return (-lr, weight_decay, 1 - alpha, alpha, weight < 0.5, weight, 1 - weight, eps,
+            momentum)
+
+
+def _adam_scalars(*, step, lr, beta1, beta2, eps, weight_decay, decoupled, amsgrad):
+    """The numbers the Adam kernel reads, computed as ``CuPyBackend.adam_update`` does."""
+    decay = 1 - lr * weight_decay if decoupled else 1.0
+    return (decay, 0 if decoupled else weight_decay, 1 - (1 - beta1), beta2, 1 - beta1,
+            1 - beta2, (1 - beta2**step) ** 0.5, eps, -lr / (1 - beta1**step))
+
+
+def _sgd_scalars(*, lr, momentum, dampening, weight_decay, nesterov):
+    return (-lr, weight_decay, momentum, 1 - dampening, dampening != 0, bool(nesterov))
+
+
+_DEVICE_SCALARS = {"adam_update": _adam_scalars, "sgd_update": _sgd_scalars,
+                   "rmsprop_update": _rmsprop_scalars}
+_MAX_SCALARS = 9
+
+
+class DeviceUpdate:
+    """A fused optimizer update over flat buffers whose hyperparameters live in a small
+    device array: ``load(**options)`` writes them (host work, every step), ``launch()``
+    runs the kernel (device work only, which a CUDA graph can hold); calling it does both.
+    """
+
+    def __init__(self, backend: CuPyBackend, name: str, arrays: tuple, scalars: Any) -> None:
+        param, grad, *states = arrays
+        check_arrays(param, grad=grad, **{f"state{i}": a for i, a in enumerate(states)})
+        self.backend, self.scalars = backend, scalars
+        self.kernel = backend._device_kernel(name, tuple(states))
+        self.param, self.grad = param, grad
+        self.states = tuple(a for a in states if a is not None)
+        self.host = np.zeros(_MAX_SCALARS, param.dtype)
+        self.device = backend.xp.zeros(_MAX_SCALARS, param.dtype)
+
+    def load(self, **options: Any) -> None:
+        values = self.scalars(**options)
+        self.host[:len(values)] = values
+        if isinstance(self.device, np.ndarray):
+            self.device[...] = self.host
+        else:
+            self.device.set(self.host)
+
+    def launch(self) -> None:
+        self.kernel(self.grad, self.device, self.param, *self.states)
+
+    def __call__(self, **options: Any) -> None:
+        self.load(**options)
+        self.launch()

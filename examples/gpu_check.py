@@ -1,5 +1,5 @@
 """Everything a GPU must show, in one run: the test suite on cupy, a training run that
-matches the CPU, and the GPU benchmark.
+matches the CPU, a compiled step launched as one CUDA graph, and the GPU benchmark.
 
 Run on a machine with an NVIDIA GPU and `pip install "minigrad[cuda]"`:
     python examples/gpu_check.py
@@ -41,6 +41,48 @@ def training_matches_cpu(epochs: int) -> float:
                for k in states["numpy"])
 
 
+def compiled_step_uses_a_graph(steps: int = 10) -> bool:
+    """An MLP trained with Adam and with SGD (momentum) on cupy, eagerly and through
+    mg.compile, under an lr schedule: the compiled step must launch its device work as
+    one CUDA graph per call after warm-up, and end with eager's parameters."""
+    import minigrad.functional as F
+    from minigrad import nn, optim
+
+    ok = True
+    for name, make in (("Adam", lambda p: optim.Adam(p, lr=1e-2, weight_decay=1e-3)),
+                       ("SGD", lambda p: optim.SGD(p, lr=0.05, momentum=0.9))):
+        runs = []
+        for compiled in (False, True):
+            mg.manual_seed(0)
+            model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 16), nn.Tanh(),
+                                  nn.Linear(16, 1)).to("cupy")
+            opt = make(model.parameters())
+
+            def step(x, y, model=model, opt=opt):
+                opt.zero_grad()
+                loss = F.mse_loss(model(x), y)
+                loss.backward()
+                opt.step()
+                return loss
+
+            fn = mg.compile(step) if compiled else step
+            rng = np.random.default_rng(0)
+            for _ in range(steps):
+                opt.param_groups[0]["lr"] *= 0.9
+                x = rng.standard_normal((32, 2)).astype(np.float32)
+                y = rng.standard_normal((32, 1)).astype(np.float32)
+                fn(mg.tensor(x, device="cupy"), mg.tensor(y, device="cupy"))
+            runs.append(([p.numpy() for p in model.parameters()], fn))
+        gap = max(float(np.max(np.abs(a - b))) for a, b in zip(runs[0][0], runs[1][0]))
+        stats = runs[1][1].stats
+        print(f"compiled {name} step on cupy: {stats['graph_captures']} graph capture(s), "
+              f"{stats['graph_launches']} launch(es) in {steps} calls, largest parameter "
+              f"difference from eager {gap:.2e}"
+              + (f"; no graph: {stats['no_graph']}" if stats["no_graph"] else ""))
+        ok &= stats["graph_launches"] == steps - 3 and gap < 1e-5
+    return ok
+
+
 PASSED, FAILED, NOT_CHECKED = 0, 1, 3  # exit statuses
 
 
@@ -65,6 +107,7 @@ def main() -> int:
     gap = training_matches_cpu(args.epochs)
     print(f"largest parameter difference between numpy and cupy training: {gap:.2e}")
     failed |= gap > 1e-3
+    failed |= not compiled_step_uses_a_graph()
     if not args.skip_bench:
         from minigrad.cli import main as cli
 

@@ -81,6 +81,20 @@ class Backend:
     def synchronize(self) -> None:
         """Wait until the device has finished all queued work (timers need this on a GPU)."""
 
+    def capture_graph(self, body: Callable[[], Any]) -> Callable[[], Any] | None:
+        """Optional: record the device work of ``body`` (a function of no arguments that
+        queues kernels on arrays allocated before, and returns the arrays it made) once,
+        as one unit the device replays (a CUDA graph), without running it.
+
+        Returns ``launch``: a function that runs the recorded work once more and returns
+        what ``body`` returned while it was recorded (the same arrays, rewritten by every
+        launch); results read on the host after ``launch()`` see its work complete. The
+        default returns None: the backend has no graphs, and ``body`` runs as it is on
+        every call. ``body`` must do the same work on every call: what changes between
+        calls (inputs, hyperparameters) is written into its arrays before ``launch``.
+        """
+        return None
+
     # creation and transfer
     asarray = required("asarray(data, dtype=None): a new array holding a copy of data")
     to_numpy = required("to_numpy(x): the values as a host numpy.ndarray")

@@ -10,7 +10,10 @@ the plan. The first replay writes it out as one Python function
 into buffers allocated once, the optimizer's step one fused update over flat buffers
 (``minigrad.flat_buffers``). Where the flat buffers are out of place, a call replays the
 plan step by step instead (``Plan.interpret``): each op's own forward and gradient
-formulas on the arrays, the optimizer's calls as they are.
+formulas on the arrays, the optimizer's calls as they are. On a backend that captures
+graphs (``Backend.capture_graph``: CuPy's CUDA graphs) the program is split into the
+work of the host and that of the device, which is launched as one graph per call after
+its first run; ``fn.stats["no_graph"]`` says why a plan keeps to plain Python.
 
 What a plan depends on is guarded on every call: the arguments' shapes, dtypes and
 devices, grad mode, the modules' train/eval flags and parameters, and the decisions that
@@ -28,6 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import autograd
+from .backend import Backend
 from .compiled_program import REDO, SLOW, Program
 from .flat_buffers import FlatOptimizer
 from .function import _widen
@@ -217,6 +221,7 @@ class Plan:
         self.result = _outline(result, trace)
         self.grad_enabled = autograd.is_grad_enabled()
         self.program: Program | bool | None = None  # None: not written yet
+        self.stats: dict[str, Any] = {"no_graph": []}  # the compiled function's, once kept
 
     def valid(self) -> bool:
         """Whether the modules are as they were when the plan was recorded: the same
@@ -246,7 +251,17 @@ class Plan:
         """The generated program, or False (with a warning) where writing it failed: the
         plan is then replayed step by step."""
         try:
-            return Program(self, args)
+            graphs = _graph_backend(self.steps)
+            if graphs is None:
+                return Program(self, args)
+            program = Program(self, args, graphs)
+            if program.no_graph:  # written whole, with the reasons in its text
+                reasons = program.no_graph
+                program = Program(self, args)
+                program.w.no_graph = reasons
+                self.stats["no_graph"] += [r for r in reasons
+                                           if r not in self.stats["no_graph"]]
+            return program
         except Exception as err:  # a plan the code generator does not handle
             warnings.warn(f"mg.compile: the recorded plan could not be written as a program "
                           f"({type(err).__name__}: {err}); it is replayed step by step",
@@ -380,6 +395,18 @@ class Plan:
 _REDO = REDO
 
 
+def _graph_backend(steps: list) -> Any:
+    """The one backend the plan's ops run on, where it captures graphs (it implements
+    ``Backend.capture_graph``); else None."""
+    backends = {id(s.ctx.backend): s.ctx.backend for s in steps if type(s) is ForwardStep}
+    if len(backends) != 1:
+        return None
+    backend = next(iter(backends.values()))
+    if type(backend).capture_graph is Backend.capture_graph:
+        return None
+    return backend
+
+
 def _resolve(value: Any, array: Callable[[tuple], Any]) -> Any:
     if not isinstance(value, Live):
         return value
@@ -444,7 +471,8 @@ class CompiledFunction:
         self.seen: set[Any] = set()
         self.fallback: str | None = None
         self.stats = {"eager": 0, "captures": 0, "replays": 0, "fallbacks": 0,
-                      "reasons": []}
+                      "reasons": [], "graph_captures": 0, "graph_launches": 0,
+                      "no_graph": []}
 
     @property
     def plan(self) -> str:
@@ -489,6 +517,7 @@ class CompiledFunction:
         if len(self.plans) >= MAX_PLANS:
             self.plans.pop(next(iter(self.plans)))
         plan.lay_out_flat()
+        plan.stats = self.stats
         self.plans[key] = plan
         return result
 

@@ -12,6 +12,10 @@ once, so a call of the function is the array calls alone. ``str(program)`` is th
 each step of the plan as a comment above its lines. Its first lines check what the plan
 depends on: it returns ``REDO`` (record again) or ``SLOW`` (replay step by step this
 time, the flat buffers being out of place) instead of running.
+
+On a backend that captures graphs (``Backend.capture_graph``) the code is two functions:
+``replay(args)``, the work of the host on every call, and ``device()``, every kernel,
+which a ``DeviceGraph`` runs once as it is and then launches as one captured graph.
 """
 
 from __future__ import annotations
@@ -35,10 +39,18 @@ REDO = object()  # what it returns where a guard failed: the call is recorded ag
 
 
 class Writer:
-    """The lines of a generated function and the objects its names are bound to."""
+    """The lines of a generated function and the objects its names are bound to.
 
-    def __init__(self) -> None:
+    Split (for a backend with graphs): ``line`` writes device work, ``host`` what runs on
+    the host on every call (bookkeeping, hyperparameters), and ``no_graph`` collects why
+    the device work cannot be one graph; else both write one sequence of lines.
+    """
+
+    def __init__(self, split: bool = False) -> None:
+        self.split = split
         self.lines: list[str] = []
+        self.host_lines: list[str] = []
+        self.no_graph: list[str] = []
         self.env: dict[str, Any] = {}
         self.named: dict[int, str] = {}  # id(object) -> its name
         self.buffers: dict[str, Any] = {}  # name -> an array allocated here
@@ -49,6 +61,13 @@ class Writer:
 
     def line(self, code: str) -> None:
         self.lines.append(code)
+
+    def host(self, code: str) -> None:
+        (self.host_lines if self.split else self.lines).append(code)
+
+    def refuse_graph(self, reason: str) -> None:
+        if self.split and reason not in self.no_graph:
+            self.no_graph.append(reason)
 
     def fresh(self, hint: str) -> str:
         n = self.counts.get(hint, 0)
@@ -106,10 +125,23 @@ class Writer:
 
 
 class Program:
-    """A plan's replay as one generated function: ``program(args)`` runs it."""
+    """A plan's replay as one generated function: ``program(args)`` runs it.
 
-    def __init__(self, plan: Any, args: tuple) -> None:
-        self.w = w = Writer()
+    With ``graphs`` (a backend whose ``capture_graph`` records device work) the function
+    is split: the host part (checks, this call's inputs copied into fixed buffers, the
+    optimizer's hyperparameters and step counts written into its device arrays, the
+    bookkeeping of ``.grad`` and versions) runs on every call, then the device part (every
+    kernel) runs through a ``DeviceGraph``, as one graph launch once it has run once.
+    ``no_graph`` says why a plan could not be split that way (it is then written whole).
+    """
+
+    def __init__(self, plan: Any, args: tuple, graphs: Any = None) -> None:
+        self.w = w = Writer(split=graphs is not None)
+        self.graphs = graphs
+        self.graph: DeviceGraph | None = None
+        self.inputs: dict[int, str] = {}  # argument -> its fixed buffer (split)
+        self.live: dict[int, Tensor] = {}  # tensors whose .data the device part reads
+        self.given = False
         self.plan = plan
         self.steps = plan.steps
         self.args = args
@@ -137,21 +169,37 @@ class Program:
                 getattr(self, "_" + step[0].replace(" ", "_"))(k, step)
             else:
                 self._forward(k, step)
-        w.line(f"return {self.result(plan.result)}")
+        if not w.split:
+            w.line(f"return {self.result(plan.result)}")
         body, w.lines = w.lines, []
         w.line("# checks: the modules as recorded (else REDO), the flat buffers intact (else SLOW)")
         self._check_modules()
         for flat in self.flats:
             self._check_layout(flat)
         for decide, source, value in plan.guards:
-            w.line(f"if {w.bind(decide, 'guard')}({self.source(source)}) != "
+            w.line(f"if {w.bind(decide, 'guard')}({self.source(source, host=True)}) != "
                    f"{w.literal(value)}: return REDO")
-        w.lines += body
         self.buffer_ids.update(id(a) for a in [*w.buffers.values(), *w.consts.values()])
-        self.source_text = "def replay(args):\n" + "".join(f"    {line}\n" for line in w.lines)
+        if w.split:
+            self.graph = DeviceGraph(graphs, getattr(plan, "stats", None),
+                                     list(self.live.values()))
+            w.line("# this call on the host: inputs, hyperparameters, step counts, .grad")
+            w.lines += w.host_lines
+            w.line(f"d = {w.bind(self.graph, 'graph')}.run()")
+            w.line(f"return {self.result(plan.result)}")
+            device = ["# the device work: run once, then captured as one graph and launched",
+                      *body, "return locals()"]
+            self.source_text = ("def device():\n" + "".join(f"    {x}\n" for x in device)
+                                + "\n\ndef replay(args):\n"
+                                + "".join(f"    {x}\n" for x in w.lines))
+        else:
+            w.lines += body
+            self.source_text = "def replay(args):\n" + "".join(f"    {x}\n" for x in w.lines)
         namespace = dict(w.env)  # the names the code reads: its globals
         exec(_compiled(self.source_text), namespace)
         self.run = namespace["replay"]
+        if self.graph is not None:
+            self.graph.device = namespace["device"]
 
     def _check_modules(self) -> None:
         """Lines returning REDO unless each module has its recorded train/eval flag and
@@ -180,21 +228,24 @@ class Program:
         first = True
         for entry in flat.groups:
             views = entry["views"]
+            stateless = not entry["keys"] and not flat.counted  # SGD without momentum
             for i, p in enumerate(entry["group"]["params"]):
                 t = w.bind(p, "t")
                 state = f"state_{t}"
-                w.line(f"{state} = {opt}.state.get({t})")
                 data = w.bind(views["param"][i], t + "_data")
-                checks = [f"{state} is None", f"{t}.data is not {data}"]
+                checks = [f"{t}.data is not {data}"]
+                if not stateless:
+                    w.line(f"{state} = {opt}.state.get({t})")
+                    checks.insert(0, f"{state} is None")
                 if id(p) not in self.grads_written:
                     g = w.bind(views["grad"][i], t + "_grad")
                     checks.append(f"{t}._grad is None or {t}._grad.data is not {g}")
                 checks += [f"{state}.get({k!r}) is not {w.bind(views[k][i], t + '_' + k)}"
                            for k in entry["keys"]]
-                if not first:
+                if not first and not stateless:
                     checks.append(f"{state}.get('step') != step")
                 w.line(f"if {' or '.join(checks)}: return SLOW")
-                if first:
+                if first and not stateless:
                     w.line(f"step = {state}.get('step')")
                     first = False
 
@@ -204,19 +255,42 @@ class Program:
     def __str__(self) -> str:
         """The code, after the arrays it writes (made once) and the constants it reads."""
         w = self.w
-        made = [f"{n} {_shape(a)}" for n, a in w.buffers.items() if a.base is None]
+        made = [f"{n} {_shape(w.env[n])}" for n in self.inputs.values()]
+        made += [f"{n} {_shape(a)}" for n, a in w.buffers.items() if a.base is None]
         consts = [f"{n} {_shape(a)}" for n, a in w.consts.items() if isinstance(a, np.ndarray)]
-        return "\n".join([*_wrapped("# buffers: ", made), *_wrapped("# constants: ", consts),
-                          self.source_text])
+        head = []
+        if self.graph is not None:
+            head = [f"# device part: {self.graph.describe()}"]
+        elif self.no_graph:
+            head = _wrapped("# no graph (the whole call runs as Python): ", self.no_graph)
+        return "\n".join([*head, *_wrapped("# buffers: ", made),
+                          *_wrapped("# constants: ", consts), self.source_text])
+
+    @property
+    def no_graph(self) -> list[str]:
+        return self.w.no_graph
 
     # where values come from
-    def source(self, source: tuple) -> str:
+    def source(self, source: tuple, host: bool = False) -> str:
+        """The expression of a value; an argument's, in the device part of a split
+        program, is its fixed buffer, which the host part fills on every call."""
         kind, where = source
         if kind == "step":
             return self.names[where]
         if kind == "input":
-            return f"args[{where}].data"
+            if not self.w.split or host:
+                return f"args[{where}].data"
+            name = self.inputs.get(where)
+            if name is None:
+                arg = self.args[where]
+                name = self.inputs[where] = self.w.bind(
+                    arg.backend.zeros(arg.shape, arg.dtype), f"input{where}")
+                self.w.host(f"{self.w.bind(arg.backend, 'backend')}.setitem({name}, "
+                            f"Ellipsis, args[{where}].data)")
+            return name
         if kind == "tensor":
+            if not host:
+                self.live[id(where)] = where
             return f"{self.w.bind(where, 't')}.data"
         return self.w.literal(where)
 
@@ -254,7 +328,10 @@ class Program:
             kind, where = outline
             if kind == "step":
                 backend = self.w.bind(self.steps[where].ctx.backend, "backend")
-                return f"make({self.names[where]}.copy(), {backend})"
+                name = self.names[where]
+                if self.w.split and name not in self.w.env:  # a local of the device part
+                    name = f"d[{name!r}]"
+                return f"make({name}.copy(), {backend})"
             return self.w.bind(where, "t") if kind == "tensor" else self.w.literal(where)
         return "(" + "".join(self.result(o) + ", " for o in outline) + ")"
 
@@ -317,10 +394,12 @@ class Program:
                 if id(p) in reached:
                     self.grad_state[id(p)] = "none"
                 else:
-                    self.w.line(f"{self.w.bind(p, 't')}.grad = None")
+                    self.w.host(f"{self.w.bind(p, 't')}.grad = None")
             return
         self.grad_state.clear()
         name = method.__name__ if owner is None else f"{type(owner).__name__}_{method.__name__}"
+        self.w.refuse_graph(f"a call of {name.lstrip('_').replace('_', '.', 1)}, which runs "
+                            "as Python")
         call = self.w.bind(method, name.lstrip("_"))
         self.w.line(f"{call}({', '.join(self.w.literal(a) for a in args)})")
 
@@ -345,6 +424,7 @@ class Program:
         f = w.bind(flat, "flat")
         params = [p for g in flat.optimizer.param_groups for p in g["params"]]
         if not all(self.grad_state.get(id(p)) == "view" for p in params):
+            w.refuse_graph("the optimizer's own step (gradients outside its flat buffers)")
             w.line(f"{f}.step()")
             return
         opt = w.bind(flat.optimizer, w.fresh(type(flat.optimizer).__name__.lower()))
@@ -352,29 +432,98 @@ class Program:
         for i, entry in enumerate(flat.groups):
             group = w.bind(entry["group"], "group")
             states = [f"state_{w.bind(p, 't')}" for p in entry["group"]["params"]]
-            w.line(f"{opt}._check({group})")
+            w.host(f"{opt}._check({group})")
             if flat.counted:
-                w.line(f"count = {states[0]}['step'] + 1")
-                w.line(" = ".join(f"{s}['step']" for s in states) + " = count")
-            update = w.bind(entry["flat"]["update"], f"{f}_update")
-            w.line(f"{update}(**{options}({opt}, {group}, {'count' if flat.counted else 0}))")
-            w.line(f"{f}.mark_changed({i})")
+                w.host(f"count = {states[0]}['step'] + 1")
+                w.host(" = ".join(f"{s}['step']" for s in states) + " = count")
+            kernel = entry["flat"]["update"]
+            update = w.bind(kernel, f"{f}_update")
+            arguments = f"**{options}({opt}, {group}, {'count' if flat.counted else 0})"
+            if w.split and hasattr(kernel, "load"):  # hyperparameters in device arrays
+                w.host(f"{update}.load({arguments})")
+                w.line(f"{update}.launch()")
+            else:
+                w.refuse_graph(f"{type(flat.optimizer).__name__}'s fused update, which takes "
+                               "its hyperparameters as Python numbers on this backend")
+                w.line(f"{update}({arguments})")
+            w.host(f"{f}.mark_changed({i})")
 
     def _inplace(self, k: int, step: tuple) -> None:
         _, fn, target, value = step
         t = self.source(target)
         self.w.line(f"{self.w.bind(fn, fn.__name__)}({t}, {self.source(value)}, out={t})")
         if target[0] == "tensor":
-            self.w.line(f"{self.w.bind(target[1], 't')}._bump_version()")
+            self.w.host(f"{self.w.bind(target[1], 't')}._bump_version()")
 
     def _draw(self, k: int, step: tuple) -> None:
         _, fn, shape, dtype = step
+        self.w.refuse_graph("random numbers, which a graph would draw the same on every launch")
         self.names[k] = name = self.w.fresh("v")
         self.w.line(f"{name} = {self.w.bind(fn, fn.__name__)}({shape!r}, "
                     f"{self.w.literal(dtype)})")
 
     def _backward(self, k: int, step: tuple) -> None:
         Backward(self, step).write()
+
+
+class DeviceGraph:
+    """The device part of a split program: run as it is the first ``WARM_UP`` times (its
+    kernels compiled, the memory pools settled), then captured by the backend as one
+    graph and launched on every later call.
+
+    The graph holds the arrays the device part read while it was captured: where a tensor
+    it reads now holds another array (``.data`` replaced), the call runs the device part
+    as it is and the graph is captured again on a later call. A capture that fails leaves
+    the device part running as it is, and says why in ``fn.stats["no_graph"]``.
+    """
+
+    WARM_UP = 1
+
+    def __init__(self, backend: Any, stats: dict | None, tensors: list) -> None:
+        self.backend, self.stats, self.tensors = backend, stats, tensors
+        self.device: Callable[[], dict] = dict
+        self.launch: Callable[[], dict] | None = None
+        self.arrays: list = []  # the tensors' arrays when the graph was captured
+        self.runs = self.launches = self.captures = 0
+        self.failure: str | None = None
+
+    def run(self) -> dict:
+        """This call's device work; the device part's local names (its arrays)."""
+        if self.launch is not None:
+            if all(t.data is a for t, a in zip(self.tensors, self.arrays)):
+                return self._launched()
+            self.launch, self.runs = None, 0  # an array it holds was replaced
+        if self.runs >= self.WARM_UP and self.failure is None:
+            try:
+                self.arrays = [t.data for t in self.tensors]
+                self.launch = self.backend.capture_graph(self.device)
+                if self.launch is None:
+                    self.failure = "the backend captured no graph"
+            except Exception as err:  # a kernel or a read the graph cannot hold
+                self.failure = f"capturing the device part failed: {type(err).__name__}: {err}"
+            if self.failure is not None and self.stats is not None:
+                self.stats["no_graph"].append(self.failure)
+            if self.launch is not None:
+                self.captures += 1
+                if self.stats is not None:
+                    self.stats["graph_captures"] = self.stats.get("graph_captures", 0) + 1
+                return self._launched()
+        self.runs += 1
+        return self.device()
+
+    def _launched(self) -> dict:
+        self.launches += 1
+        if self.stats is not None:
+            self.stats["graph_launches"] = self.stats.get("graph_launches", 0) + 1
+        return self.launch()
+
+    def describe(self) -> str:
+        if self.failure is not None:
+            return f"runs as Python ({self.failure})"
+        state = (f"captured, launched {self.launches} time(s)" if self.launch is not None
+                 else f"not captured yet (runs as Python for the first {self.WARM_UP})")
+        return (f"def device() below, one {type(self.backend).__name__} graph launch per "
+                f"call after warm-up; {state}")
 
 
 class Backward:
@@ -403,12 +552,10 @@ class Backward:
     def write(self) -> None:
         p, w = self.p, self.w
         root = p.steps[self.root]
-        self.grad[self.root] = w.const(np.ones(root.shape, root.dtype), "ones")
+        self.grad[self.root] = w.const(root.ctx.backend.ones(root.shape, root.dtype), "ones")
         for key in self.slow:
             self.grad[key] = name = w.fresh("s")
             w.line(f"{name} = None")
-        if any(self._fast_leaf(s) is None for s in self.leaves):
-            w.line(f"given = set({w.bind(p.buffer_ids, 'buffer_ids')})")
         for k in self.order:
             site = p.sites[k]
             grad = self.grad.pop(k)
@@ -432,6 +579,20 @@ class Backward:
             return None
         view = flat.grad_view[id(p)]
         name = self.w.bind(view, f"{self.w.bind(p, 't')}_grad")
+        self.w.buffers[name] = view
+        return name
+
+    def _copied_leaf(self, source: tuple) -> str | None:
+        """The name of a parameter's gradient buffer where this pass gives it its
+        gradient (summed as the tape sums it) while its optimizer's zero_grad set it to
+        None just before: the sum is copied there."""
+        if source[0] != "tensor" or self.p.grad_state.get(id(source[1])) != "none":
+            return None
+        flat = self.p.flat_of.get(id(source[1]))
+        if flat is None:
+            return None
+        view = flat.grad_view[id(source[1])]
+        name = self.w.bind(view, f"{self.w.bind(source[1], 't')}_grad")
         self.w.buffers[name] = view
         return name
 
@@ -494,15 +655,26 @@ class Backward:
         key = _key(source)
         total = self.grad.pop(key)
         view = self._fast_leaf(source)
+        if view is None and w.split:
+            view = self._copied_leaf(source)
         if view is not None:
-            if total != view:
-                w.line(f"copyto({view}, {total})")
             leaf = source[1]
+            if total != view:
+                if w.split:
+                    w.line(f"{w.bind(leaf.backend, 'backend')}.setitem({view}, Ellipsis, "
+                           f"{total})")
+                else:
+                    w.line(f"copyto({view}, {total})")
             grad = w.bind(Tensor._make(w.buffers[view], leaf.backend), f"{view}_tensor")
-            w.line(f"{w.bind(leaf, 't')}._grad = {grad}")
+            w.host(f"{w.bind(leaf, 't')}._grad = {grad}")
             p.grad_state[id(leaf)] = "view"
             p.grads_written.add(id(leaf))
             return
+        w.refuse_graph("a gradient added to .grad as the tape adds it (a leaf outside the "
+                       "optimizer's flat buffers)")
+        if not p.given:
+            w.line(f"given = set({w.bind(p.buffer_ids, 'buffer_ids')})")
+            p.given = True
         if source[0] == "tensor":
             leaf = w.bind(source[1], "t")
             if p.grad_state.pop(id(source[1]), None) == "none":

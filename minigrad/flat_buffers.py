@@ -186,8 +186,11 @@ class FlatOptimizer:
         for entry in self.groups:
             views = entry["views"]
             steps = set()
+            stateless = not entry["keys"] and not self.counted  # SGD without momentum
             for i, p in enumerate(entry["group"]["params"]):
                 state = opt.state.get(p)
+                if state is None and stateless:
+                    state = {}
                 if (state is None or p.data is not views["param"][i] or p.grad is None
                         or p.grad.data is not views["grad"][i]):
                     return False

@@ -8,6 +8,7 @@ import pytest
 import minigrad as mg
 import minigrad.functional as F
 from minigrad import nn, optim
+from minigrad.backends.numpy_backend import NumPyBackend
 
 OPTIMIZERS = {
     "sgd": lambda p: optim.SGD(p, lr=0.1),
@@ -512,3 +513,123 @@ def test_a_gradient_cleared_by_assignment_replays(device):
         for _ in range(3):
             compiled()
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+
+
+class _RecordingNumPy(NumPyBackend):
+    """NumPy with stand-ins for graphs: a capture keeps the device work's function and
+    each launch runs it (NumPy cannot defer work, so the capture itself runs nothing);
+    its fused updates take their hyperparameters before they run (``load``)."""
+
+    name = "numpy-graphs"
+
+    def __init__(self):
+        super().__init__()
+        self.captured = []
+
+    def capture_graph(self, body):
+        self.captured.append(body)
+        return body
+
+    def prepare_update(self, name, *arrays):
+        return _LoadedUpdate(super().prepare_update(name, *arrays))
+
+
+class _LoadedUpdate:
+    def __init__(self, run):
+        self.run, self.options = run, None
+
+    def load(self, **options):
+        self.options = options
+
+    def launch(self):
+        self.run(**self.options)
+
+
+@pytest.fixture
+def numpy_graphs():
+    backend = _RecordingNumPy()
+    mg.register_backend(backend.name, lambda: backend)
+    yield backend
+    from minigrad import backend as registry
+
+    registry._factories.pop(backend.name, None)
+    registry._instances.pop(backend.name, None)
+
+
+@pytest.mark.parametrize("optimizer", ["momentum", "adam", "adamw"])
+def test_the_device_part_runs_through_the_backends_graph(numpy_graphs, optimizer):
+    eager = _train("numpy", False, optimizer)
+    losses, state, opt, fn = _train(numpy_graphs.name, True, optimizer)
+    _same(eager[:2], (losses, state))
+    # 11 full batches: eager, recorded, the device part's warm-up, then 8 launches
+    assert fn.stats["graph_captures"] == 1 and fn.stats["graph_launches"] == 8
+    assert len(numpy_graphs.captured) == 1 and not fn.stats["no_graph"]
+    host = fn.plan.split("def replay")[1]
+    assert "matmul(" not in host and ".load(" in host and "graph.run()" in host
+
+
+def test_what_a_graph_cannot_hold_runs_whole_and_says_why(numpy_graphs):
+    model = nn.Linear(3, 1).to(numpy_graphs.name)
+    opt = optim.SGD(model.parameters(), lr=0.1, maximize=True)  # not laid out flat
+
+    def step(x):
+        opt.zero_grad()
+        model(x).sum().backward()
+        opt.step()
+
+    fn = mg.compile(step)
+    for _ in range(5):
+        fn(mg.ones(2, 3, device=numpy_graphs.name))
+    assert fn.stats["replays"] == 3 and fn.stats["graph_launches"] == 0
+    assert not numpy_graphs.captured and "def device" not in fn.plan
+    assert any("SGD.step" in r or "step, which runs as Python" in r
+               for r in fn.stats["no_graph"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        drop = nn.Dropout(0.5).to(numpy_graphs.name)
+        fn = mg.compile(lambda x: drop(x))
+        masks = [fn(mg.ones(500, device=numpy_graphs.name)).numpy() for _ in range(5)]
+    assert (masks[3] != masks[4]).any() and fn.stats["graph_launches"] == 0
+    assert any("random" in r for r in fn.stats["no_graph"]) and "no graph" in fn.plan
+
+
+def test_the_backend_default_has_no_graphs():
+    assert mg.backend.Backend.capture_graph(NumPyBackend(), lambda: None) is None
+    fn = _train("numpy", True)[3]
+    assert "def device" not in fn.plan and fn.stats["graph_launches"] == 0
+    assert "graph" not in fn.plan and not fn.stats["no_graph"]
+
+
+def test_a_replaced_array_or_a_failed_capture_runs_the_device_part_as_python(numpy_graphs):
+    mg.manual_seed(0)
+    frozen = nn.Linear(3, 4).to(numpy_graphs.name).requires_grad_(False)
+    head = nn.Linear(4, 1).to(numpy_graphs.name)
+    opt = optim.SGD(head.parameters(), lr=0.1, momentum=0.9)
+
+    def step(x):
+        opt.zero_grad()
+        loss = head(frozen(x).tanh()).pow(2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    fn = mg.compile(step)
+    x = mg.ones(2, 3, device=numpy_graphs.name)
+    for _ in range(5):
+        fn(x)
+    assert fn.stats["graph_captures"] == 1 and fn.stats["graph_launches"] == 2
+    frozen.weight.data = frozen.weight.data * 2  # the graph holds the old array
+    fn(x)
+    assert fn.stats["graph_launches"] == 2  # this call as Python, the next one captures
+    fn(x)
+    assert fn.stats["graph_captures"] == 2 and fn.stats["graph_launches"] == 3
+
+    def refuse(body):
+        raise RuntimeError("operation not permitted when stream is capturing")
+
+    numpy_graphs.capture_graph = refuse
+    frozen.weight.data = frozen.weight.data * 2
+    for _ in range(3):
+        fn(x)
+    assert fn.stats["graph_launches"] == 3 and fn.stats["replays"] == 8
+    assert "not permitted" in fn.stats["no_graph"][0] and "not permitted" in fn.plan
