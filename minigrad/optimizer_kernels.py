@@ -31,12 +31,48 @@ all arrays have the parameter's shape and dtype (each kernel checks this with
 ``check_arrays`` before it changes anything); the hyperparameters are Python
 numbers, so a float32 parameter is updated in float32 arithmetic. The formulas are
 those of PyTorch's single-tensor (``foreach=False``) implementations, operation for
-operation, written with ``out=`` so that an update allocates at most a few temporaries.
+operation, written with ``out=`` into two scratch arrays of the parameter's shape and
+dtype: made on a parameter array's first update, kept for its next ones (``scratch_arrays``) and
+freed with it, so that a step allocates nothing (but SGD's first momentum buffer).
+``prepare`` binds a kernel to its arrays and scratch once, checked, for a step that
+repeats on the same arrays.
 """
 
 from __future__ import annotations
 
+import functools
+import weakref
+from collections.abc import Callable
 from typing import Any
+
+# id(parameter array) -> (weak reference to it, its scratch arrays)
+_scratch: dict[int, tuple[Any, list[Any]]] = {}
+
+
+def _forget(key: int, ref: Any) -> None:
+    entry = _scratch.get(key)
+    if entry is not None and entry[0] is ref:
+        del _scratch[key]
+
+
+def scratch_arrays(backend: Any, param: Any, count: int) -> list[Any]:
+    """At least ``count`` arrays of ``param``'s shape and dtype, for an update of ``param``
+    to write intermediate results into: the same ones at each call for the same array,
+    until it is freed (a new array, or one whose shape or dtype changed, gets its own)."""
+    key = id(param)
+    entry = _scratch.get(key)
+    if entry is not None and entry[0]() is param:
+        arrays = entry[1]
+        if len(arrays) >= count and arrays[0].shape == param.shape and (
+                arrays[0].dtype == param.dtype):
+            return arrays
+    arrays = [backend.zeros(param.shape, param.dtype) for _ in range(count)]
+    try:
+        ref = weakref.ref(param, functools.partial(_forget, key))
+    except TypeError:  # an array type without weak references: nothing is kept
+        return arrays
+    _scratch[key] = (ref, arrays)
+    return arrays
 
 
 def check_arrays(param: Any, **arrays: Any) -> None:
@@ -50,26 +86,6 @@ def check_arrays(param: Any, **arrays: Any) -> None:
                 f"{name} has shape {tuple(array.shape)} and dtype {array.dtype}, but the "
                 f"parameter has shape {tuple(param.shape)} and dtype {param.dtype}"
             )
-
-
-def _decayed(backend: Any, grad: Any, param: Any, weight_decay: float) -> tuple[Any, bool]:
-    """``grad + weight_decay * param`` (L2 penalty), and whether the array is a new one."""
-    if weight_decay == 0:
-        return grad, False
-    out = backend.mul(param, weight_decay)
-    backend.add(grad, out, out=out)
-    return out, True
-
-
-def _lerp_(backend: Any, start: Any, end: Any, weight: float, scratch: Any) -> None:
-    """``start = lerp(start, end, weight)`` in place, with PyTorch's two-branch formula."""
-    backend.sub(end, start, out=scratch)
-    if weight < 0.5:
-        backend.mul(scratch, weight, out=scratch)
-        backend.add(start, scratch, out=start)
-    else:
-        backend.mul(scratch, 1 - weight, out=scratch)
-        backend.sub(end, scratch, out=start)
 
 
 def sgd_update(
@@ -92,32 +108,50 @@ def sgd_update(
     param = param - lr * d
     """
     check_arrays(param, grad=grad, momentum_buffer=momentum_buffer)
+    return _sgd(backend, param, grad, momentum_buffer,
+                scratch_arrays(backend, param, 1 if weight_decay == 0 else 2), lr=lr,
+                momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                nesterov=nesterov)
+
+
+def _sgd(backend: Any, param: Any, grad: Any, momentum_buffer: Any, scratch: list[Any], *,
+         lr: float, momentum: float, dampening: float, weight_decay: float,
+         nesterov: bool) -> Any:
+    """``sgd_update`` with checked arrays; ``scratch[1]`` takes the decayed gradient,
+    ``scratch[0]`` the damped gradient, then the direction or step."""
     lr, momentum, dampening = float(lr), float(momentum), float(dampening)
-    g, owned = _decayed(backend, grad, param, float(weight_decay))
+    weight_decay = float(weight_decay)
+    mul, add = backend.mul, backend.add
+    if weight_decay == 0:
+        g, owned = grad, False
+    else:  # g = grad + weight_decay * param (L2 penalty)
+        g = scratch[1]
+        mul(param, weight_decay, out=g)
+        add(grad, g, out=g)
+        owned = True
+    s = scratch[0]
     if momentum != 0:
         if momentum_buffer is None:
             momentum_buffer = backend.copy(g)
         else:
-            backend.mul(momentum_buffer, momentum, out=momentum_buffer)
+            mul(momentum_buffer, momentum, out=momentum_buffer)
             if dampening == 0:  # PyTorch's alpha = 1 - dampening is then exactly 1
-                backend.add(momentum_buffer, g, out=momentum_buffer)
+                add(momentum_buffer, g, out=momentum_buffer)
             else:
-                damped = backend.mul(g, 1 - dampening)
-                backend.add(momentum_buffer, damped, out=momentum_buffer)
+                mul(g, 1 - dampening, out=s)
+                add(momentum_buffer, s, out=momentum_buffer)
         if nesterov:
-            direction = backend.mul(momentum_buffer, momentum)
-            backend.add(g, direction, out=direction)
+            direction = s
+            mul(momentum_buffer, momentum, out=direction)
+            add(g, direction, out=direction)
             owned = True
         else:
             direction, owned = momentum_buffer, False
     else:
         direction, momentum_buffer = g, None
-    if owned:
-        backend.mul(direction, -lr, out=direction)
-        step = direction
-    else:
-        step = backend.mul(direction, -lr)
-    backend.add(param, step, out=param)
+    step = direction if owned else s
+    mul(direction, -lr, out=step)
+    add(param, step, out=param)
     return momentum_buffer
 
 
@@ -147,33 +181,49 @@ def rmsprop_update(
     """
     check_arrays(param, grad=grad, square_avg=square_avg, grad_avg=grad_avg,
                  momentum_buffer=momentum_buffer)
+    _rmsprop(backend, param, grad, square_avg, grad_avg, momentum_buffer,
+             scratch_arrays(backend, param, 2), lr=lr, alpha=alpha, eps=eps,
+             weight_decay=weight_decay, momentum=momentum, centered=centered)
+
+
+def _rmsprop(backend: Any, param: Any, grad: Any, square_avg: Any, grad_avg: Any,
+             momentum_buffer: Any, scratch: list[Any], *, lr: float, alpha: float,
+             eps: float, weight_decay: float, momentum: float, centered: bool) -> None:
+    """``rmsprop_update`` with checked arrays; ``scratch[0]`` takes avg, ``scratch[1]``
+    the decayed gradient or the step."""
     lr, alpha, eps, momentum = float(lr), float(alpha), float(eps), float(momentum)
-    g, owned = _decayed(backend, grad, param, float(weight_decay))
-    avg = backend.mul(g, 1 - alpha)
-    backend.mul(avg, g, out=avg)
-    backend.mul(square_avg, alpha, out=square_avg)
-    backend.add(square_avg, avg, out=square_avg)
+    weight_decay = float(weight_decay)
+    mul, add, sub = backend.mul, backend.add, backend.sub
+    if weight_decay == 0:
+        g, owned = grad, False
+    else:
+        g = scratch[1]
+        mul(param, weight_decay, out=g)
+        add(grad, g, out=g)
+        owned = True
+    avg = scratch[0]
+    mul(g, 1 - alpha, out=avg)
+    mul(avg, g, out=avg)
+    mul(square_avg, alpha, out=square_avg)
+    add(square_avg, avg, out=square_avg)
     if centered:
         _lerp_(backend, grad_avg, g, 1 - alpha, avg)
-        backend.mul(grad_avg, grad_avg, out=avg)
-        backend.sub(square_avg, avg, out=avg)
+        mul(grad_avg, grad_avg, out=avg)
+        sub(square_avg, avg, out=avg)
         backend.sqrt(avg, out=avg)
     else:
         backend.sqrt(square_avg, out=avg)
-    backend.add(avg, eps, out=avg)
+    add(avg, eps, out=avg)
     if momentum > 0:
         backend.div(g, avg, out=avg)
-        backend.mul(momentum_buffer, momentum, out=momentum_buffer)
-        backend.add(momentum_buffer, avg, out=momentum_buffer)
-        backend.mul(momentum_buffer, -lr, out=avg)
+        mul(momentum_buffer, momentum, out=momentum_buffer)
+        add(momentum_buffer, avg, out=momentum_buffer)
+        mul(momentum_buffer, -lr, out=avg)
     else:
-        if owned:
-            backend.mul(g, -lr, out=g)
-            step = g
-        else:
-            step = backend.mul(g, -lr)
+        step = g if owned else scratch[1]
+        mul(g, -lr, out=step)
         backend.div(step, avg, out=avg)
-    backend.add(param, avg, out=param)
+    add(param, avg, out=param)
 
 
 def adam_update(
@@ -204,19 +254,34 @@ def adam_update(
     """
     check_arrays(param, grad=grad, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq,
                  max_exp_avg_sq=max_exp_avg_sq)
+    _adam(backend, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq,
+          scratch_arrays(backend, param, 2), step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
+          weight_decay=weight_decay, decoupled=decoupled, amsgrad=amsgrad)
+
+
+def _adam(backend: Any, param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any,
+          max_exp_avg_sq: Any, scratch: list[Any], *, step: int, lr: float, beta1: float,
+          beta2: float, eps: float, weight_decay: float, decoupled: bool,
+          amsgrad: bool) -> None:
+    """``adam_update`` with checked arrays; ``scratch[1]`` takes the decayed gradient and
+    then the step, ``scratch[0]`` the new part of exp_avg_sq, exp_avg's and the denominator."""
     lr, beta1, beta2, eps = float(lr), float(beta1), float(beta2), float(eps)
     weight_decay = float(weight_decay)
-    if decoupled:
-        if weight_decay != 0:
-            backend.mul(param, 1 - lr * weight_decay, out=param)
-        g = grad
-    else:
-        g, _ = _decayed(backend, grad, param, weight_decay)
-    scratch = backend.mul(g, 1 - beta2)
-    backend.mul(scratch, g, out=scratch)
-    backend.mul(exp_avg_sq, beta2, out=exp_avg_sq)
-    backend.add(exp_avg_sq, scratch, out=exp_avg_sq)
-    _lerp_(backend, exp_avg, g, 1 - beta1, scratch)
+    mul, add, div = backend.mul, backend.add, backend.div
+    g = grad
+    if weight_decay != 0:
+        if decoupled:
+            mul(param, 1 - lr * weight_decay, out=param)
+        else:  # g = grad + weight_decay * param (L2 penalty)
+            g = scratch[1]
+            mul(param, weight_decay, out=g)
+            add(grad, g, out=g)
+    s = scratch[0]
+    mul(g, 1 - beta2, out=s)
+    mul(s, g, out=s)
+    mul(exp_avg_sq, beta2, out=exp_avg_sq)
+    add(exp_avg_sq, s, out=exp_avg_sq)
+    _lerp_(backend, exp_avg, g, 1 - beta1, s)
 
     bias_correction1 = 1 - beta1**step
     bias_correction2 = 1 - beta2**step
@@ -227,10 +292,40 @@ def adam_update(
         second = max_exp_avg_sq
     else:
         second = exp_avg_sq
-    denom = scratch
+    denom = s
     backend.sqrt(second, out=denom)
-    backend.div(denom, bias_correction2_sqrt, out=denom)
-    backend.add(denom, eps, out=denom)
-    update = backend.mul(exp_avg, -step_size)
-    backend.div(update, denom, out=update)
-    backend.add(param, update, out=param)
+    div(denom, bias_correction2_sqrt, out=denom)
+    add(denom, eps, out=denom)
+    update = scratch[1]
+    mul(exp_avg, -step_size, out=update)
+    div(update, denom, out=update)
+    add(param, update, out=param)
+
+
+def _lerp_(backend: Any, start: Any, end: Any, weight: float, scratch: Any) -> None:
+    """``start = lerp(start, end, weight)`` in place, with PyTorch's two-branch formula."""
+    backend.sub(end, start, out=scratch)
+    if weight < 0.5:
+        backend.mul(scratch, weight, out=scratch)
+        backend.add(start, scratch, out=start)
+    else:
+        backend.mul(scratch, 1 - weight, out=scratch)
+        backend.sub(end, scratch, out=start)
+
+
+# per kernel: its checked body and the names of its arrays after the parameter
+_BODIES: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
+    "sgd_update": (_sgd, ("grad", "momentum_buffer")),
+    "rmsprop_update": (_rmsprop, ("grad", "square_avg", "grad_avg", "momentum_buffer")),
+    "adam_update": (_adam, ("grad", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")),
+}
+
+
+def prepare(backend: Any, name: str, param: Any, *arrays: Any) -> Callable[..., Any]:
+    """The default kernel ``name`` bound to ``param`` and ``arrays`` (in its signature's
+    order), checked once and given scratch arrays of its own: a function of the kernel's
+    keyword arguments, for a step that repeats on the same arrays."""
+    body, names = _BODIES[name]
+    check_arrays(param, **dict(zip(names, arrays)))
+    own = [backend.zeros(param.shape, param.dtype) for _ in range(2)]
+    return functools.partial(body, backend, param, *arrays, own)
