@@ -197,21 +197,29 @@ def test_updates_allocate_nothing_after_the_first(kernel, options):
         assert peak < n * 8 // 4  # far below one array of the parameter's size
 
 
-def test_scratch_arrays_are_kept_per_array_and_freed_with_it():
+def test_workspaces_are_kept_per_array_and_freed_with_it():
     backend = mg.get_backend("numpy")
     p = np.zeros((4, 3), np.float32)
-    first = updates.scratch_arrays(backend, p, 2)
-    assert updates.scratch_arrays(backend, p, 1) is first
-    assert [(a.shape, a.dtype) for a in first] == [((4, 3), np.float32)] * 2
-    assert updates.scratch_arrays(backend, p.copy(), 2)[0] is not first[0]
-    wider = updates.scratch_arrays(backend, p.astype(np.float64), 2)
-    assert wider[0].dtype == np.float64
-    flat = updates.scratch_arrays(backend, p.reshape(-1), 2)
-    assert flat[0].shape == (12,) and flat[0] is not first[0]
-    gone = weakref.ref(first[0])
+    first = updates.workspace(backend, p, 1)
+    assert updates.workspace(backend, p, 2) is first and len(first.arrays) == 2
+    assert [(a.shape, a.dtype) for a in first.arrays] == [((4, 3), np.float32)] * 2
+    assert updates.workspace(backend, p.copy(), 2) is not first
+    assert updates.workspace(backend, p.astype(np.float64), 2).arrays[0].dtype == np.float64
+    flat = updates.workspace(backend, p.reshape(-1), 2)
+    assert flat.arrays[0].shape == (12,) and flat is not first
+    gone = weakref.ref(first.arrays[0])
     del p, first
     gc.collect()
     assert gone() is None
+
+
+def test_workspace_scalars_keep_the_sign_of_zero():
+    room = updates.Workspace(mg.get_backend("numpy"), np.zeros(3, np.float32), 1)
+    (positive,) = room.scalars(0.0)
+    (negative,) = room.scalars(-0.0)
+    assert not np.signbit(positive) and np.signbit(negative)
+    assert room.scalars(0.25, 0.5) is room.scalars(0.25, 0.5)
+    assert room.scalars(0.25)[0].dtype == np.float32 and room.scalars(0.25)[0].shape == ()
 
 
 # relu's gradient on both sides of the size at which the NumPy backend leaves np.where
