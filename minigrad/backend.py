@@ -223,7 +223,7 @@ class Backend:
         its signature orders them: 1-D, contiguous, checked here once): a function of the
         update's keyword arguments that runs it and returns what it returns, called once
         per step while the arrays stay the same. A backend may replace it with one that
-        skips the per-call checks of the update; the default's is bound to scratch arrays
+        skips the per-call checks of the update; the default is bound to a workspace
         of its own, and checks once."""
         from . import optimizer_kernels
 
