@@ -112,10 +112,9 @@ def workspace(backend: Any, param: Any, count: int) -> Workspace:
 def check_arrays(param: Any, **arrays: Any) -> None:
     """Raise ValueError unless every array of ``arrays`` (None: absent) has ``param``'s shape
     and dtype: an update that trusted a wrong one would broadcast, or write out of bounds."""
+    shape, dtype = param.shape, param.dtype
     for name, array in arrays.items():
-        if array is None:
-            continue
-        if array.shape != param.shape or array.dtype != param.dtype:
+        if array is not None and (array.shape != shape or array.dtype != dtype):
             raise ValueError(
                 f"{name} has shape {tuple(array.shape)} and dtype {array.dtype}, but the "
                 f"parameter has shape {tuple(param.shape)} and dtype {param.dtype}"
