@@ -237,12 +237,13 @@ class Backend:
         its signature orders them: 1-D, contiguous, checked here once): a function of the
         update's keyword arguments that runs it and returns what it returns, called once
         per step while the arrays stay the same. A backend may replace it with one that
-        skips the per-call checks of the update."""
+        skips the per-call checks of the update; the default is bound to a workspace
+        of its own, and checks once."""
         from . import optimizer_kernels
 
         kernel = getattr(self, name, None)
         if kernel is None:
-            return functools.partial(getattr(optimizer_kernels, name), self, *arrays)
+            return optimizer_kernels.prepare(self, name, *arrays)
         return functools.partial(kernel, *arrays)
 
     # fused kernels: defaults from primitives

@@ -31,45 +31,94 @@ all arrays have the parameter's shape and dtype (each kernel checks this with
 ``check_arrays`` before it changes anything); the hyperparameters are Python
 numbers, so a float32 parameter is updated in float32 arithmetic. The formulas are
 those of PyTorch's single-tensor (``foreach=False``) implementations, operation for
-operation, written with ``out=`` so that an update allocates at most a few temporaries.
+operation, so that every number is theirs. Each kernel writes into a ``Workspace`` kept per
+parameter array (``workspace``) and freed with it: two arrays of the parameter's shape and
+dtype, and the hyperparameters as 0-d arrays of its dtype (NumPy converts a Python number
+anew at each call, which costs more than a small array's arithmetic, and rounds it to the
+array's dtype just the same). A step thus allocates nothing (but SGD's first momentum
+buffer). ``prepare`` binds a kernel to its arrays and a workspace of its own, checked once,
+for a step that repeats on the same arrays. The kernels pass ``out`` positionally (the
+interface's ``mul(a, b, out=None)``; but ``maximum``: NumPy deprecates it there): NumPy
+parses a keyword more slowly.
 """
 
 from __future__ import annotations
 
+import functools
+import weakref
+from collections.abc import Callable
 from typing import Any
+
+
+class Workspace:
+    """Room for an update of one parameter array: ``arrays`` of its shape and dtype for
+    intermediate results, and ``scalars``, the update's numbers as 0-d arrays of its dtype."""
+
+    __slots__ = ("backend", "shape", "dtype", "arrays", "_scalars", "stepped")
+
+    def __init__(self, backend: Any, param: Any, count: int) -> None:
+        self.backend, self.shape, self.dtype = backend, param.shape, param.dtype
+        self.arrays = [backend.zeros(param.shape, param.dtype) for _ in range(count)]
+        self._scalars: dict[tuple[float, ...], tuple[Any, ...]] = {}
+        # numbers that change at every step (Adam's bias corrections), written in place
+        self.stepped = (backend.zeros((), param.dtype), backend.zeros((), param.dtype))
+
+    def scalars(self, *values: float) -> tuple[Any, ...]:
+        """``values`` as 0-d arrays of the parameter's dtype, the same ones for the same
+        values (the last few sets are kept; a set with a zero is made anew: 0.0 and -0.0
+        are one key, but not one factor)."""
+        got = self._scalars.get(values)
+        if got is None:
+            got = tuple(self.backend.asarray(v, self.dtype) for v in values)
+            if 0.0 not in values:
+                if len(self._scalars) >= 8:
+                    self._scalars.clear()
+                self._scalars[values] = got
+        return got
+
+
+# id(parameter array) -> (weak reference to it, its workspace)
+_workspaces: dict[int, tuple[Any, Workspace]] = {}
+
+
+def _forget(key: int, ref: Any) -> None:
+    entry = _workspaces.get(key)
+    if entry is not None and entry[0] is ref:
+        del _workspaces[key]
+
+
+def workspace(backend: Any, param: Any, count: int) -> Workspace:
+    """The workspace of ``param``, with at least ``count`` arrays: the same one at each
+    call for the same array, until it is freed (a new array, or one whose shape or dtype
+    changed, gets its own)."""
+    key = id(param)
+    entry = _workspaces.get(key)
+    if entry is not None and entry[0]() is param:
+        room = entry[1]
+        if room.shape == param.shape and room.dtype == param.dtype:
+            if len(room.arrays) < count:
+                room.arrays += [backend.zeros(param.shape, param.dtype)
+                                for _ in range(count - len(room.arrays))]
+            return room
+    room = Workspace(backend, param, count)
+    try:
+        ref = weakref.ref(param, functools.partial(_forget, key))
+    except TypeError:  # an array type without weak references: nothing is kept
+        return room
+    _workspaces[key] = (ref, room)
+    return room
 
 
 def check_arrays(param: Any, **arrays: Any) -> None:
     """Raise ValueError unless every array of ``arrays`` (None: absent) has ``param``'s shape
     and dtype: an update that trusted a wrong one would broadcast, or write out of bounds."""
+    shape, dtype = param.shape, param.dtype
     for name, array in arrays.items():
-        if array is None:
-            continue
-        if array.shape != param.shape or array.dtype != param.dtype:
+        if array is not None and (array.shape != shape or array.dtype != dtype):
             raise ValueError(
                 f"{name} has shape {tuple(array.shape)} and dtype {array.dtype}, but the "
                 f"parameter has shape {tuple(param.shape)} and dtype {param.dtype}"
             )
-
-
-def _decayed(backend: Any, grad: Any, param: Any, weight_decay: float) -> tuple[Any, bool]:
-    """``grad + weight_decay * param`` (L2 penalty), and whether the array is a new one."""
-    if weight_decay == 0:
-        return grad, False
-    out = backend.mul(param, weight_decay)
-    backend.add(grad, out, out=out)
-    return out, True
-
-
-def _lerp_(backend: Any, start: Any, end: Any, weight: float, scratch: Any) -> None:
-    """``start = lerp(start, end, weight)`` in place, with PyTorch's two-branch formula."""
-    backend.sub(end, start, out=scratch)
-    if weight < 0.5:
-        backend.mul(scratch, weight, out=scratch)
-        backend.add(start, scratch, out=start)
-    else:
-        backend.mul(scratch, 1 - weight, out=scratch)
-        backend.sub(end, scratch, out=start)
 
 
 def sgd_update(
@@ -92,32 +141,53 @@ def sgd_update(
     param = param - lr * d
     """
     check_arrays(param, grad=grad, momentum_buffer=momentum_buffer)
+    return _sgd(backend, param, grad, momentum_buffer,
+                workspace(backend, param, 1 if weight_decay == 0 else 2), lr=lr,
+                momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                nesterov=nesterov)
+
+
+def _sgd(backend: Any, param: Any, grad: Any, momentum_buffer: Any, room: Workspace, *,
+         lr: float, momentum: float, dampening: float, weight_decay: float,
+         nesterov: bool) -> Any:
+    """``sgd_update`` with checked arrays; ``room.arrays[1]`` takes the decayed gradient,
+    ``room.arrays[0]`` the damped gradient, then the direction or step."""
     lr, momentum, dampening = float(lr), float(momentum), float(dampening)
-    g, owned = _decayed(backend, grad, param, float(weight_decay))
+    weight_decay = float(weight_decay)
+    mul, add = backend.mul, backend.add
+    # (a number the step does not use is given as 1)
+    c_decay, c_momentum, c_damped, c_lr = room.scalars(
+        weight_decay or 1.0, momentum or 1.0, 1 - dampening, -lr)
+    if weight_decay == 0:
+        g, owned = grad, False
+    else:  # g = grad + weight_decay * param (L2 penalty)
+        g = room.arrays[1]
+        mul(param, c_decay, g)
+        add(grad, g, g)
+        owned = True
+    s = room.arrays[0]
     if momentum != 0:
         if momentum_buffer is None:
             momentum_buffer = backend.copy(g)
         else:
-            backend.mul(momentum_buffer, momentum, out=momentum_buffer)
+            mul(momentum_buffer, c_momentum, momentum_buffer)
             if dampening == 0:  # PyTorch's alpha = 1 - dampening is then exactly 1
-                backend.add(momentum_buffer, g, out=momentum_buffer)
+                add(momentum_buffer, g, momentum_buffer)
             else:
-                damped = backend.mul(g, 1 - dampening)
-                backend.add(momentum_buffer, damped, out=momentum_buffer)
+                mul(g, c_damped, s)
+                add(momentum_buffer, s, momentum_buffer)
         if nesterov:
-            direction = backend.mul(momentum_buffer, momentum)
-            backend.add(g, direction, out=direction)
+            direction = s
+            mul(momentum_buffer, c_momentum, direction)
+            add(g, direction, direction)
             owned = True
         else:
             direction, owned = momentum_buffer, False
     else:
         direction, momentum_buffer = g, None
-    if owned:
-        backend.mul(direction, -lr, out=direction)
-        step = direction
-    else:
-        step = backend.mul(direction, -lr)
-    backend.add(param, step, out=param)
+    step = direction if owned else s
+    mul(direction, c_lr, step)
+    add(param, step, param)
     return momentum_buffer
 
 
@@ -147,33 +217,52 @@ def rmsprop_update(
     """
     check_arrays(param, grad=grad, square_avg=square_avg, grad_avg=grad_avg,
                  momentum_buffer=momentum_buffer)
+    _rmsprop(backend, param, grad, square_avg, grad_avg, momentum_buffer,
+             workspace(backend, param, 2), lr=lr, alpha=alpha, eps=eps,
+             weight_decay=weight_decay, momentum=momentum, centered=centered)
+
+
+def _rmsprop(backend: Any, param: Any, grad: Any, square_avg: Any, grad_avg: Any,
+             momentum_buffer: Any, room: Workspace, *, lr: float, alpha: float,
+             eps: float, weight_decay: float, momentum: float, centered: bool) -> None:
+    """``rmsprop_update`` with checked arrays; ``room.arrays[0]`` takes avg,
+    ``room.arrays[1]`` the decayed gradient or the step."""
     lr, alpha, eps, momentum = float(lr), float(alpha), float(eps), float(momentum)
-    g, owned = _decayed(backend, grad, param, float(weight_decay))
-    avg = backend.mul(g, 1 - alpha)
-    backend.mul(avg, g, out=avg)
-    backend.mul(square_avg, alpha, out=square_avg)
-    backend.add(square_avg, avg, out=square_avg)
+    weight_decay = float(weight_decay)
+    mul, add = backend.mul, backend.add
+    c_decay, c_new, c_alpha, c_eps, c_momentum, c_lr, c_lerp = room.scalars(
+        weight_decay or 1.0, 1 - alpha, alpha, eps, momentum or 1.0, -lr,
+        _lerp_factor(1 - alpha) if centered else 1.0)
+    if weight_decay == 0:
+        g, owned = grad, False
+    else:
+        g = room.arrays[1]
+        mul(param, c_decay, g)
+        add(grad, g, g)
+        owned = True
+    avg = room.arrays[0]
+    mul(g, c_new, avg)
+    mul(avg, g, avg)
+    mul(square_avg, c_alpha, square_avg)
+    add(square_avg, avg, square_avg)
     if centered:
-        _lerp_(backend, grad_avg, g, 1 - alpha, avg)
-        backend.mul(grad_avg, grad_avg, out=avg)
-        backend.sub(square_avg, avg, out=avg)
-        backend.sqrt(avg, out=avg)
+        _lerp_(backend, grad_avg, g, 1 - alpha, c_lerp, avg)
+        mul(grad_avg, grad_avg, avg)
+        backend.sub(square_avg, avg, avg)
+        backend.sqrt(avg, avg)
     else:
-        backend.sqrt(square_avg, out=avg)
-    backend.add(avg, eps, out=avg)
+        backend.sqrt(square_avg, avg)
+    add(avg, c_eps, avg)
     if momentum > 0:
-        backend.div(g, avg, out=avg)
-        backend.mul(momentum_buffer, momentum, out=momentum_buffer)
-        backend.add(momentum_buffer, avg, out=momentum_buffer)
-        backend.mul(momentum_buffer, -lr, out=avg)
+        backend.div(g, avg, avg)
+        mul(momentum_buffer, c_momentum, momentum_buffer)
+        add(momentum_buffer, avg, momentum_buffer)
+        mul(momentum_buffer, c_lr, avg)
     else:
-        if owned:
-            backend.mul(g, -lr, out=g)
-            step = g
-        else:
-            step = backend.mul(g, -lr)
-        backend.div(step, avg, out=avg)
-    backend.add(param, avg, out=param)
+        step = g if owned else room.arrays[1]
+        mul(g, c_lr, step)
+        backend.div(step, avg, avg)
+    add(param, avg, param)
 
 
 def adam_update(
@@ -204,33 +293,91 @@ def adam_update(
     """
     check_arrays(param, grad=grad, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq,
                  max_exp_avg_sq=max_exp_avg_sq)
+    _adam(backend, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq,
+          workspace(backend, param, 2), step=step, lr=lr, beta1=beta1, beta2=beta2,
+          eps=eps, weight_decay=weight_decay, decoupled=decoupled, amsgrad=amsgrad)
+
+
+def _adam(backend: Any, param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any,
+          max_exp_avg_sq: Any, room: Workspace, *, step: int, lr: float, beta1: float,
+          beta2: float, eps: float, weight_decay: float, decoupled: bool,
+          amsgrad: bool) -> None:
+    """``adam_update`` with checked arrays; ``room.arrays[1]`` takes the decayed gradient
+    and then the step, ``room.arrays[0]`` the new part of exp_avg_sq, exp_avg's, and the
+    denominator."""
     lr, beta1, beta2, eps = float(lr), float(beta1), float(beta2), float(eps)
     weight_decay = float(weight_decay)
-    if decoupled:
-        if weight_decay != 0:
-            backend.mul(param, 1 - lr * weight_decay, out=param)
-        g = grad
-    else:
-        g, _ = _decayed(backend, grad, param, weight_decay)
-    scratch = backend.mul(g, 1 - beta2)
-    backend.mul(scratch, g, out=scratch)
-    backend.mul(exp_avg_sq, beta2, out=exp_avg_sq)
-    backend.add(exp_avg_sq, scratch, out=exp_avg_sq)
-    _lerp_(backend, exp_avg, g, 1 - beta1, scratch)
+    mul, add, div = backend.mul, backend.add, backend.div
+    c_decay, c_shrink, c_new, c_beta2, c_eps, c_lerp = room.scalars(
+        weight_decay or 1.0, 1 - lr * weight_decay, 1 - beta2, beta2, eps,
+        _lerp_factor(1 - beta1))
+    g = grad
+    if weight_decay != 0:
+        if decoupled:
+            mul(param, c_shrink, param)
+        else:  # g = grad + weight_decay * param (L2 penalty)
+            g = room.arrays[1]
+            mul(param, c_decay, g)
+            add(grad, g, g)
+    s = room.arrays[0]
+    mul(g, c_new, s)
+    mul(s, g, s)
+    mul(exp_avg_sq, c_beta2, exp_avg_sq)
+    add(exp_avg_sq, s, exp_avg_sq)
+    _lerp_(backend, exp_avg, g, 1 - beta1, c_lerp, s)
 
     bias_correction1 = 1 - beta1**step
     bias_correction2 = 1 - beta2**step
     step_size = lr / bias_correction1
     bias_correction2_sqrt = bias_correction2**0.5
+    c_step, c_correction = room.stepped
+    c_step[()] = -step_size
+    c_correction[()] = bias_correction2_sqrt
     if amsgrad:
         backend.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         second = max_exp_avg_sq
     else:
         second = exp_avg_sq
-    denom = scratch
-    backend.sqrt(second, out=denom)
-    backend.div(denom, bias_correction2_sqrt, out=denom)
-    backend.add(denom, eps, out=denom)
-    update = backend.mul(exp_avg, -step_size)
-    backend.div(update, denom, out=update)
-    backend.add(param, update, out=param)
+    denom = s
+    backend.sqrt(second, denom)
+    div(denom, c_correction, denom)
+    add(denom, c_eps, denom)
+    update = room.arrays[1]
+    mul(exp_avg, c_step, update)
+    div(update, denom, update)
+    add(param, update, param)
+
+
+def _lerp_factor(weight: float) -> float:
+    """The factor of ``end - start`` in PyTorch's lerp: ``weight`` below 1/2, else
+    ``1 - weight``."""
+    return weight if weight < 0.5 else 1 - weight
+
+
+def _lerp_(backend: Any, start: Any, end: Any, weight: float, factor: Any,
+           scratch: Any) -> None:
+    """``start = lerp(start, end, weight)`` in place, with PyTorch's two-branch formula
+    (``factor``: ``_lerp_factor(weight)`` as a 0-d array)."""
+    backend.sub(end, start, scratch)
+    backend.mul(scratch, factor, scratch)
+    if weight < 0.5:
+        backend.add(start, scratch, start)
+    else:
+        backend.sub(end, scratch, start)
+
+
+# per kernel: its checked body and the names of its arrays after the parameter
+_BODIES: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
+    "sgd_update": (_sgd, ("grad", "momentum_buffer")),
+    "rmsprop_update": (_rmsprop, ("grad", "square_avg", "grad_avg", "momentum_buffer")),
+    "adam_update": (_adam, ("grad", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")),
+}
+
+
+def prepare(backend: Any, name: str, param: Any, *arrays: Any) -> Callable[..., Any]:
+    """The default kernel ``name`` bound to ``param`` and ``arrays`` (in its signature's
+    order), checked once and given a workspace of its own: a function of the kernel's
+    keyword arguments, for a step that repeats on the same arrays."""
+    body, names = _BODIES[name]
+    check_arrays(param, **dict(zip(names, arrays)))
+    return functools.partial(body, backend, param, *arrays, Workspace(backend, param, 2))
