@@ -1,5 +1,7 @@
 """minigrad: a tape-based autodiff framework with pluggable device backends."""
 
+import warnings as _warnings
+
 from . import autograd, data, functional, linalg, nn, optim, return_types, utils  # noqa: E402  (built on the above)
 from .autograd import (
     Context,
@@ -240,6 +242,11 @@ from .tensor_functions import (
 )
 
 globals().update(FUNCTIONS)
+
+# NaN and inf are results, as in PyTorch: NumPy's floating-point warnings ("divide by zero
+# encountered in log") are not shown for the array calls of minigrad's own modules
+_warnings.filterwarnings("ignore", r"(divide by zero|invalid value|overflow|underflow) "
+                         r"encountered", RuntimeWarning, r"minigrad(\.|$)")
 
 __version__ = "0.1.0"
 

@@ -406,3 +406,28 @@ def test_manual_seed_out_of_range_raises_as_pytorch(seed):
         torch.manual_seed(seed)
     with pytest.raises(ValueError, match="out of range"):
         mg.manual_seed(seed)
+
+
+def test_nan_and_inf_are_results_not_warnings(device):
+    """As in PyTorch, minigrad's ops do not warn when they make NaN or inf; NumPy called by
+    the user still does. Run in a fresh interpreter: pytest resets the warning filters
+    around each test."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    program = (
+        "import numpy as np, minigrad as mg\n"
+        f"x = mg.tensor([0.0, -1.0, 2.0], device={device!r}, requires_grad=True)\n"
+        "y = x.log() + x.sqrt() + x.asin() + 1 / x + x.log1p() + x.atanh()\n"
+        "y.sum().backward()\n"
+        "print('user numpy:'); np.log(np.zeros(1))\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-W", "default", "-c", program], cwd=root,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0, done.stderr
+    assert "minigrad" not in done.stderr, done.stderr
+    assert "divide by zero encountered in log" in done.stderr  # the user's own call
