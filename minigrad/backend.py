@@ -352,6 +352,49 @@ class Backend:
             out[(Ellipsis, *target)] += windows[(Ellipsis, *offset)]
         return out
 
+    def im2col(self, x: Any, kernel_size: tuple[int, ...], stride: tuple[int, ...],
+               dilation: tuple[int, ...]) -> Any:
+        """The windows of ``sliding_windows`` as columns: shape (..., *kernel_size, *out),
+        the kernel offsets before the window positions, so that (..., C * prod(kernel),
+        prod(out)) is a reshape of it and ``W @ cols`` a convolution. This default is a
+        transposed view of the windows (the reshape copies it); a backend may copy once
+        into that layout."""
+        windows = self.sliding_windows(x, kernel_size, stride, dilation)
+        return self.transpose(windows, _columns_order(windows.ndim, len(kernel_size)))
+
+    def col2im(self, cols: Any, shape: tuple[int, ...], stride: tuple[int, ...],
+               dilation: tuple[int, ...]) -> Any:
+        """Zeros of ``shape`` with every column of ``cols`` (as ``im2col`` gives them)
+        added back where it was read: the gradient of ``im2col``."""
+        k = len(stride)
+        order = _columns_order(cols.ndim, k)
+        back = tuple(sorted(range(cols.ndim), key=order.__getitem__))  # the inverse order
+        return self.fold_windows(self.transpose(cols, back), shape, stride, dilation)
+
+    def max_pool(self, x: Any, kernel_size: tuple[int, ...], stride: tuple[int, ...],
+                 dilation: tuple[int, ...]) -> tuple[Any, Any]:
+        """The maximum of each window of the last ``len(kernel_size)`` axes, shape
+        (..., *out), and its flat index in the window, as ``window_max`` gives them."""
+        windows = self.sliding_windows(x, kernel_size, stride, dilation)
+        return self.window_max(windows, len(kernel_size))
+
+    def max_pool_backward(self, grad: Any, best: Any, shape: tuple[int, ...],
+                          kernel_size: tuple[int, ...], stride: tuple[int, ...],
+                          dilation: tuple[int, ...]) -> Any:
+        """Zeros of ``shape`` with each value of ``grad`` added at the maximum of its
+        window (``best``, from ``max_pool``): the gradient of ``max_pool``."""
+        picked = self.window_picks(best, kernel_size, grad.dtype)
+        kept = (*grad.shape, *(1,) * len(kernel_size))
+        return self.fold_windows(self.mul(self.reshape(grad, kept), picked), shape, stride,
+                                 dilation)
+
+    def window_picks(self, best: Any, kernel_size: tuple[int, ...], dtype: Any) -> Any:
+        """One-hot windows, shape (*best.shape, *kernel_size): 1 at each flat index of
+        ``best``, else 0."""
+        size = int(np.prod(kernel_size))
+        picked = self.eq(self.reshape(best, (*best.shape, 1)), self.arange(0, size, 1, np.int64))
+        return self.astype(self.reshape(picked, (*best.shape, *kernel_size)), dtype)
+
     def window_max(self, windows: Any, axes: int) -> tuple[Any, Any]:
         """The maximum of each window (the last ``axes`` axes) and its flat index in the
         window: the first where several tie; a NaN is the maximum (which of several NaNs
@@ -374,6 +417,12 @@ class Backend:
             shape[axis], shape[k + axis] = out, kk
             positions.append(self.reshape(self.add(starts, offsets), tuple(shape)))
         return positions
+
+
+def _columns_order(ndim: int, k: int) -> tuple[int, ...]:
+    """The axes of (..., *out, *kernel) windows in the order of columns (..., *kernel, *out)."""
+    lead = ndim - 2 * k
+    return (*range(lead), *range(lead + k, ndim), *range(lead, lead + k))
 
 
 _ALIASES = {"cpu": "numpy", "cuda": "cupy"}

@@ -197,11 +197,17 @@ CASES: dict[str, Case] = {
     "ops.Clone": Case(lambda x: x.clone(), (arr(3, 4),)),
     "ops.To": Case(lambda x: x.to(other_device(x.device)).to(x.device), (arr(3, 4),)),
     # convolution and pooling
-    "conv_ops.Unfold": Case(lambda x, w: F.conv2d(x, w, padding=1),
+    "conv_ops.Unfold": Case(lambda x: F.avg_pool2d(x, 3, stride=1, padding=1),
+                                   (arr(1, 2, 4, 4),)),
+    "conv_ops.Im2col": Case(lambda x, w: F.conv2d(x, w, padding=1),
                                    (arr(1, 2, 4, 4), arr(2, 2, 3, 3))),
+    "conv_ops.Col2im": Case(  # the recorded gradient of conv2d's input
+        lambda x, w, g: mg.grad(F.conv2d(x, w, padding=1), x, grad_outputs=g,
+                                create_graph=True)[0],
+        (arr(1, 2, 4, 4), arr(2, 2, 3, 3), arr(1, 2, 4, 4))),
     "conv_ops.Fold": Case(lambda x, w: F.conv_transpose2d(x, w, stride=2),
                                  (arr(1, 2, 3, 3), arr(2, 1, 2, 2))),
-    "conv_ops.WindowMax": Case(lambda x: F.max_pool2d(x, 2), (arr(1, 2, 4, 4),)),
+    "conv_ops.MaxPool": Case(lambda x: F.max_pool2d(x, 2), (arr(1, 2, 4, 4),)),
     "conv_ops.ConstantPad": Case(lambda x: F.pad(x, (1, 2, 0, 1), value=0.5),
                                         (arr(1, 2, 3, 3),)),
     # no gradient
