@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import importlib.metadata
 import importlib.util
+import math
 import os
 import sys
 from typing import Any
@@ -145,6 +146,47 @@ class NumbaBackend(NumPyBackend):
         lead = windows.shape[:-2]
         return best.reshape(lead), index.reshape(lead)
 
+    # 2-D col2im and max-pooling on whole images, one pass each (im2col stays NumPy's
+    # strided copy, which beat a kernel's short rows)
+    def col2im(self, cols, shape, stride, dilation):
+        if (len(stride) != 2 or cols.ndim != len(shape) + 2 or cols.dtype not in KERNEL_DTYPES
+                or not cols.flags.c_contiguous or cols.size == 0):
+            return super().col2im(cols, shape, stride, dilation)
+        columns = cols.reshape(-1, *cols.shape[-4:])
+        out = np.zeros((columns.shape[0], *shape[-2:]), cols.dtype)
+        self.kernels.call("col2im", cols.size, columns, out, *stride, *dilation)
+        return out.reshape(shape)
+
+    def max_pool(self, x, kernel_size, stride, dilation):
+        out = _window_counts(x, kernel_size, stride, dilation)
+        if out is None:
+            return super().max_pool(x, kernel_size, stride, dilation)
+        images = np.ascontiguousarray(x).reshape(-1, *x.shape[-2:])
+        best = np.empty((images.shape[0], *out), x.dtype)
+        index = np.empty(best.shape, np.int8 if math.prod(kernel_size) <= 127 else np.int64)
+        if _pairs_at_two(kernel_size, stride, dilation):
+            self.kernels.call("max_pool_2x2", x.size, images, best, index)
+        else:
+            self.kernels.call("max_pool", x.size, images, best, index, *kernel_size, *stride,
+                              *dilation)
+        lead = x.shape[:-2]
+        return best.reshape(*lead, *out), index.reshape(*lead, *out)
+
+    def max_pool_backward(self, grad, best, shape, kernel_size, stride, dilation):
+        if (len(kernel_size) != 2 or grad.ndim < 2 or grad.dtype not in KERNEL_DTYPES
+                or grad.size == 0 or best.dtype.kind not in "iu"):
+            return super().max_pool_backward(grad, best, shape, kernel_size, stride, dilation)
+        out_size = grad.shape[-2:]
+        out = np.zeros((math.prod(shape[:-2]), *shape[-2:]), grad.dtype)
+        grad = np.ascontiguousarray(grad).reshape(-1, *out_size)
+        best = np.ascontiguousarray(best).reshape(-1, *out_size)
+        if _pairs_at_two(kernel_size, stride, dilation):
+            self.kernels.call("max_pool_2x2_backward", grad.size, grad, best, out)
+        else:
+            self.kernels.call("max_pool_backward", grad.size, grad, best, out, kernel_size[1],
+                              *stride, *dilation)
+        return out.reshape(shape)
+
     # fused optimizer updates: one pass over parameter, gradient and state, in place
     # (signatures and formulas: minigrad.optimizer_kernels). The kernels index every array
     # up to param.size, so each update first checks that every array has the parameter's
@@ -251,6 +293,22 @@ def _kernel_ready(*arrays: np.ndarray) -> bool:
     contiguous, of a dtype Numba computes in; shapes and dtypes are checked before)."""
     return arrays[0].dtype in KERNEL_DTYPES and all(
         isinstance(a, np.ndarray) and a.flags.c_contiguous for a in arrays)
+
+
+def _window_counts(x: np.ndarray, kernel_size: tuple, stride: tuple,
+                   dilation: tuple) -> tuple[int, int] | None:
+    """The windows along the last two axes of ``x``, or None where the column and pooling
+    kernels do not apply (other ranks or dtypes, no windows)."""
+    if len(kernel_size) != 2 or x.ndim < 2 or x.dtype not in KERNEL_DTYPES or x.size == 0:
+        return None
+    out = tuple((n - d * (k - 1) - 1) // s + 1
+                for n, k, s, d in zip(x.shape[-2:], kernel_size, stride, dilation))
+    return out if min(out) > 0 else None
+
+
+def _pairs_at_two(kernel_size: tuple, stride: tuple, dilation: tuple) -> bool:
+    """2x2 windows at stride 2, side by side: the pooling that has kernels of its own."""
+    return kernel_size == stride == (2, 2) and dilation == (1, 1)
 
 
 def _images(windows: np.ndarray, axes: int) -> np.ndarray | None:

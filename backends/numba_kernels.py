@@ -308,6 +308,99 @@ def window_max_serial(windows, best, index):
         _window_max_image(windows, best, index, a, b)
 
 
+# col2im and max-pooling on whole images: images are (A, H, W) and columns (A, k_h, k_w,
+# out_h, out_w), both C-contiguous (A: the leading axes merged).
+COLUMNS = ("col2im", "max_pool", "max_pool_backward", "max_pool_2x2",
+           "max_pool_2x2_backward")
+
+
+@njit(**_options)
+def col2im_serial(cols, out, stride_h, stride_w, dilation_h, dilation_w):
+    # offsets outermost, as the NumPy backend adds them: the same sums in the same order
+    out_w = cols.shape[4]
+    for a in range(cols.shape[0]):
+        for p in range(cols.shape[1]):
+            for q in range(cols.shape[2]):
+                for i in range(cols.shape[3]):
+                    target = out[a, i * stride_h + p * dilation_h]
+                    source = cols[a, p, q, i]
+                    start = q * dilation_w
+                    if stride_w == 1:
+                        for j in range(out_w):
+                            target[start + j] += source[j]
+                    else:
+                        for j in range(out_w):
+                            target[start + j * stride_w] += source[j]
+
+
+@njit(**_options)
+def max_pool_serial(x, best, index, kernel_h, kernel_w, stride_h, stride_w, dilation_h,
+                    dilation_w):
+    for a in range(best.shape[0]):
+        for i in range(best.shape[1]):
+            for j in range(best.shape[2]):
+                top = x[a, i * stride_h, j * stride_w]
+                at = 0
+                n = 0
+                for p in range(kernel_h):
+                    row = x[a, i * stride_h + p * dilation_h]
+                    for q in range(kernel_w):
+                        v = row[j * stride_w + q * dilation_w]
+                        if n > 0 and (v > top or v != v):  # a NaN wins, as in NumPy's
+                            top = v
+                            at = n
+                        n += 1
+                best[a, i, j] = top
+                index[a, i, j] = at
+
+
+@njit(**_options)
+def max_pool_backward_serial(grad, index, out, kernel_w, stride_h, stride_w, dilation_h,
+                             dilation_w):
+    for a in range(grad.shape[0]):
+        for i in range(grad.shape[1]):
+            for j in range(grad.shape[2]):
+                p, q = divmod(index[a, i, j], kernel_w)
+                out[a, i * stride_h + p * dilation_h, j * stride_w + q * dilation_w] += grad[
+                    a, i, j]
+
+
+# 2x2 windows at stride 2 (most networks' pooling), written out: the loops over a window of
+# 2 by 2 cost LeNet-5's first pooling 0.55 ms where these take 0.09 (forward) and 0.10 ms
+# (backward, which writes each window whole: they do not overlap).
+@njit(inline="always")
+def _pick(v, top, at, n):
+    wins = v > top or v != v
+    return (v if wins else top), (n if wins else at)
+
+
+@njit(**_options)
+def max_pool_2x2_serial(x, best, index):
+    for a in range(best.shape[0]):
+        for i in range(best.shape[1]):
+            upper, lower = x[a, 2 * i], x[a, 2 * i + 1]
+            for j in range(best.shape[2]):
+                top, at = _pick(upper[2 * j + 1], upper[2 * j], 0, 1)
+                top, at = _pick(lower[2 * j], top, at, 2)
+                top, at = _pick(lower[2 * j + 1], top, at, 3)
+                best[a, i, j] = top
+                index[a, i, j] = at
+
+
+@njit(**_options)
+def max_pool_2x2_backward_serial(grad, index, out):
+    for a in range(grad.shape[0]):
+        for i in range(grad.shape[1]):
+            upper, lower = out[a, 2 * i], out[a, 2 * i + 1]
+            for j in range(grad.shape[2]):
+                g = grad[a, i, j]
+                at = index[a, i, j]
+                upper[2 * j] = g if at == 0 else 0
+                upper[2 * j + 1] = g if at == 1 else 0
+                lower[2 * j] = g if at == 2 else 0
+                lower[2 * j + 1] = g if at == 3 else 0
+
+
 class Kernels:
     """Runs kernels on flat arrays, choosing the serial or parallel build by size, and
     keeps the time spent in first calls (compiling, or loading from the cache)."""
@@ -317,7 +410,7 @@ class Kernels:
         updates_min = UPDATES_PARALLEL_MIN.get(threading_layer, 1 << 22)
         self.parallel_min = {name: updates_min for name in UPDATES}  # by kernel
         self.parallel_min.update({name: RELU_PARALLEL_MIN for name in RELU})
-        self.parallel_min.update({name: math.inf for name in WINDOWS})  # serial builds only
+        self.parallel_min.update({name: math.inf for name in WINDOWS + COLUMNS})  # serial
 
     def call(self, name: str, size: int, *args: Any) -> Any:
         parallel = size >= self.parallel_min.get(name, PARALLEL_MIN)
