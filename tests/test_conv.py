@@ -261,6 +261,8 @@ SECOND_ORDER = {
                          [(2, 3, 3, 3), (3, 2, 3, 3)]),
     "max_pool2d": (lambda x: F.max_pool2d(x * x, 3, 2, 1, ceil_mode=True),
                    lambda x: TF.max_pool2d(x * x, 3, 2, 1, ceil_mode=True), [(2, 3, 6, 5)]),
+    "max_pool2d_2x2": (lambda x: F.max_pool2d(x * x, 2), lambda x: TF.max_pool2d(x * x, 2),
+                       [(2, 3, 5, 6)]),
     "avg_pool2d": (lambda x: F.avg_pool2d(x * x, 3, 2, 1, count_include_pad=False),
                    lambda x: TF.avg_pool2d(x * x, 3, 2, 1, count_include_pad=False),
                    [(2, 3, 6, 5)]),
@@ -344,6 +346,61 @@ def test_window_defaults_match_numpy(kernel, stride, dilation):
     for ours, theirs in zip(Backend.window_max(numpy_backend, windows, len(kernel)),
                             numpy_backend.window_max(windows, len(kernel))):
         np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("kernel,stride,dilation", [((3, 2), (2, 1), (1, 2)), ((2,), (3,), (2,)),
+                                                    ((2, 2), (2, 2), (1, 1))])
+def test_column_and_pooling_defaults_match_the_windows(kernel, stride, dilation):
+    """im2col, col2im, max_pool and its gradient, as Backend writes them, agree with the
+    windows they are laid out from."""
+    numpy_backend = get_backend("numpy")
+    x = _random(2, 3, 9, 8)
+    k = len(kernel)
+    lead = x.ndim - k
+    windows = numpy_backend.sliding_windows(x, kernel, stride, dilation)
+    order = (*range(lead), *range(lead + k, lead + 2 * k), *range(lead, lead + k))
+    cols = numpy_backend.im2col(x, kernel, stride, dilation)
+    np.testing.assert_array_equal(cols, windows.transpose(order))
+    grad = _random(*cols.shape, seed=5)
+    np.testing.assert_array_equal(
+        numpy_backend.col2im(grad, x.shape, stride, dilation),
+        numpy_backend.fold_windows(grad.transpose(np.argsort(order)), x.shape, stride,
+                                   dilation))
+    values, best = numpy_backend.max_pool(x, kernel, stride, dilation)
+    flat = windows.reshape(*windows.shape[:-k], -1)
+    np.testing.assert_array_equal(values, flat.max(-1))
+    np.testing.assert_array_equal(best, flat.argmax(-1))
+    grad = _random(*values.shape, seed=6)
+    expected = np.zeros_like(x)  # each gradient added at its window's first maximum
+    positions = np.stack(np.unravel_index(best, kernel), axis=-1)
+    for index in np.ndindex(*values.shape):
+        start = [i * s for i, s in zip(index[lead:], stride)]
+        at = tuple(a + p * d for a, p, d in zip(start, positions[index], dilation))
+        expected[(*index[:lead], *at)] += grad[index]
+    np.testing.assert_allclose(
+        numpy_backend.max_pool_backward(grad, best, x.shape, kernel, stride, dilation),
+        expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("options", [{"padding": 2}, {}])
+def test_float32_lenet_block_matches_torch(device, options):
+    """conv2d, bias, relu and 2x2 max-pooling in float32, as LeNet-5 runs them: value and
+    gradients within float32 rounding of PyTorch's."""
+    rng = np.random.default_rng(7)
+    arrays = [rng.standard_normal(shape).astype(np.float32)
+              for shape in [(4, 3, 12, 12), (5, 3, 5, 5), (5,)]]
+    ours = [mg.tensor(a, device=device, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    y = F.max_pool2d(F.conv2d(*ours, **options).relu(), 2)
+    expected = TF.max_pool2d(TF.relu(TF.conv2d(*theirs, **options)), 2)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.numpy(), expected.detach().numpy(), rtol=1e-5, atol=1e-5)
+    direction = rng.standard_normal(expected.shape).astype(np.float32)
+    (y * mg.tensor(direction, device=device)).sum().backward()
+    (expected * torch.tensor(direction)).sum().backward()
+    for a, b in zip(ours, theirs):
+        assert a.grad.dtype == np.float32
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("fn", [

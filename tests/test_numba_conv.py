@@ -1,6 +1,6 @@
-"""The numba backend's window kernels (max-pooling's window max, col2im) give exactly what
-the NumPy backend's primitives give, on views, on gradients strided as a matmul leaves
-them, and with NaNs; shapes the kernels do not take fall back to NumPy's."""
+"""The numba backend's window kernels (window max, fold, col2im, max-pooling and its
+gradient) give what the NumPy backend's primitives give, on views, on gradients strided as
+a matmul leaves them, and with NaNs; shapes the kernels do not take fall back to NumPy's."""
 
 import numpy as np
 import pytest
@@ -89,6 +89,72 @@ def test_other_windows_fall_back_to_numpy(backends):
     for g, w in zip(nb.window_max(half, 2), ref.window_max(half, 2)):
         np.testing.assert_array_equal(g, w)
     assert ran == []
+
+
+POOLS = GEOMETRIES + [((2, 2), (1, 1), (1, 1)), ((3, 3), (2, 2), (2, 2))]  # + overlapping
+POOL_SHAPES = [(3, 4, 11, 12), (5, 10, 12), (12, 11)]  # odd and even sides
+
+
+def _kernel_name(kernel, stride, dilation):
+    return "max_pool_2x2" if kernel == stride == (2, 2) and dilation == (1, 1) else "max_pool"
+
+
+@pytest.mark.parametrize("shape", POOL_SHAPES)
+@pytest.mark.parametrize("geometry", POOLS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("nans", [False, True])
+def test_max_pool_equals_numpy(backends, shape, geometry, dtype, nans):
+    nb, ref, ran = backends
+    x = _images(shape, dtype, nans=nans)
+    name = _kernel_name(*geometry)
+    got, want = nb.max_pool(x, *geometry), ref.max_pool(x, *geometry)
+    assert ran == [name]
+    for g, w in zip(got, want):
+        assert g.shape == w.shape and g.dtype == w.dtype
+        np.testing.assert_array_equal(g, w)
+    grad = _images(want[0].shape, dtype, seed=1)
+    ran.clear()
+    got = nb.max_pool_backward(grad, want[1], shape, *geometry)
+    expected = ref.max_pool_backward(grad, want[1], shape, *geometry)
+    assert ran == [f"{name}_backward"]
+    assert got.shape == shape and got.dtype == dtype
+    # windows that overlap add up in another order than NumPy's offset by offset
+    tol = 1e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("geometry", GEOMETRIES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_col2im_equals_numpy(backends, shape, geometry, dtype):
+    nb, ref, ran = backends
+    kernel, stride, dilation = geometry
+    cols_shape = np.ascontiguousarray(ref.im2col(np.empty(shape, dtype), *geometry)).shape
+    cols = _images(cols_shape, dtype, seed=1)
+    got, want = nb.col2im(cols, shape, stride, dilation), ref.col2im(cols, shape, stride,
+                                                                     dilation)
+    assert ran == ["col2im"]
+    assert got.shape == want.shape == shape and got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)  # the same sums in the same order
+
+
+def test_other_columns_and_pools_fall_back_to_numpy(backends):
+    nb, ref, ran = backends
+    x = _images((2, 3, 9), np.float32)
+    for geometry in [((3,), (2,), (1,))]:  # 1-D
+        for g, w in zip(nb.max_pool(x, *geometry), ref.max_pool(x, *geometry)):
+            np.testing.assert_array_equal(g, w)
+        cols = ref.im2col(x, *geometry)
+        np.testing.assert_array_equal(nb.col2im(cols, x.shape, *geometry[1:]),
+                                      ref.col2im(cols, x.shape, *geometry[1:]))
+    half = _images((2, 9, 9), np.float16)
+    for g, w in zip(nb.max_pool(half, (2, 2), (2, 2), (1, 1)),
+                    ref.max_pool(half, (2, 2), (2, 2), (1, 1))):
+        np.testing.assert_array_equal(g, w)
+    strided = ref.im2col(_images((2, 9, 9), np.float32), (2, 2), (1, 1), (1, 1))  # a view
+    np.testing.assert_array_equal(nb.col2im(strided, (2, 9, 9), (1, 1), (1, 1)),
+                                  ref.col2im(strided, (2, 9, 9), (1, 1), (1, 1)))
+    assert "col2im" not in ran and "max_pool" not in ran and "max_pool_2x2" not in ran
 
 
 def test_max_pool_and_conv_gradients_equal_numpy():
