@@ -401,6 +401,97 @@ def max_pool_2x2_backward_serial(grad, index, out):
                 lower[2 * j + 1] = g if at == 3 else 0
 
 
+# Direct 2-D convolution at stride 1, for few input channels (LeNet-5's first layer): no
+# column buffer. Each image's rows are read at the input's row pitch, so that one tap is one
+# contiguous multiply-add over (out_h - 1) * W + out_w positions (the positions past a row's
+# end are computed and dropped). x (N, C, H, W), weight (C_out, C, k_h, k_w) and the
+# gradient (N, C_out, out_h, out_w), all C-contiguous.
+DIRECT = ("conv_direct", "conv_direct_weight", "conv_direct_input")
+_reduction = {**_options, "fastmath": {"reassoc", "contract"}}  # vectorised dot products
+
+
+@njit(**_options)
+def conv_direct_serial(x, weight, out, dilation_h, dilation_w):
+    n_images, channels, height, width = x.shape
+    out_channels, _, kernel_h, kernel_w = weight.shape
+    out_h, out_w = out.shape[2], out.shape[3]
+    span = (out_h - 1) * width + out_w
+    pixels = x.reshape(n_images, channels, height * width)
+    acc = np.empty((out_channels, span), x.dtype)
+    for n in range(n_images):
+        acc[:] = 0
+        for c in range(channels):
+            for p in range(kernel_h):
+                for q in range(kernel_w):
+                    start = p * dilation_h * width + q * dilation_w
+                    tap = pixels[n, c, start:start + span]
+                    for o in range(out_channels):
+                        w = weight[o, c, p, q]
+                        row = acc[o]
+                        for r in range(span):
+                            row[r] += w * tap[r]
+        for o in range(out_channels):
+            for i in range(out_h):
+                for j in range(out_w):
+                    out[n, o, i, j] = acc[o, i * width + j]
+
+
+@njit(**_options)
+def _at_pitch(grad, n, acc, width):
+    # (C_out, out_h, out_w) of image n laid out at the input's row pitch, zeros between
+    for o in range(grad.shape[1]):
+        for i in range(grad.shape[2]):
+            for j in range(grad.shape[3]):
+                acc[o, i * width + j] = grad[n, o, i, j]
+
+
+@njit(**_reduction)
+def conv_direct_weight_serial(x, grad, grad_weight, dilation_h, dilation_w):
+    n_images, channels, height, width = x.shape
+    out_channels, _, kernel_h, kernel_w = grad_weight.shape
+    out_h, out_w = grad.shape[2], grad.shape[3]
+    span = (out_h - 1) * width + out_w
+    pixels = x.reshape(n_images, channels, height * width)
+    spread = np.zeros((out_channels, span), x.dtype)
+    grad_weight[:] = 0
+    for n in range(n_images):
+        _at_pitch(grad, n, spread, width)
+        for o in range(out_channels):
+            g = spread[o]
+            for c in range(channels):
+                for p in range(kernel_h):
+                    for q in range(kernel_w):
+                        start = p * dilation_h * width + q * dilation_w
+                        tap = pixels[n, c, start:start + span]
+                        total = g[0] * 0
+                        for r in range(span):
+                            total += g[r] * tap[r]
+                        grad_weight[o, c, p, q] += total
+
+
+@njit(**_options)
+def conv_direct_input_serial(grad, weight, grad_x, dilation_h, dilation_w):
+    n_images, channels, height, width = grad_x.shape
+    out_channels, _, kernel_h, kernel_w = weight.shape
+    out_h, out_w = grad.shape[2], grad.shape[3]
+    span = (out_h - 1) * width + out_w
+    pixels = grad_x.reshape(n_images, channels, height * width)
+    spread = np.zeros((out_channels, span), grad.dtype)
+    for n in range(n_images):
+        _at_pitch(grad, n, spread, width)
+        for c in range(channels):
+            pixels[n, c, :] = 0
+            for p in range(kernel_h):
+                for q in range(kernel_w):
+                    start = p * dilation_h * width + q * dilation_w
+                    tap = pixels[n, c, start:start + span]
+                    for o in range(out_channels):
+                        w = weight[o, c, p, q]
+                        g = spread[o]
+                        for r in range(span):
+                            tap[r] += w * g[r]
+
+
 class Kernels:
     """Runs kernels on flat arrays, choosing the serial or parallel build by size, and
     keeps the time spent in first calls (compiling, or loading from the cache)."""
@@ -410,7 +501,8 @@ class Kernels:
         updates_min = UPDATES_PARALLEL_MIN.get(threading_layer, 1 << 22)
         self.parallel_min = {name: updates_min for name in UPDATES}  # by kernel
         self.parallel_min.update({name: RELU_PARALLEL_MIN for name in RELU})
-        self.parallel_min.update({name: math.inf for name in WINDOWS + COLUMNS})  # serial
+        serial_only = WINDOWS + COLUMNS + DIRECT
+        self.parallel_min.update({name: math.inf for name in serial_only})
 
     def call(self, name: str, size: int, *args: Any) -> Any:
         parallel = size >= self.parallel_min.get(name, PARALLEL_MIN)

@@ -395,6 +395,43 @@ class Backend:
         picked = self.eq(self.reshape(best, (*best.shape, 1)), self.arange(0, size, 1, np.int64))
         return self.astype(self.reshape(picked, (*best.shape, *kernel_size)), dtype)
 
+    def conv2d_direct_pays(self, x_shape: tuple[int, ...], weight_shape: tuple[int, ...],
+                           dtype: Any) -> bool:
+        """Whether ``conv2d_direct`` beats im2col and a matmul for these shapes (stride 1,
+        one group); the composed convolution runs where it does not."""
+        return False
+
+    def conv2d_direct(self, x: Any, weight: Any, dilation: tuple[int, int]) -> Any:
+        """The convolution of (N, C, H, W) by (C_out, C, kh, kw) at stride 1, one group:
+        (N, C_out, out_h, out_w). This default is the composed one, im2col and a matmul per
+        image; a backend may loop over the input directly."""
+        n, out_channels = x.shape[0], weight.shape[0]
+        cols = self.im2col(x, weight.shape[2:], (1, 1), dilation)
+        out = cols.shape[-2:]
+        y = self.matmul(self.reshape(weight, (out_channels, -1)),
+                        self.reshape(cols, (n, -1, out[0] * out[1])))
+        return self.reshape(y, (n, out_channels, *out))
+
+    def conv2d_direct_backward(self, x: Any, weight: Any, grad: Any,
+                               dilation: tuple[int, int], needs_input: bool = True,
+                               needs_weight: bool = True) -> tuple[Any, Any]:
+        """The gradients of ``conv2d_direct`` with respect to x and the weight (None where
+        not needed), from the gradient of its result."""
+        n, out_channels = grad.shape[:2]
+        g = self.reshape(grad, (n, out_channels, -1))
+        w = self.reshape(weight, (out_channels, -1))
+        grad_x = grad_weight = None
+        if needs_weight:  # dL/dW = sum over images of G cols^T
+            cols = self.reshape(self.im2col(x, weight.shape[2:], (1, 1), dilation),
+                                (n, w.shape[1], -1))
+            per_image = self.matmul(g, self.transpose(cols, (0, 2, 1)))
+            grad_weight = self.reshape(self.sum(per_image, axis=0), weight.shape)
+        if needs_input:  # dL/dcols = W^T G, folded back (col2im)
+            cols = self.matmul(self.transpose(w, (1, 0)), g)
+            grad_x = self.col2im(self.reshape(cols, (n, *weight.shape[1:], *grad.shape[2:])),
+                                 x.shape, (1, 1), dilation)
+        return grad_x, grad_weight
+
     def window_max(self, windows: Any, axes: int) -> tuple[Any, Any]:
         """The maximum of each window (the last ``axes`` axes) and its flat index in the
         window: the first where several tie; a NaN is the maximum (which of several NaNs

@@ -87,6 +87,10 @@ def _conv(name: str, x: Any, weight: Tensor, bias: Tensor | None, stride: Any, p
     if any(n < d * (kk - 1) + 1 for n, kk, d in zip(x.shape[2:], kernel, dilation)):
         raise ValueError(f"{name}: the kernel {tuple(kernel)} (dilation {dilation}) is "
                          f"larger than the padded input {x.shape[2:]}")
+    if k == 2 and groups == 1 and stride == (1, 1) and x.backend.conv2d_direct_pays(
+            x.shape, weight.shape, x.dtype):
+        y = conv_ops.DirectConv2d.apply(x, weight, dilation=dilation)  # the same numbers
+        return _add_bias(y, bias, batched)
     cols = conv_ops.Im2col.apply(x, kernel_size=kernel, stride=stride, dilation=dilation)
     n, out = x.shape[0], cols.shape[2 + k:]
     # (N, C, *kernel, *out) -> columns per image (N, groups, C / groups * prod(kernel),
@@ -94,9 +98,12 @@ def _conv(name: str, x: Any, weight: Tensor, bias: Tensor | None, stride: Any, p
     groups_axis = (groups,) if groups > 1 else ()
     cols = cols.reshape(n, *groups_axis, group_channels * math.prod(kernel), math.prod(out))
     y = weight.reshape(*groups_axis, out_channels // groups, -1) @ cols  # y = W cols
-    y = y.reshape(n, out_channels, *out)
+    return _add_bias(y.reshape(n, out_channels, *out), bias, batched)
+
+
+def _add_bias(y: Tensor, bias: Tensor | None, batched: bool) -> Tensor:
     if bias is not None:
-        y = y + bias.reshape(out_channels, *(1,) * k)
+        y = y + bias.reshape(y.shape[1], *(1,) * (y.ndim - 2))
     return y if batched else y[0]
 
 

@@ -101,6 +101,40 @@ class Col2im(Op):
                             dilation=ctx.dilation)
 
 
+class DirectConv2d(Op):
+    """A 2-D convolution at stride 1 in one group, (N, C, H, W) by (C_out, C, kh, kw) ->
+    (N, C_out, out_h, out_w), as one backend kernel (``backend.conv2d_direct``): for the
+    shapes where a backend's loops over the input beat im2col and a matmul."""
+
+    saves_inputs = True
+    grad_uses = ((1,), (0,))  # x's gradient reads the weight, the weight's reads x
+
+    @staticmethod
+    def forward(ctx, x, weight, dilation=(1, 1)):
+        ctx.dilation = dilation
+        return ctx.backend.conv2d_direct(x, weight, dilation)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        if ctx.xp is ctx.backend:
+            return ctx.backend.conv2d_direct_backward(x, weight, grad, ctx.dilation,
+                                                      *ctx.needs_input_grad)
+        # recorded: the composed convolution's gradients, written with tensors
+        from .conv_functional import conv_transpose2d
+
+        grad_x = grad_weight = None
+        if ctx.needs_input_grad[0]:
+            grad_x = conv_transpose2d(grad, weight, dilation=ctx.dilation)
+        if ctx.needs_input_grad[1]:
+            n, out_channels = grad.shape[:2]
+            cols = Im2col.apply(x, kernel_size=weight.shape[2:], stride=(1, 1),
+                                dilation=ctx.dilation).reshape(n, -1, grad[0, 0].numel())
+            per_image = grad.reshape(n, out_channels, -1) @ cols.swapaxes(-1, -2)
+            grad_weight = per_image.sum(axis=0).reshape(weight.shape)
+        return grad_x, grad_weight
+
+
 class MaxPool(Op):
     """The maximum of each window of the last ``len(kernel_size)`` axes, (..., *size) ->
     (..., *out). The gradient goes to the first maximum of each window in row-major

@@ -70,7 +70,22 @@ CONV2D = [
     ((2, 3, 6, 7), (5, 3, 2, 2), {"padding": "same", "dilation": (1, 2)}),
     ((2, 3, 6, 7), (5, 3, 3, 3), {"padding": "valid"}),
     ((3, 1, 8, 8), (2, 1, 1, 1), {"stride": 3}),
+    # few input channels at stride 1: the direct kernels where a backend has them
+    ((2, 1, 9, 8), (3, 1, 3, 2), {"padding": 1, "dilation": (2, 1)}),
+    ((2, 2, 7, 7), (3, 2, 3, 3), {"padding": "same"}),
 ]
+
+
+@pytest.mark.parametrize("dilation", [(1, 1), (2, 1)])
+def test_direct_conv2d_matches_torch(device, dilation):
+    """The direct convolution as its own op, on every backend (the composed default where a
+    backend has no kernel), against PyTorch to second order."""
+    from minigrad.conv_ops import DirectConv2d
+
+    arrays = [_random(2, 2, 7, 8), _random(3, 2, 3, 2, seed=1)]
+    _compare(lambda x, w: DirectConv2d.apply(x, w, dilation=dilation),
+             lambda x, w: TF.conv2d(x, w, dilation=dilation), arrays, device,
+             second_order=True)
 
 
 @pytest.mark.parametrize("bias", [True, False])

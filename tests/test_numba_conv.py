@@ -157,9 +157,50 @@ def test_other_columns_and_pools_fall_back_to_numpy(backends):
     assert "col2im" not in ran and "max_pool" not in ran and "max_pool_2x2" not in ran
 
 
-def test_max_pool_and_conv_gradients_equal_numpy():
-    x0 = _images((2, 3, 10, 10), np.float32)
-    w0 = np.random.default_rng(3).standard_normal((4, 3, 3, 3)).astype(np.float32)
+DIRECT = [  # x shape, weight shape, dilation: all within the direct kernels' taps
+    ((3, 1, 12, 11), (6, 1, 5, 5), (1, 1)),
+    ((2, 3, 9, 10), (4, 3, 3, 3), (1, 1)),
+    ((2, 2, 11, 9), (3, 2, 3, 2), (2, 3)),
+    ((1, 1, 5, 5), (2, 1, 5, 5), (1, 1)),  # one output pixel
+]
+
+
+@pytest.mark.parametrize("shapes", DIRECT)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_direct_conv_equals_numpy(backends, shapes, dtype):
+    nb, ref, ran = backends
+    x_shape, w_shape, dilation = shapes
+    assert nb.conv2d_direct_pays(x_shape, w_shape, dtype)
+    assert not ref.conv2d_direct_pays(x_shape, w_shape, dtype)
+    x, w = _images(x_shape, dtype), _images(w_shape, dtype, seed=1)
+    tol = {"rtol": 1e-5, "atol": 1e-5} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-12}
+    got, want = nb.conv2d_direct(x, w, dilation), ref.conv2d_direct(x, w, dilation)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, **tol)
+    grad = _images(want.shape, dtype, seed=2)
+    for needs in [(True, True), (False, True), (True, False)]:
+        got = nb.conv2d_direct_backward(x, w, grad, dilation, *needs)
+        want = ref.conv2d_direct_backward(x, w, grad, dilation, *needs)
+        for g, wanted, needed in zip(got, want, needs):
+            assert (g is None) == (wanted is None) == (not needed)
+            if needed:
+                assert g.shape == wanted.shape and g.dtype == wanted.dtype
+                np.testing.assert_allclose(g, wanted, **tol)
+    assert ran == ["conv_direct", "conv_direct_weight", "conv_direct_input",
+                   "conv_direct_weight", "conv_direct_input"]
+
+
+def test_direct_conv_only_for_few_channels(backends):
+    nb, _, _ = backends
+    assert nb.conv2d_direct_pays((64, 1, 32, 32), (6, 1, 5, 5), np.float32)  # LeNet-5's first
+    assert not nb.conv2d_direct_pays((64, 6, 14, 14), (16, 6, 5, 5), np.float32)  # second
+    assert not nb.conv2d_direct_pays((2, 1, 9, 9), (2, 1, 3, 3), np.float16)
+
+
+@pytest.mark.parametrize("w_shape", [(4, 3, 3, 3), (4, 6, 3, 3)])  # direct, im2col
+def test_max_pool_and_conv_gradients_equal_numpy(w_shape):
+    x0 = _images((2, w_shape[1], 10, 10), np.float32)
+    w0 = np.random.default_rng(3).standard_normal(w_shape).astype(np.float32)
     results = []
     for device in ("numba", "numpy"):
         x = mg.tensor(x0, device=device, requires_grad=True)
@@ -167,5 +208,5 @@ def test_max_pool_and_conv_gradients_equal_numpy():
         y = mg.functional.max_pool2d(mg.functional.conv2d(x, w).relu(), 2)
         (y * y).sum().backward()
         results.append([y.numpy(), x.grad.numpy(), w.grad.numpy()])
-    for got, want in zip(*results):
-        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+    for got, want in zip(*results):  # float32 sums, in another order on the direct route
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
