@@ -197,13 +197,14 @@ class NumbaBackend(NumPyBackend):
         return (np.dtype(dtype) in KERNEL_DTYPES
                 and math.prod(weight_shape[1:]) <= DIRECT_CONV_MAX_TAPS)
 
-    def conv2d_direct(self, x, weight, dilation):
-        if not self._direct_ready(x, weight):
-            return super().conv2d_direct(x, weight, dilation)
+    def conv2d_direct(self, x, weight, bias, dilation):
+        if not self._direct_ready(x, weight) or (bias is not None and bias.dtype != x.dtype):
+            return super().conv2d_direct(x, weight, bias, dilation)
         out = np.empty((x.shape[0], weight.shape[0], *_direct_out(x, weight, dilation)),
                        x.dtype)
+        bias = np.zeros(weight.shape[0], x.dtype) if bias is None else np.ravel(bias)
         self.kernels.call("conv_direct", out.size, np.ascontiguousarray(x),
-                          np.ascontiguousarray(weight), out, *dilation)
+                          np.ascontiguousarray(weight), bias, out, *dilation)
         return out
 
     def conv2d_direct_backward(self, x, weight, grad, dilation, needs_input=True,

@@ -411,7 +411,7 @@ _reduction = {**_options, "fastmath": {"reassoc", "contract"}}  # vectorised dot
 
 
 @njit(**_options)
-def conv_direct_serial(x, weight, out, dilation_h, dilation_w):
+def conv_direct_serial(x, weight, bias, out, dilation_h, dilation_w):
     n_images, channels, height, width = x.shape
     out_channels, _, kernel_h, kernel_w = weight.shape
     out_h, out_w = out.shape[2], out.shape[3]
@@ -419,7 +419,8 @@ def conv_direct_serial(x, weight, out, dilation_h, dilation_w):
     pixels = x.reshape(n_images, channels, height * width)
     acc = np.empty((out_channels, span), x.dtype)
     for n in range(n_images):
-        acc[:] = 0
+        for o in range(out_channels):
+            acc[o, :] = bias[o]
         for c in range(channels):
             for p in range(kernel_h):
                 for q in range(kernel_w):

@@ -401,15 +401,19 @@ class Backend:
         one group); the composed convolution runs where it does not."""
         return False
 
-    def conv2d_direct(self, x: Any, weight: Any, dilation: tuple[int, int]) -> Any:
-        """The convolution of (N, C, H, W) by (C_out, C, kh, kw) at stride 1, one group:
-        (N, C_out, out_h, out_w). This default is the composed one, im2col and a matmul per
-        image; a backend may loop over the input directly."""
+    def conv2d_direct(self, x: Any, weight: Any, bias: Any,
+                      dilation: tuple[int, int]) -> Any:
+        """The convolution of (N, C, H, W) by (C_out, C, kh, kw) at stride 1, one group,
+        plus ``bias`` (C_out,) unless it is None: (N, C_out, out_h, out_w). This default is
+        the composed one, im2col and a matmul per image; a backend may loop over the input
+        directly."""
         n, out_channels = x.shape[0], weight.shape[0]
         cols = self.im2col(x, weight.shape[2:], (1, 1), dilation)
         out = cols.shape[-2:]
         y = self.matmul(self.reshape(weight, (out_channels, -1)),
                         self.reshape(cols, (n, -1, out[0] * out[1])))
+        if bias is not None:
+            y = self.add(y, self.reshape(bias, (out_channels, 1)), out=y)
         return self.reshape(y, (n, out_channels, *out))
 
     def conv2d_direct_backward(self, x: Any, weight: Any, grad: Any,

@@ -102,37 +102,41 @@ class Col2im(Op):
 
 
 class DirectConv2d(Op):
-    """A 2-D convolution at stride 1 in one group, (N, C, H, W) by (C_out, C, kh, kw) ->
-    (N, C_out, out_h, out_w), as one backend kernel (``backend.conv2d_direct``): for the
-    shapes where a backend's loops over the input beat im2col and a matmul."""
+    """A 2-D convolution at stride 1 in one group, with its bias, (N, C, H, W) by
+    (C_out, C, kh, kw) -> (N, C_out, out_h, out_w), as one backend kernel
+    (``backend.conv2d_direct``): for the shapes where a backend's loops over the input beat
+    im2col and a matmul."""
 
     saves_inputs = True
-    grad_uses = ((1,), (0,))  # x's gradient reads the weight, the weight's reads x
+    grad_uses = ((1,), (0,), ())  # x's gradient reads the weight, the weight's reads x
 
     @staticmethod
-    def forward(ctx, x, weight, dilation=(1, 1)):
+    def forward(ctx, x, weight, bias=None, dilation=(1, 1)):
         ctx.dilation = dilation
-        return ctx.backend.conv2d_direct(x, weight, dilation)
+        return ctx.backend.conv2d_direct(x, weight, bias, dilation)
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight = ctx.saved_tensors
+        x, weight = ctx.saved_tensors[:2]
+        need_x, need_weight, *need_bias = ctx.needs_input_grad  # a bias, if one was given
+        grad_bias = grad.sum(axis=(0, 2, 3)) if any(need_bias) else None  # dL/db = sum G
         if ctx.xp is ctx.backend:
-            return ctx.backend.conv2d_direct_backward(x, weight, grad, ctx.dilation,
-                                                      *ctx.needs_input_grad)
+            grads = ctx.backend.conv2d_direct_backward(x, weight, grad, ctx.dilation, need_x,
+                                                       need_weight)
+            return (*grads, grad_bias)[:len(ctx.needs_input_grad)]
         # recorded: the composed convolution's gradients, written with tensors
         from .conv_functional import conv_transpose2d
 
         grad_x = grad_weight = None
-        if ctx.needs_input_grad[0]:
+        if need_x:
             grad_x = conv_transpose2d(grad, weight, dilation=ctx.dilation)
-        if ctx.needs_input_grad[1]:
+        if need_weight:
             n, out_channels = grad.shape[:2]
             cols = Im2col.apply(x, kernel_size=weight.shape[2:], stride=(1, 1),
                                 dilation=ctx.dilation).reshape(n, -1, grad[0, 0].numel())
             per_image = grad.reshape(n, out_channels, -1) @ cols.swapaxes(-1, -2)
             grad_weight = per_image.sum(axis=0).reshape(weight.shape)
-        return grad_x, grad_weight
+        return (grad_x, grad_weight, grad_bias)[:len(ctx.needs_input_grad)]
 
 
 class MaxPool(Op):

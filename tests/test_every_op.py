@@ -203,8 +203,8 @@ CASES: dict[str, Case] = {
     "conv_ops.Im2col": Case(lambda x, w: F.conv2d(x, w, stride=(1, 2), padding=1),
                                    (arr(1, 2, 4, 4), arr(2, 2, 3, 3))),
     "conv_ops.DirectConv2d": Case(
-        lambda x, w: mg.conv_ops.DirectConv2d.apply(x, w, dilation=(1, 2)),
-        (arr(1, 2, 5, 6), arr(3, 2, 2, 2))),
+        lambda x, w, b: mg.conv_ops.DirectConv2d.apply(x, w, b, dilation=(1, 2)),
+        (arr(1, 2, 5, 6), arr(3, 2, 2, 2), arr(3))),
     "conv_ops.Col2im": Case(  # the recorded gradient of conv2d's input
         lambda x, w, g: mg.grad(F.conv2d(x, w, stride=(1, 2), padding=1), x,
                                 grad_outputs=g, create_graph=True)[0],

@@ -174,9 +174,11 @@ def test_direct_conv_equals_numpy(backends, shapes, dtype):
     assert not ref.conv2d_direct_pays(x_shape, w_shape, dtype)
     x, w = _images(x_shape, dtype), _images(w_shape, dtype, seed=1)
     tol = {"rtol": 1e-5, "atol": 1e-5} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-12}
-    got, want = nb.conv2d_direct(x, w, dilation), ref.conv2d_direct(x, w, dilation)
-    assert got.shape == want.shape and got.dtype == want.dtype
-    np.testing.assert_allclose(got, want, **tol)
+    for bias in [None, np.random.default_rng(3).standard_normal(w_shape[0]).astype(dtype)]:
+        got, want = nb.conv2d_direct(x, w, bias, dilation), ref.conv2d_direct(x, w, bias,
+                                                                             dilation)
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, **tol)
     grad = _images(want.shape, dtype, seed=2)
     for needs in [(True, True), (False, True), (True, False)]:
         got = nb.conv2d_direct_backward(x, w, grad, dilation, *needs)
@@ -186,7 +188,7 @@ def test_direct_conv_equals_numpy(backends, shapes, dtype):
             if needed:
                 assert g.shape == wanted.shape and g.dtype == wanted.dtype
                 np.testing.assert_allclose(g, wanted, **tol)
-    assert ran == ["conv_direct", "conv_direct_weight", "conv_direct_input",
+    assert ran == ["conv_direct", "conv_direct", "conv_direct_weight", "conv_direct_input",
                    "conv_direct_weight", "conv_direct_input"]
 
 
