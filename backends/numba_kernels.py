@@ -410,87 +410,99 @@ DIRECT = ("conv_direct", "conv_direct_weight", "conv_direct_input")
 _reduction = {**_options, "fastmath": {"reassoc", "contract"}}  # vectorised dot products
 
 
+@njit(inline="always")
+def _conv_image(pixels, weight, bias, out, n, acc, width, dilation_h, dilation_w):
+    channels, out_channels = pixels.shape[1], weight.shape[0]
+    span = acc.shape[1]
+    for o in range(out_channels):
+        acc[o, :] = bias[o]
+    for c in range(channels):
+        for p in range(weight.shape[2]):
+            for q in range(weight.shape[3]):
+                start = p * dilation_h * width + q * dilation_w
+                tap = pixels[n, c, start:start + span]
+                for o in range(out_channels):
+                    w = weight[o, c, p, q]
+                    row = acc[o]
+                    for r in range(span):
+                        row[r] += w * tap[r]
+    for o in range(out_channels):
+        for i in range(out.shape[2]):
+            for j in range(out.shape[3]):
+                out[n, o, i, j] = acc[o, i * width + j]
+
+
 @njit(**_options)
 def conv_direct_serial(x, weight, bias, out, dilation_h, dilation_w):
     n_images, channels, height, width = x.shape
-    out_channels, _, kernel_h, kernel_w = weight.shape
-    out_h, out_w = out.shape[2], out.shape[3]
-    span = (out_h - 1) * width + out_w
     pixels = x.reshape(n_images, channels, height * width)
-    acc = np.empty((out_channels, span), x.dtype)
+    acc = np.empty((weight.shape[0], (out.shape[2] - 1) * width + out.shape[3]), x.dtype)
     for n in range(n_images):
-        for o in range(out_channels):
-            acc[o, :] = bias[o]
-        for c in range(channels):
-            for p in range(kernel_h):
-                for q in range(kernel_w):
-                    start = p * dilation_h * width + q * dilation_w
-                    tap = pixels[n, c, start:start + span]
-                    for o in range(out_channels):
-                        w = weight[o, c, p, q]
-                        row = acc[o]
-                        for r in range(span):
-                            row[r] += w * tap[r]
-        for o in range(out_channels):
-            for i in range(out_h):
-                for j in range(out_w):
-                    out[n, o, i, j] = acc[o, i * width + j]
+        _conv_image(pixels, weight, bias, out, n, acc, width, dilation_h, dilation_w)
 
 
-@njit(**_options)
-def _at_pitch(grad, n, acc, width):
+@njit(inline="always")
+def _at_pitch(grad, n, spread, width):
     # (C_out, out_h, out_w) of image n laid out at the input's row pitch, zeros between
     for o in range(grad.shape[1]):
         for i in range(grad.shape[2]):
             for j in range(grad.shape[3]):
-                acc[o, i * width + j] = grad[n, o, i, j]
+                spread[o, i * width + j] = grad[n, o, i, j]
+
+
+@njit(inline="always")
+def _weight_image(pixels, grad, grad_weight, n, spread, width, dilation_h, dilation_w):
+    # adds image n's part of the weight gradient to grad_weight
+    span = spread.shape[1]
+    _at_pitch(grad, n, spread, width)
+    for o in range(grad_weight.shape[0]):
+        g = spread[o]
+        for c in range(grad_weight.shape[1]):
+            for p in range(grad_weight.shape[2]):
+                for q in range(grad_weight.shape[3]):
+                    start = p * dilation_h * width + q * dilation_w
+                    tap = pixels[n, c, start:start + span]
+                    total = g[0] * 0
+                    for r in range(span):
+                        total += g[r] * tap[r]
+                    grad_weight[o, c, p, q] += total
 
 
 @njit(**_reduction)
 def conv_direct_weight_serial(x, grad, grad_weight, dilation_h, dilation_w):
     n_images, channels, height, width = x.shape
-    out_channels, _, kernel_h, kernel_w = grad_weight.shape
-    out_h, out_w = grad.shape[2], grad.shape[3]
-    span = (out_h - 1) * width + out_w
     pixels = x.reshape(n_images, channels, height * width)
-    spread = np.zeros((out_channels, span), x.dtype)
+    spread = np.zeros((grad.shape[1], (grad.shape[2] - 1) * width + grad.shape[3]), x.dtype)
     grad_weight[:] = 0
     for n in range(n_images):
-        _at_pitch(grad, n, spread, width)
-        for o in range(out_channels):
-            g = spread[o]
-            for c in range(channels):
-                for p in range(kernel_h):
-                    for q in range(kernel_w):
-                        start = p * dilation_h * width + q * dilation_w
-                        tap = pixels[n, c, start:start + span]
-                        total = g[0] * 0
-                        for r in range(span):
-                            total += g[r] * tap[r]
-                        grad_weight[o, c, p, q] += total
+        _weight_image(pixels, grad, grad_weight, n, spread, width, dilation_h, dilation_w)
+
+
+@njit(inline="always")
+def _input_image(grad, weight, pixels, n, spread, width, dilation_h, dilation_w):
+    span = spread.shape[1]
+    _at_pitch(grad, n, spread, width)
+    for c in range(pixels.shape[1]):
+        pixels[n, c, :] = 0
+        for p in range(weight.shape[2]):
+            for q in range(weight.shape[3]):
+                start = p * dilation_h * width + q * dilation_w
+                tap = pixels[n, c, start:start + span]
+                for o in range(weight.shape[0]):
+                    w = weight[o, c, p, q]
+                    g = spread[o]
+                    for r in range(span):
+                        tap[r] += w * g[r]
 
 
 @njit(**_options)
 def conv_direct_input_serial(grad, weight, grad_x, dilation_h, dilation_w):
     n_images, channels, height, width = grad_x.shape
-    out_channels, _, kernel_h, kernel_w = weight.shape
-    out_h, out_w = grad.shape[2], grad.shape[3]
-    span = (out_h - 1) * width + out_w
     pixels = grad_x.reshape(n_images, channels, height * width)
-    spread = np.zeros((out_channels, span), grad.dtype)
+    spread = np.zeros((grad.shape[1], (grad.shape[2] - 1) * width + grad.shape[3]),
+                      grad.dtype)
     for n in range(n_images):
-        _at_pitch(grad, n, spread, width)
-        for c in range(channels):
-            pixels[n, c, :] = 0
-            for p in range(kernel_h):
-                for q in range(kernel_w):
-                    start = p * dilation_h * width + q * dilation_w
-                    tap = pixels[n, c, start:start + span]
-                    for o in range(out_channels):
-                        w = weight[o, c, p, q]
-                        g = spread[o]
-                        for r in range(span):
-                            tap[r] += w * g[r]
+        _input_image(grad, weight, pixels, n, spread, width, dilation_h, dilation_w)
 
 
 class Kernels:
