@@ -322,15 +322,12 @@ def col2im_serial(cols, out, stride_h, stride_w, dilation_h, dilation_w):
         for p in range(cols.shape[1]):
             for q in range(cols.shape[2]):
                 for i in range(cols.shape[3]):
-                    target = out[a, i * stride_h + p * dilation_h]
-                    source = cols[a, p, q, i]
                     start = q * dilation_w
-                    if stride_w == 1:
-                        for j in range(out_w):
-                            target[start + j] += source[j]
-                    else:
-                        for j in range(out_w):
-                            target[start + j * stride_w] += source[j]
+                    target = out[a, i * stride_h + p * dilation_h,
+                                 start:start + (out_w - 1) * stride_w + 1:stride_w]
+                    source = cols[a, p, q, i]
+                    for j in range(out_w):
+                        target[j] += source[j]
 
 
 @njit(**_options)
