@@ -89,7 +89,7 @@ def _conv(name: str, x: Any, weight: Tensor, bias: Tensor | None, stride: Any, p
                          f"larger than the padded input {x.shape[2:]}")
     if k == 2 and groups == 1 and stride == (1, 1) and x.backend.conv2d_direct_pays(
             x.shape, weight.shape, x.dtype):
-        y = conv_ops.DirectConv2d.apply(x, weight, bias, dilation=dilation)  # same numbers
+        y = conv_ops.DirectConv2d.apply(x, weight, bias, dilation=dilation)  # one kernel
         return y if batched else y[0]
     cols = conv_ops.Im2col.apply(x, kernel_size=kernel, stride=stride, dilation=dilation)
     n, out = x.shape[0], cols.shape[2 + k:]
