@@ -159,7 +159,10 @@ class NumbaBackend(NumPyBackend):
             return super().col2im(cols, shape, stride, dilation)
         columns = cols.reshape(-1, *cols.shape[-4:])
         out = np.zeros((columns.shape[0], *shape[-2:]), cols.dtype)
-        self.kernels.call("col2im", cols.size, columns, out, *stride, *dilation)
+        if stride == dilation == (1, 1):
+            self.kernels.call("col2im_unit", cols.size, columns, out)
+        else:
+            self.kernels.call("col2im", cols.size, columns, out, *stride, *dilation)
         return out.reshape(shape)
 
     def max_pool(self, x, kernel_size, stride, dilation):

@@ -133,7 +133,7 @@ def test_col2im_equals_numpy(backends, shape, geometry, dtype):
     cols = _images(cols_shape, dtype, seed=1)
     got, want = nb.col2im(cols, shape, stride, dilation), ref.col2im(cols, shape, stride,
                                                                      dilation)
-    assert ran == ["col2im"]
+    assert ran == ["col2im_unit" if stride == dilation == (1, 1) else "col2im"]
     assert got.shape == want.shape == shape and got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)  # the same sums in the same order
 
@@ -154,7 +154,7 @@ def test_other_columns_and_pools_fall_back_to_numpy(backends):
     strided = ref.im2col(_images((2, 9, 9), np.float32), (2, 2), (1, 1), (1, 1))  # a view
     np.testing.assert_array_equal(nb.col2im(strided, (2, 9, 9), (1, 1), (1, 1)),
                                   ref.col2im(strided, (2, 9, 9), (1, 1), (1, 1)))
-    assert "col2im" not in ran and "max_pool" not in ran and "max_pool_2x2" not in ran
+    assert not set(ran) & {"col2im", "col2im_unit", "max_pool", "max_pool_2x2"}
 
 
 DIRECT = [  # x shape, weight shape, dilation: all within the direct kernels' taps
