@@ -151,8 +151,17 @@ class NumbaBackend(NumPyBackend):
         lead = windows.shape[:-2]
         return best.reshape(lead), index.reshape(lead)
 
-    # 2-D col2im and max-pooling on whole images, one pass each (im2col stays NumPy's
-    # strided copy, which beat a kernel's short rows)
+    # 2-D im2col, col2im and max-pooling on whole images, one pass each (im2col only at
+    # stride and dilation 1: elsewhere NumPy's copy of the strided view beat the kernel)
+    def im2col(self, x, kernel_size, stride, dilation):
+        out = _window_counts(x, kernel_size, stride, dilation)
+        if out is None or not stride == dilation == (1, 1):
+            return super().im2col(x, kernel_size, stride, dilation)
+        images = np.ascontiguousarray(x).reshape(-1, *x.shape[-2:])
+        cols = np.empty((images.shape[0], *kernel_size, *out), x.dtype)
+        self.kernels.call("im2col_unit", cols.size, images, cols)
+        return cols.reshape(*x.shape[:-2], *kernel_size, *out)
+
     def col2im(self, cols, shape, stride, dilation):
         if (len(stride) != 2 or cols.ndim != len(shape) + 2 or cols.dtype not in KERNEL_DTYPES
                 or not cols.flags.c_contiguous or cols.size == 0):

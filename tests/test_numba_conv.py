@@ -126,6 +126,22 @@ def test_max_pool_equals_numpy(backends, shape, geometry, dtype, nans):
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("geometry", GEOMETRIES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_im2col_equals_numpy(backends, shape, geometry, dtype):
+    nb, ref, ran = backends
+    x = _images(shape, dtype)
+    got, want = nb.im2col(x, *geometry), ref.im2col(x, *geometry)
+    unit = geometry[1] == geometry[2] == (1, 1)
+    assert ran == (["im2col_unit"] if unit else [])  # elsewhere NumPy's strided view
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+    transposed = _images(shape[::-1], dtype).T  # not contiguous: copied first
+    np.testing.assert_array_equal(nb.im2col(transposed, *geometry),
+                                  ref.im2col(transposed, *geometry))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("geometry", GEOMETRIES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_col2im_equals_numpy(backends, shape, geometry, dtype):
     nb, ref, ran = backends
     kernel, stride, dilation = geometry
