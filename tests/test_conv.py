@@ -399,17 +399,22 @@ def test_column_and_pooling_defaults_match_the_windows(kernel, stride, dilation)
         expected, rtol=1e-12)
 
 
-@pytest.mark.parametrize("options", [{"padding": 2}, {}])
-def test_float32_lenet_block_matches_torch(device, options):
-    """conv2d, bias, relu and 2x2 max-pooling in float32, as LeNet-5 runs them: value and
-    gradients within float32 rounding of PyTorch's."""
+@pytest.mark.parametrize("conv,pool", [
+    ({"padding": 2}, (2, {})),  # LeNet-5's blocks
+    ({}, (2, {})),
+    ({"dilation": (2, 1), "padding": 1}, (3, {"stride": 2, "padding": 1})),
+    ({"stride": 2, "groups": 3}, (2, {"stride": 1, "dilation": 2})),
+], ids=["lenet1", "lenet2", "dilated", "strided"])
+def test_float32_conv_block_matches_torch(device, conv, pool):
+    """conv2d, bias, relu and max-pooling in float32, as LeNet-5 runs them (and around):
+    value and gradients within float32 rounding of PyTorch's."""
     rng = np.random.default_rng(7)
     arrays = [rng.standard_normal(shape).astype(np.float32)
-              for shape in [(4, 3, 12, 12), (5, 3, 5, 5), (5,)]]
+              for shape in [(4, 3, 12, 12), (6, 3 // conv.get("groups", 1), 5, 5), (6,)]]
     ours = [mg.tensor(a, device=device, requires_grad=True) for a in arrays]
     theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
-    y = F.max_pool2d(F.conv2d(*ours, **options).relu(), 2)
-    expected = TF.max_pool2d(TF.relu(TF.conv2d(*theirs, **options)), 2)
+    y = F.max_pool2d(F.conv2d(*ours, **conv).relu(), pool[0], **pool[1])
+    expected = TF.max_pool2d(TF.relu(TF.conv2d(*theirs, **conv)), pool[0], **pool[1])
     assert y.dtype == np.float32
     np.testing.assert_allclose(y.numpy(), expected.detach().numpy(), rtol=1e-5, atol=1e-5)
     direction = rng.standard_normal(expected.shape).astype(np.float32)
