@@ -210,7 +210,8 @@ class NumbaBackend(NumPyBackend):
                 and math.prod(weight_shape[1:]) <= DIRECT_CONV_MAX_TAPS)
 
     def conv2d_direct(self, x, weight, bias, dilation):
-        if not self._direct_ready(x, weight) or (bias is not None and bias.dtype != x.dtype):
+        if not self._direct_ready(x, weight, dilation) or (bias is not None
+                                                            and bias.dtype != x.dtype):
             return super().conv2d_direct(x, weight, bias, dilation)
         out = np.empty((x.shape[0], weight.shape[0], *_direct_out(x, weight, dilation)),
                        x.dtype)
@@ -221,7 +222,7 @@ class NumbaBackend(NumPyBackend):
 
     def conv2d_direct_backward(self, x, weight, grad, dilation, needs_input=True,
                                needs_weight=True):
-        if not self._direct_ready(x, weight) or grad.dtype != x.dtype:
+        if not self._direct_ready(x, weight, dilation) or grad.dtype != x.dtype:
             return super().conv2d_direct_backward(x, weight, grad, dilation, needs_input,
                                                   needs_weight)
         x, weight = np.ascontiguousarray(x), np.ascontiguousarray(weight)
@@ -235,9 +236,12 @@ class NumbaBackend(NumPyBackend):
             self.kernels.call("conv_direct_input", x.size, grad, weight, grad_x, *dilation)
         return grad_x, grad_weight
 
-    def _direct_ready(self, x, weight):
+    def _direct_ready(self, x, weight, dilation):
+        """Whether the kernels take these arrays (else the default runs, and says what
+        does not fit)."""
         return (x.ndim == weight.ndim == 4 and x.dtype in KERNEL_DTYPES
-                and weight.dtype == x.dtype and x.size > 0 and weight.size > 0)
+                and weight.dtype == x.dtype and x.shape[1] == weight.shape[1]
+                and x.size > 0 and weight.size > 0 and min(_direct_out(x, weight, dilation)) > 0)
 
     # fused optimizer updates: one pass over parameter, gradient and state, in place
     # (signatures and formulas: minigrad.optimizer_kernels). The kernels index every array

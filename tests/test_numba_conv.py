@@ -228,3 +228,12 @@ def test_max_pool_and_conv_gradients_equal_numpy(w_shape):
         results.append([y.numpy(), x.grad.numpy(), w.grad.numpy()])
     for got, want in zip(*results):  # float32 sums, in another order on the direct route
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("w_shape", [(3, 1, 3, 3), (3, 2, 7, 3)])  # channels, too large
+def test_direct_conv_refuses_what_does_not_fit(backends, w_shape):
+    nb, _, ran = backends
+    x, w = _images((2, 2, 5, 5), np.float32), _images(w_shape, np.float32, seed=1)
+    with pytest.raises(ValueError):
+        nb.conv2d_direct(x, w, None, (1, 1))
+    assert ran == []  # the default said what is wrong; no kernel read past an array
