@@ -236,4 +236,4 @@ def test_direct_conv_refuses_what_does_not_fit(backends, w_shape):
     x, w = _images((2, 2, 5, 5), np.float32), _images(w_shape, np.float32, seed=1)
     with pytest.raises(ValueError):
         nb.conv2d_direct(x, w, None, (1, 1))
-    assert ran == []  # the default said what is wrong; no kernel read past an array
+    assert not [name for name in ran if name.startswith("conv_direct")]  # the default ran
