@@ -541,9 +541,9 @@ class Kernels:
         self.compile_seconds = 0.0
         updates_min = UPDATES_PARALLEL_MIN.get(threading_layer, 1 << 22)
         self.parallel_min = {name: updates_min for name in UPDATES}  # by kernel
+        self.parallel_min.update({name: math.inf for name in COLUMNS + DIRECT})  # serial
         self.parallel_min.update({name: RELU_PARALLEL_MIN for name in RELU})
-        serial_only = WINDOWS + COLUMNS + DIRECT
-        self.parallel_min.update({name: math.inf for name in serial_only})
+        self.parallel_min.update({name: math.inf for name in WINDOWS})  # serial builds only
 
     def call(self, name: str, size: int, *args: Any) -> Any:
         parallel = size >= self.parallel_min.get(name, PARALLEL_MIN)
