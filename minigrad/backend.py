@@ -420,6 +420,90 @@ class Backend:
             out[(Ellipsis, *target)] += windows[(Ellipsis, *offset)]
         return out
 
+    def im2col(self, x: Any, kernel_size: tuple[int, ...], stride: tuple[int, ...],
+               dilation: tuple[int, ...]) -> Any:
+        """The windows of ``sliding_windows`` as columns: shape (..., *kernel_size, *out),
+        the kernel offsets before the window positions, so that (..., C * prod(kernel),
+        prod(out)) is a reshape of it and ``W @ cols`` a convolution. This default is a
+        transposed view of the windows (the reshape copies it); a backend may copy once
+        into that layout."""
+        windows = self.sliding_windows(x, kernel_size, stride, dilation)
+        return self.transpose(windows, _columns_order(windows.ndim, len(kernel_size)))
+
+    def col2im(self, cols: Any, shape: tuple[int, ...], stride: tuple[int, ...],
+               dilation: tuple[int, ...]) -> Any:
+        """Zeros of ``shape`` with every column of ``cols`` (as ``im2col`` gives them)
+        added back where it was read: the gradient of ``im2col``."""
+        k = len(stride)
+        order = _columns_order(cols.ndim, k)
+        back = tuple(sorted(range(cols.ndim), key=order.__getitem__))  # the inverse order
+        return self.fold_windows(self.transpose(cols, back), shape, stride, dilation)
+
+    def max_pool(self, x: Any, kernel_size: tuple[int, ...], stride: tuple[int, ...],
+                 dilation: tuple[int, ...]) -> tuple[Any, Any]:
+        """The maximum of each window of the last ``len(kernel_size)`` axes, shape
+        (..., *out), and its flat index in the window, as ``window_max`` gives them."""
+        windows = self.sliding_windows(x, kernel_size, stride, dilation)
+        return self.window_max(windows, len(kernel_size))
+
+    def max_pool_backward(self, grad: Any, best: Any, shape: tuple[int, ...],
+                          kernel_size: tuple[int, ...], stride: tuple[int, ...],
+                          dilation: tuple[int, ...]) -> Any:
+        """Zeros of ``shape`` with each value of ``grad`` added at the maximum of its
+        window (``best``, from ``max_pool``): the gradient of ``max_pool``."""
+        picked = self.window_picks(best, kernel_size, grad.dtype)
+        kept = (*grad.shape, *(1,) * len(kernel_size))
+        return self.fold_windows(self.mul(self.reshape(grad, kept), picked), shape, stride,
+                                 dilation)
+
+    def window_picks(self, best: Any, kernel_size: tuple[int, ...], dtype: Any) -> Any:
+        """One-hot windows, shape (*best.shape, *kernel_size): 1 at each flat index of
+        ``best``, else 0."""
+        size = int(np.prod(kernel_size))
+        picked = self.eq(self.reshape(best, (*best.shape, 1)), self.arange(0, size, 1, np.int64))
+        return self.astype(self.reshape(picked, (*best.shape, *kernel_size)), dtype)
+
+    def conv2d_direct_pays(self, x_shape: tuple[int, ...], weight_shape: tuple[int, ...],
+                           dtype: Any) -> bool:
+        """Whether ``conv2d_direct`` beats im2col and a matmul for these shapes (stride 1,
+        one group); the composed convolution runs where it does not."""
+        return False
+
+    def conv2d_direct(self, x: Any, weight: Any, bias: Any,
+                      dilation: tuple[int, int]) -> Any:
+        """The convolution of (N, C, H, W) by (C_out, C, kh, kw) at stride 1, one group,
+        plus ``bias`` (C_out,) unless it is None: (N, C_out, out_h, out_w). This default is
+        the composed one, im2col and a matmul per image; a backend may loop over the input
+        directly."""
+        n, out_channels = x.shape[0], weight.shape[0]
+        cols = self.im2col(x, weight.shape[2:], (1, 1), dilation)
+        out = cols.shape[-2:]
+        y = self.matmul(self.reshape(weight, (out_channels, -1)),
+                        self.reshape(cols, (n, -1, out[0] * out[1])))
+        if bias is not None:
+            y = self.add(y, self.reshape(bias, (out_channels, 1)), out=y)
+        return self.reshape(y, (n, out_channels, *out))
+
+    def conv2d_direct_backward(self, x: Any, weight: Any, grad: Any,
+                               dilation: tuple[int, int], needs_input: bool = True,
+                               needs_weight: bool = True) -> tuple[Any, Any]:
+        """The gradients of ``conv2d_direct`` with respect to x and the weight (None where
+        not needed), from the gradient of its result."""
+        n, out_channels = grad.shape[:2]
+        g = self.reshape(grad, (n, out_channels, -1))
+        w = self.reshape(weight, (out_channels, -1))
+        grad_x = grad_weight = None
+        if needs_weight:  # dL/dW = sum over images of G cols^T
+            cols = self.reshape(self.im2col(x, weight.shape[2:], (1, 1), dilation),
+                                (n, w.shape[1], -1))
+            per_image = self.matmul(g, self.transpose(cols, (0, 2, 1)))
+            grad_weight = self.reshape(self.sum(per_image, axis=0), weight.shape)
+        if needs_input:  # dL/dcols = W^T G, folded back (col2im)
+            cols = self.matmul(self.transpose(w, (1, 0)), g)
+            grad_x = self.col2im(self.reshape(cols, (n, *weight.shape[1:], *grad.shape[2:])),
+                                 x.shape, (1, 1), dilation)
+        return grad_x, grad_weight
+
     def window_max(self, windows: Any, axes: int) -> tuple[Any, Any]:
         """The maximum of each window (the last ``axes`` axes) and its flat index in the
         window: the first where several tie; a NaN is the maximum (which of several NaNs
@@ -442,6 +526,12 @@ class Backend:
             shape[axis], shape[k + axis] = out, kk
             positions.append(self.reshape(self.add(starts, offsets), tuple(shape)))
         return positions
+
+
+def _columns_order(ndim: int, k: int) -> tuple[int, ...]:
+    """The axes of (..., *out, *kernel) windows in the order of columns (..., *kernel, *out)."""
+    lead = ndim - 2 * k
+    return (*range(lead), *range(lead + k, ndim), *range(lead, lead + k))
 
 
 _ALIASES = {"cpu": "numpy", "cuda": "cupy"}

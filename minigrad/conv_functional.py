@@ -1,8 +1,8 @@
 """Convolution, pooling, padding, normalisation and resampling, as in
 ``torch.nn.functional``; all NCHW (channels first), with PyTorch's signatures and numbers.
 
-A convolution is the windows of its input (``conv_ops.Unfold``, a strided view on NumPy)
-reshaped into columns and multiplied by the weight in one batched matmul; the transposed
+A convolution is the windows of its input laid out as columns (``conv_ops.Im2col``, a
+strided view on NumPy) and multiplied by the weight in one batched matmul; the transposed
 convolution is the reverse (a matmul, then ``Fold``). Pooling reduces the same windows.
 Normalisation and resampling are composed from tensor ops. So every gradient is a
 composition of primitives that have their own gradients: gradients of gradients work.
@@ -87,16 +87,23 @@ def _conv(name: str, x: Any, weight: Tensor, bias: Tensor | None, stride: Any, p
     if any(n < d * (kk - 1) + 1 for n, kk, d in zip(x.shape[2:], kernel, dilation)):
         raise ValueError(f"{name}: the kernel {tuple(kernel)} (dilation {dilation}) is "
                          f"larger than the padded input {x.shape[2:]}")
-    windows = conv_ops.Unfold.apply(x, kernel_size=kernel, stride=stride, dilation=dilation)
-    n, out = x.shape[0], windows.shape[2:2 + k]
-    # (N, C, *out, *kernel) -> columns (groups, C / groups * prod(kernel), N * prod(out))
-    cols = windows.permute(1, *range(2 + k, 2 + 2 * k), 0, *range(2, 2 + k))
-    groups_axis = (groups,) if groups > 1 else ()  # NumPy's stacked matmul skips BLAS
-    cols = cols.reshape(*groups_axis, group_channels * math.prod(kernel), n * math.prod(out))
-    y = weight.reshape(*groups_axis, out_channels // groups, -1) @ cols  # y = W cols, per group
-    y = y.reshape(out_channels, n, *out).swapaxes(0, 1)
+    if k == 2 and groups == 1 and stride == (1, 1) and x.backend.conv2d_direct_pays(
+            x.shape, weight.shape, x.dtype):
+        y = conv_ops.DirectConv2d.apply(x, weight, bias, dilation=dilation)  # one kernel
+        return y if batched else y[0]
+    cols = conv_ops.Im2col.apply(x, kernel_size=kernel, stride=stride, dilation=dilation)
+    n, out = x.shape[0], cols.shape[2 + k:]
+    # (N, C, *kernel, *out) -> columns per image (N, groups, C / groups * prod(kernel),
+    # prod(out)), so that y = W cols, per image and group, comes out as (N, C_out, *out)
+    groups_axis = (groups,) if groups > 1 else ()
+    cols = cols.reshape(n, *groups_axis, group_channels * math.prod(kernel), math.prod(out))
+    y = weight.reshape(*groups_axis, out_channels // groups, -1) @ cols  # y = W cols
+    return _add_bias(y.reshape(n, out_channels, *out), bias, batched)
+
+
+def _add_bias(y: Tensor, bias: Tensor | None, batched: bool) -> Tensor:
     if bias is not None:
-        y = y + bias.reshape(out_channels, *(1,) * k)
+        y = y + bias.reshape(y.shape[1], *(1,) * (y.ndim - 2))
     return y if batched else y[0]
 
 
@@ -254,21 +261,19 @@ def _max_pool(name: str, x: Any, kernel_size: Any, stride: Any, padding: Any, di
     padded = x
     if any(b for _, b in pads):
         padded = conv_ops.ConstantPad.apply(x, pads=((0, 0), (0, 0), *pads), value=-math.inf)
-    windows = conv_ops.Unfold.apply(padded, kernel_size=kernel, stride=stride,
-                                    dilation=dilation)
-    y = conv_ops.WindowMax.apply(windows, axes=k)
+    y = conv_ops.MaxPool.apply(padded, kernel_size=kernel, stride=stride, dilation=dilation)
     if not return_indices:
         return y if batched else y[0]
-    indices = _max_indices(windows, x.shape[2:], kernel, stride, dilation, pads, out)
+    indices = _max_indices(padded, x.shape[2:], kernel, stride, dilation, pads, out)
     return (y, indices) if batched else (y[0], indices[0])
 
 
-def _max_indices(windows: Tensor, size: tuple, kernel: tuple, stride: tuple, dilation: tuple,
+def _max_indices(padded: Tensor, size: tuple, kernel: tuple, stride: tuple, dilation: tuple,
                  pads: list, out: tuple) -> Tensor:
     """Each window's arg-max as a flat index into the unpadded spatial axes."""
-    xp = windows.backend
+    xp = padded.backend
     k = len(kernel)
-    _, rest = xp.window_max(windows.data, k)
+    _, rest = xp.max_pool(padded.data, kernel, stride, dilation)
     index = 0
     for axis in reversed(range(k)):
         offset, rest = rest % kernel[axis], rest // kernel[axis]

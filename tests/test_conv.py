@@ -47,9 +47,9 @@ def _compare(fn: Callable, torch_fn: Callable, arrays: list, device: str,
         torch_total = sum((g * torch.tensor(p)).sum() for g, p in zip(torch_grads, probes))
         second = mg.grad([total], ours, allow_unused=True)
         torch_second = torch.autograd.grad(torch_total, theirs, allow_unused=True)
-        for g, tg in zip(second, torch_second):
-            expected_second = np.zeros_like(g.numpy()) if tg is None else tg.numpy()
-            got = np.zeros_like(expected_second) if g is None else g.numpy()
+        for g, tg, a in zip(second, torch_second, arrays):
+            expected_second = np.zeros(a.shape) if tg is None else tg.numpy()
+            got = np.zeros(a.shape) if g is None else g.numpy()
             np.testing.assert_allclose(got, expected_second, **TOL)
 
 
@@ -70,7 +70,24 @@ CONV2D = [
     ((2, 3, 6, 7), (5, 3, 2, 2), {"padding": "same", "dilation": (1, 2)}),
     ((2, 3, 6, 7), (5, 3, 3, 3), {"padding": "valid"}),
     ((3, 1, 8, 8), (2, 1, 1, 1), {"stride": 3}),
+    # few input channels at stride 1: the direct kernels where a backend has them
+    ((2, 1, 9, 8), (3, 1, 3, 2), {"padding": 1, "dilation": (2, 1)}),
+    ((2, 2, 7, 7), (3, 2, 3, 3), {"padding": "same"}),
 ]
+
+
+@pytest.mark.parametrize("dilation", [(1, 1), (2, 1)])
+def test_direct_conv2d_matches_torch(device, dilation):
+    """The direct convolution as its own op, on every backend (the composed default where a
+    backend has no kernel), against PyTorch to second order."""
+    from minigrad.conv_ops import DirectConv2d
+
+    arrays = [_random(2, 2, 7, 8), _random(3, 2, 3, 2, seed=1), _random(3, seed=2)]
+    _compare(lambda x, w, b: DirectConv2d.apply(x, w, b, dilation=dilation),
+             lambda x, w, b: TF.conv2d(x, w, b, dilation=dilation), arrays, device,
+             second_order=True)
+    _compare(lambda x, w: DirectConv2d.apply(x, w, dilation=dilation),
+             lambda x, w: TF.conv2d(x, w, dilation=dilation), arrays[:2], device)
 
 
 @pytest.mark.parametrize("bias", [True, False])
@@ -261,6 +278,8 @@ SECOND_ORDER = {
                          [(2, 3, 3, 3), (3, 2, 3, 3)]),
     "max_pool2d": (lambda x: F.max_pool2d(x * x, 3, 2, 1, ceil_mode=True),
                    lambda x: TF.max_pool2d(x * x, 3, 2, 1, ceil_mode=True), [(2, 3, 6, 5)]),
+    "max_pool2d_2x2": (lambda x: F.max_pool2d(x * x, 2), lambda x: TF.max_pool2d(x * x, 2),
+                       [(2, 3, 5, 6)]),
     "avg_pool2d": (lambda x: F.avg_pool2d(x * x, 3, 2, 1, count_include_pad=False),
                    lambda x: TF.avg_pool2d(x * x, 3, 2, 1, count_include_pad=False),
                    [(2, 3, 6, 5)]),
@@ -344,6 +363,66 @@ def test_window_defaults_match_numpy(kernel, stride, dilation):
     for ours, theirs in zip(Backend.window_max(numpy_backend, windows, len(kernel)),
                             numpy_backend.window_max(windows, len(kernel))):
         np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("kernel,stride,dilation", [((3, 2), (2, 1), (1, 2)), ((2,), (3,), (2,)),
+                                                    ((2, 2), (2, 2), (1, 1))])
+def test_column_and_pooling_defaults_match_the_windows(kernel, stride, dilation):
+    """im2col, col2im, max_pool and its gradient, as Backend writes them, agree with the
+    windows they are laid out from."""
+    numpy_backend = get_backend("numpy")
+    x = _random(2, 3, 9, 8)
+    k = len(kernel)
+    lead = x.ndim - k
+    windows = numpy_backend.sliding_windows(x, kernel, stride, dilation)
+    order = (*range(lead), *range(lead + k, lead + 2 * k), *range(lead, lead + k))
+    cols = numpy_backend.im2col(x, kernel, stride, dilation)
+    np.testing.assert_array_equal(cols, windows.transpose(order))
+    grad = _random(*cols.shape, seed=5)
+    np.testing.assert_array_equal(
+        numpy_backend.col2im(grad, x.shape, stride, dilation),
+        numpy_backend.fold_windows(grad.transpose(np.argsort(order)), x.shape, stride,
+                                   dilation))
+    values, best = numpy_backend.max_pool(x, kernel, stride, dilation)
+    flat = windows.reshape(*windows.shape[:-k], -1)
+    np.testing.assert_array_equal(values, flat.max(-1))
+    np.testing.assert_array_equal(best, flat.argmax(-1))
+    grad = _random(*values.shape, seed=6)
+    expected = np.zeros_like(x)  # each gradient added at its window's first maximum
+    positions = np.stack(np.unravel_index(best, kernel), axis=-1)
+    for index in np.ndindex(*values.shape):
+        start = [i * s for i, s in zip(index[lead:], stride)]
+        at = tuple(a + p * d for a, p, d in zip(start, positions[index], dilation))
+        expected[(*index[:lead], *at)] += grad[index]
+    np.testing.assert_allclose(
+        numpy_backend.max_pool_backward(grad, best, x.shape, kernel, stride, dilation),
+        expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("conv,pool", [
+    ({"padding": 2}, (2, {})),  # LeNet-5's blocks
+    ({}, (2, {})),
+    ({"dilation": (2, 1), "padding": 1}, (3, {"stride": 2, "padding": 1})),
+    ({"stride": 2, "groups": 3}, (2, {"stride": 1, "dilation": 2})),
+], ids=["lenet1", "lenet2", "dilated", "strided"])
+def test_float32_conv_block_matches_torch(device, conv, pool):
+    """conv2d, bias, relu and max-pooling in float32, as LeNet-5 runs them (and around):
+    value and gradients within float32 rounding of PyTorch's."""
+    rng = np.random.default_rng(7)
+    arrays = [rng.standard_normal(shape).astype(np.float32)
+              for shape in [(4, 3, 12, 12), (6, 3 // conv.get("groups", 1), 5, 5), (6,)]]
+    ours = [mg.tensor(a, device=device, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    y = F.max_pool2d(F.conv2d(*ours, **conv).relu(), pool[0], **pool[1])
+    expected = TF.max_pool2d(TF.relu(TF.conv2d(*theirs, **conv)), pool[0], **pool[1])
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.numpy(), expected.detach().numpy(), rtol=1e-5, atol=1e-5)
+    direction = rng.standard_normal(expected.shape).astype(np.float32)
+    (y * mg.tensor(direction, device=device)).sum().backward()
+    (expected * torch.tensor(direction)).sum().backward()
+    for a, b in zip(ours, theirs):
+        assert a.grad.dtype == np.float32
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("fn", [

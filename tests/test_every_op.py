@@ -238,11 +238,21 @@ CASES: dict[str, Case] = {
     "ops.Clone": Case(lambda x: x.clone(), (arr(3, 4),)),
     "ops.To": Case(lambda x: x.to(other_device(x.device)).to(x.device), (arr(3, 4),)),
     # convolution and pooling
-    "conv_ops.Unfold": Case(lambda x, w: F.conv2d(x, w, padding=1),
+    "conv_ops.Unfold": Case(lambda x: F.avg_pool2d(x, 3, stride=1, padding=1),
+                                   (arr(1, 2, 4, 4),)),
+    # at stride 1, few channels may take the direct route: these stride by 2 across
+    "conv_ops.Im2col": Case(lambda x, w: F.conv2d(x, w, stride=(1, 2), padding=1),
                                    (arr(1, 2, 4, 4), arr(2, 2, 3, 3))),
+    "conv_ops.DirectConv2d": Case(
+        lambda x, w, b: mg.conv_ops.DirectConv2d.apply(x, w, b, dilation=(1, 2)),
+        (arr(1, 2, 5, 6), arr(3, 2, 2, 2), arr(3))),
+    "conv_ops.Col2im": Case(  # the recorded gradient of conv2d's input
+        lambda x, w, g: mg.grad(F.conv2d(x, w, stride=(1, 2), padding=1), x,
+                                grad_outputs=g, create_graph=True)[0],
+        (arr(1, 2, 4, 4), arr(2, 2, 3, 3), arr(1, 2, 4, 2))),
     "conv_ops.Fold": Case(lambda x, w: F.conv_transpose2d(x, w, stride=2),
                                  (arr(1, 2, 3, 3), arr(2, 1, 2, 2))),
-    "conv_ops.WindowMax": Case(lambda x: F.max_pool2d(x, 2), (arr(1, 2, 4, 4),)),
+    "conv_ops.MaxPool": Case(lambda x: F.max_pool2d(x, 2), (arr(1, 2, 4, 4),)),
     "conv_ops.ConstantPad": Case(lambda x: F.pad(x, (1, 2, 0, 1), value=0.5),
                                         (arr(1, 2, 3, 3),)),
     # no gradient
