@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from . import autograd
-from .compiled_ops import EMITTERS, Site
+from .compiled_ops import Site, emitter_of
 from .flat_buffers import FlatOptimizer
 from .function import _widen
 from .optim.optimizer import Optimizer
@@ -342,7 +342,7 @@ class Program:
                     [self.shape_of(s) for s in step.sources],
                     [self.dtype_of(s) for s in step.sources],
                     {name: self._parameter(v) for name, v in step.params.items()})
-        emitter = EMITTERS.get(step.op)
+        emitter = emitter_of(step.op)
         if emitter is not None and not step.widened and emitter.fits(site):
             site.emitter = emitter
             site.out = w.buffer(step.shape, step.dtype, "v")
