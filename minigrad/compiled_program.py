@@ -427,18 +427,16 @@ class Program:
             w.refuse_graph("the optimizer's own step (gradients outside its flat buffers)")
             w.line(f"{f}.step()")
             return
-        opt = w.bind(flat.optimizer, w.fresh(type(flat.optimizer).__name__.lower()))
-        options = w.bind(flat.options, f"{type(flat.optimizer).__name__.lower()}_options")
         for i, entry in enumerate(flat.groups):
-            group = w.bind(entry["group"], "group")
             states = [f"state_{w.bind(p, 't')}" for p in entry["group"]["params"]]
-            w.host(f"{opt}._check({group})")
+            options = w.fresh("options")  # checked where they changed since the last call
+            w.host(f"{options} = {w.bind(entry['options'], 'group_options')}.check()")
             if flat.counted:
                 w.host(f"count = {states[0]}['step'] + 1")
                 w.host(" = ".join(f"{s}['step']" for s in states) + " = count")
             kernel = entry["flat"]["update"]
             update = w.bind(kernel, f"{f}_update")
-            arguments = f"**{options}({opt}, {group}, {'count' if flat.counted else 0})"
+            arguments = f"step=count, **{options}" if flat.takes_step else f"**{options}"
             if w.split and hasattr(kernel, "load"):  # hyperparameters in device arrays
                 w.host(f"{update}.load({arguments})")
                 w.line(f"{update}.launch()")

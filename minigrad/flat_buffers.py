@@ -14,6 +14,7 @@ is not the buffer's view), the optimizer's own ``step()`` runs instead.
 from __future__ import annotations
 
 import math
+import operator
 import weakref
 from typing import Any
 
@@ -52,6 +53,49 @@ _KINDS: dict[type, tuple[tuple[str, ...], bool, str, Any]] = {
     RMSprop: (("square_avg", "grad_avg", "momentum_buffer"), True, "rmsprop_update", _rmsprop),
     SGD: (("momentum_buffer",), False, "sgd_update", _sgd),
 }
+# per options function: the group's entries it reads (and ``Optimizer._check`` checks)
+_OPTION_NAMES: dict[Any, tuple[str, ...]] = {
+    _adam: ("lr", "betas", "eps", "weight_decay", "amsgrad"),
+    _rmsprop: ("lr", "alpha", "eps", "weight_decay", "momentum", "centered"),
+    _sgd: ("lr", "momentum", "dampening", "weight_decay", "nesterov"),
+}
+_NUMBERS = (float, int, bool)
+
+
+class GroupOptions:
+    """A group's options as its fused update takes them, checked by the optimizer's
+    ``_check`` (which raises before anything changes) and converted again only when one of
+    them is another object than at the last check: a schedule's new ``lr``, an entry set
+    by hand. Options that are not plain numbers (or tuples of them) are checked at every
+    call."""
+
+    __slots__ = ("optimizer", "group", "index", "names", "options", "seen", "kwargs")
+
+    def __init__(self, optimizer: Optimizer, group: dict, index: int, options: Any) -> None:
+        self.optimizer, self.group, self.index, self.options = optimizer, group, index, options
+        self.names = _OPTION_NAMES[options]
+        self.seen: tuple | None = None  # the values of the last check, where immutable
+        self.kwargs: dict[str, Any] = {}
+
+    def check(self) -> dict[str, Any]:
+        """The update's keyword arguments (but ``step``), after checking the group's
+        options where they changed."""
+        seen = self.seen
+        if seen is None or not all(map(operator.is_, map(self.group.__getitem__, self.names),
+                                       seen)):
+            self._load()
+        return self.kwargs
+
+    def _load(self) -> None:
+        group = self.group
+        self.optimizer._check_group(self.index, group)  # the eager step's error
+        values = tuple(group[name] for name in self.names)
+        kwargs = self.options(self.optimizer, group, 0)
+        kwargs.pop("step", None)
+        self.kwargs = kwargs
+        self.seen = values if all(
+            type(v) in _NUMBERS or (type(v) is tuple and all(type(x) in _NUMBERS for x in v))
+            for v in values) else None
 
 
 def _kind(optimizer: Any) -> tuple | None:
@@ -79,6 +123,7 @@ class FlatOptimizer:
     def __init__(self, optimizer: Optimizer) -> None:
         self.optimizer = optimizer
         moments, self.counted, update, self.options = _kind(optimizer)
+        self.takes_step = self.options is _adam  # the update's ``step`` argument
         self.groups: list[dict[str, Any]] = []
         self.grad_view: dict[int, Any] = {}  # id(parameter) -> its view of the gradients
         for group in optimizer.param_groups:
@@ -99,7 +144,9 @@ class FlatOptimizer:
                 for key in keys:
                     optimizer.state[p][key] = views[key][i]
             self.groups.append({"group": group, "flat": flat, "views": views, "keys": keys,
-                                "ids": list(map(id, params))})
+                                "ids": list(map(id, params)),
+                                "options": GroupOptions(optimizer, group, len(self.groups),
+                                                        self.options)})
 
     @staticmethod
     def fits(optimizer: Any) -> bool:
@@ -161,14 +208,15 @@ class FlatOptimizer:
         opt = self.optimizer
         for i, entry in enumerate(self.groups):
             group = entry["group"]
-            opt._check(group)
+            options = entry["options"].check()
             params = group["params"]
-            step = 0
             if self.counted:
                 step = opt.state[params[0]]["step"] + 1
                 for p in params:
                     opt.state[p]["step"] = step
-            entry["flat"]["update"](**self.options(opt, group, step))
+                if self.takes_step:
+                    options = {**options, "step": step}
+            entry["flat"]["update"](**options)
             self.mark_changed(i)
 
     def mark_changed(self, group: int) -> None:

@@ -125,6 +125,51 @@ def test_hyperparameters_are_read_at_replay():
     assert step.stats["replays"] == 2
 
 
+@pytest.mark.parametrize("optimizer, name, bad", [
+    ("momentum", "lr", -1.0), ("nesterov", "dampening", 0.5), ("rmsprop", "alpha", -0.5),
+    ("adam", "eps", float("nan")), ("adamw", "betas", (0.9, 1.5)),
+])
+def test_changed_and_invalid_hyperparameters_at_replay_act_as_in_eager(optimizer, name, bad):
+    runs = []
+    for compiled in (False, True):
+        mg.manual_seed(0)
+        model = nn.Linear(3, 2)
+        opt = OPTIMIZERS[optimizer](model.parameters())
+        x, y = mg.randn(4, 3), mg.randn(4, 2)
+
+        def step(x, y, model=model, opt=opt):
+            opt.zero_grad()
+            F.mse_loss(model(x), y).backward()
+            opt.step()
+
+        fn = mg.compile(step) if compiled else step
+        for _ in range(4):
+            fn(x, y)
+        group = opt.param_groups[0]
+        good, group[name] = group[name], bad
+        before = [p.numpy().copy() for p in model.parameters()]
+        steps = [s.get("step") for s in opt.state.values()]
+        with pytest.raises(ValueError) as err:
+            fn(x, y)
+        for p, b in zip(model.parameters(), before):
+            np.testing.assert_array_equal(p.numpy(), b)
+        assert [s.get("step") for s in opt.state.values()] == steps
+        group[name] = good
+        for lr in (0.5, 0.25, 0.25):  # a schedule: new numbers, then an equal one
+            group["lr"] = group["lr"] * lr
+            fn(x, y)
+        if "betas" in group:  # a list of betas, changed in place
+            group["betas"] = [0.8, 0.99]
+            fn(x, y)
+            group["betas"][0] = 0.5
+            fn(x, y)
+        runs.append((str(err.value), [p.numpy() for p in model.parameters()]))
+    assert runs[1][0] == runs[0][0]
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)
+    assert fn.stats["replays"] >= 5 and not fn.stats["reasons"]
+
+
 def test_eval_mode_and_a_new_parameter_capture_again():
     model = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5), nn.Linear(3, 1))
     fn = mg.compile(lambda x: model(x))
