@@ -18,8 +18,10 @@ import numpy as np
 from . import ops
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-# up to this many elements a relu gradient is a masked copy (no NaN to clean after a
-# product); above, NumPy's masked copy branches on every element and a product wins
+BITS = {np.dtype(np.float32): np.dtype(np.int32), np.dtype(np.float64): np.dtype(np.int64)}
+# up to this many elements a relu gradient of an array not known here is a masked copy (no
+# NaN to clean after a product); above, NumPy's masked copy branches on every element and a
+# product wins
 MASKED_COPY_MAX = 2048
 
 
@@ -142,6 +144,16 @@ class Relu(Emitter):
         if kernel is not None and grad in w.buffers:
             flat = [w.view(n, (-1,)) for n in (site.out, grad, out)]
             w.line(f"{w.bind(kernel, 'relu_backward')}({', '.join(flat)})")
+            return {0: out}
+        bits = BITS.get(np.dtype(site.step.dtype))
+        if bits is not None and grad in w.buffers and out in w.buffers:
+            # grad's bits anded with a mask of all ones (out != 0) or all zeros, as the
+            # backend's relu gradient: no branch per element, and a NaN where off is gone
+            mask = w.buffer(site.step.shape, bits, "m")
+            w.line(f"not_equal({site.out}, {w.scalar(0, site.step.dtype, 'zero')}, "
+                   f"out={mask})")
+            w.line(f"negative({mask}, out={mask})")
+            w.line(f"bitwise_and({w.bits(grad, bits)}, {mask}, out={w.bits(out, bits)})")
             return {0: out}
         mask = w.buffer(site.step.shape, np.bool_, "m")
         zero = w.scalar(0, site.step.dtype, "zero")

@@ -99,6 +99,11 @@ class Writer:
         self.buffers[view_name := self.bind(view, f"{name}_")] = view
         return view_name
 
+    def bits(self, name: str, dtype: Any) -> str:
+        """A buffer's bits seen as integers of ``dtype`` (a view made once)."""
+        view = self.buffers[name].view(dtype)
+        return self.bind(view, f"{name}_bits")
+
     def const(self, value: Any, hint: str = "c") -> str:
         name = self.bind(value, self.fresh(hint))
         self.consts[name] = value
@@ -152,7 +157,7 @@ class Program:
         self.flat_of = {p_id: f for f in self.flats for p_id in f.grad_view}
         self.buffer_ids: set[int] = set()  # arrays made here: a leaf keeps a copy of one
         for name in ("add", "multiply", "subtract", "divide", "matmul", "maximum",
-                     "not_equal", "negative", "exp", "log", "tanh", "copyto", "take",
+                     "not_equal", "negative", "bitwise_and", "exp", "log", "tanh", "copyto", "take",
                      "broadcast_to", "ascontiguousarray"):
             w.bind(getattr(np, name), name)
         w.bind(Tensor._make, "make")

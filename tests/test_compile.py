@@ -484,6 +484,35 @@ def test_the_program_computes_eager_numbers_bit_for_bit(device, loss, activation
         np.testing.assert_array_equal(compiled[1][key], value)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # 0 * inf in the forward product
+@pytest.mark.parametrize("size", [24, 3000])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_relu_gradient_passes_nan_and_inf_as_eager_bit_for_bit(size, dtype):
+    """Where relu's output is 0 its gradient is +0 whatever comes in (inf, NaN); where
+    the output is NaN the incoming gradient passes."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(size).astype(dtype)
+    x[:4] = [np.nan, 0.0, -0.0, -1.0]
+    c = rng.standard_normal(size).astype(dtype)
+    c[:6] = [np.inf, np.nan, -np.inf, np.nan, 2.0, np.nan]
+    c[-3:] = [np.nan, np.inf, -np.inf]
+    grads = []
+    for compiled in (False, True):
+        xt, ct = mg.tensor(x, requires_grad=True), mg.tensor(c)
+
+        def step(x, c):
+            (x.relu() * c).sum().backward()
+
+        fn = mg.compile(step) if compiled else step
+        for _ in range(4):
+            xt.grad = None
+            fn(xt, ct)
+        assert not compiled or fn.stats["replays"] == 2
+        grads.append(xt.grad.numpy())
+    bits = np.dtype(dtype.replace("float", "int"))
+    np.testing.assert_array_equal(grads[1].view(bits), grads[0].view(bits))
+
+
 def test_a_backward_pass_alone_accumulates_into_grad_as_eager():
     grads = []
     for compiled in (False, True):
