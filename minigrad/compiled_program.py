@@ -434,21 +434,25 @@ class Program:
             return
         for i, entry in enumerate(flat.groups):
             states = [f"state_{w.bind(p, 't')}" for p in entry["group"]["params"]]
-            options = w.fresh("options")  # checked where they changed since the last call
-            w.host(f"{options} = {w.bind(entry['options'], 'group_options')}.check()")
-            if flat.counted:
-                w.host(f"count = {states[0]}['step'] + 1")
-                w.host(" = ".join(f"{s}['step']" for s in states) + " = count")
+            checked = w.bind(entry["options"], "group_options")
             kernel = entry["flat"]["update"]
             update = w.bind(kernel, f"{f}_update")
-            arguments = f"step=count, **{options}" if flat.takes_step else f"**{options}"
-            if w.split and hasattr(kernel, "load"):  # hyperparameters in device arrays
-                w.host(f"{update}.load({arguments})")
+            split = w.split and hasattr(kernel, "load")  # hyperparameters in device arrays
+            run = w.fresh("run")  # the options checked where they changed since last call
+            w.host(f"{checked}.check()" if split else f"{run} = {checked}.check()")
+            count = "0"
+            if flat.counted:
+                count = "count"
+                w.host(f"count = {states[0]}['step'] + 1")
+                w.host(" = ".join(f"{s}['step']" for s in states) + " = count")
+            if split:
+                step = "step=count, " if flat.takes_step else ""
+                w.host(f"{update}.load({step}**{checked}.kwargs)")
                 w.line(f"{update}.launch()")
             else:
                 w.refuse_graph(f"{type(flat.optimizer).__name__}'s fused update, which takes "
                                "its hyperparameters as Python numbers on this backend")
-                w.line(f"{update}({arguments})")
+                w.line(f"{run}({count})")
             w.host(f"{f}.mark_changed({i})")
 
     def _inplace(self, k: int, step: tuple) -> None:

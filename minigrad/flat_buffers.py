@@ -13,12 +13,14 @@ is not the buffer's view), the optimizer's own ``step()`` runs instead.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 import weakref
+from collections.abc import Callable
 from typing import Any
 
-from . import autograd
+from . import autograd, optimizer_kernels
 from .optim.adam import Adam
 from .optim.optimizer import Optimizer
 from .optim.rmsprop import RMSprop
@@ -67,24 +69,28 @@ class GroupOptions:
     ``_check`` (which raises before anything changes) and converted again only when one of
     them is another object than at the last check: a schedule's new ``lr``, an entry set
     by hand. Options that are not plain numbers (or tuples of them) are checked at every
-    call."""
+    call. ``run(step)`` is the update bound to the options checked last."""
 
-    __slots__ = ("optimizer", "group", "index", "names", "options", "seen", "kwargs")
+    __slots__ = ("optimizer", "group", "index", "names", "options", "update", "seen",
+                 "kwargs", "run")
 
-    def __init__(self, optimizer: Optimizer, group: dict, index: int, options: Any) -> None:
+    def __init__(self, optimizer: Optimizer, group: dict, index: int, options: Any,
+                 update: Any) -> None:
         self.optimizer, self.group, self.index, self.options = optimizer, group, index, options
+        self.update = update
         self.names = _OPTION_NAMES[options]
         self.seen: tuple | None = None  # the values of the last check, where immutable
         self.kwargs: dict[str, Any] = {}
+        self.run: Callable[[int], Any] = _no_update
 
-    def check(self) -> dict[str, Any]:
-        """The update's keyword arguments (but ``step``), after checking the group's
-        options where they changed."""
+    def check(self) -> Callable[[int], Any]:
+        """The update as a function of the step count (``kwargs``: its keyword arguments
+        but ``step``), after checking the group's options where they changed."""
         seen = self.seen
         if seen is None or not all(map(operator.is_, map(self.group.__getitem__, self.names),
                                        seen)):
             self._load()
-        return self.kwargs
+        return self.run
 
     def _load(self) -> None:
         group = self.group
@@ -92,10 +98,76 @@ class GroupOptions:
         values = tuple(group[name] for name in self.names)
         kwargs = self.options(self.optimizer, group, 0)
         kwargs.pop("step", None)
-        self.kwargs = kwargs
+        self.kwargs, self.run = kwargs, _bound(self.update, self.options, kwargs)
         self.seen = values if all(
             type(v) in _NUMBERS or (type(v) is tuple and all(type(x) in _NUMBERS for x in v))
             for v in values) else None
+
+
+def _no_update(step: int) -> None:
+    raise RuntimeError("the group's options were not checked")
+
+
+def _bound(update: Any, options: Any, kwargs: dict[str, Any]) -> Callable[[int], Any]:
+    """``update`` with ``kwargs`` as a function of the step count: the default Adam kernel
+    with its numbers converted once, any other with its keyword arguments."""
+    if (isinstance(update, functools.partial) and update.func is optimizer_kernels._adam
+            and not update.keywords and len(update.args) == 7):
+        return _adam_steps(*update.args, **kwargs)
+    if options is _adam:
+        return lambda step: update(step=step, **kwargs)
+    return lambda step: update(**kwargs)
+
+
+def _adam_steps(backend: Any, param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any,
+                max_exp_avg_sq: Any, room: Any, *, lr: float, beta1: float, beta2: float,
+                eps: float, weight_decay: float, decoupled: bool, amsgrad: bool
+                ) -> Callable[[int], None]:
+    """``optimizer_kernels._adam`` on these arrays and options, as a function of the step
+    count: the same calls in the same order, its numbers made once."""
+    lr, beta1, beta2, eps = float(lr), float(beta1), float(beta2), float(eps)
+    weight_decay = float(weight_decay)
+    mul, add, div, sub, sqrt = backend.mul, backend.add, backend.div, backend.sub, backend.sqrt
+    c_decay, c_shrink, c_new, c_beta2, c_eps, c_lerp = room.scalars(
+        weight_decay or 1.0, 1 - lr * weight_decay, 1 - beta2, beta2, eps,
+        optimizer_kernels._lerp_factor(1 - beta1))
+    s, t = room.arrays[0], room.arrays[1]
+    c_step, c_correction = room.stepped
+    lerp_up = 1 - beta1 < 0.5
+    shrink = weight_decay != 0 and decoupled
+    decay = weight_decay != 0 and not decoupled
+    second = max_exp_avg_sq if amsgrad else exp_avg_sq
+
+    def run(step: int) -> None:
+        g = grad
+        if shrink:
+            mul(param, c_shrink, param)
+        elif decay:  # g = grad + weight_decay * param (L2 penalty)
+            g = t
+            mul(param, c_decay, g)
+            add(grad, g, g)
+        mul(g, c_new, s)
+        mul(s, g, s)
+        mul(exp_avg_sq, c_beta2, exp_avg_sq)
+        add(exp_avg_sq, s, exp_avg_sq)
+        sub(g, exp_avg, s)  # exp_avg = lerp(exp_avg, g, 1 - beta1)
+        mul(s, c_lerp, s)
+        if lerp_up:
+            add(exp_avg, s, exp_avg)
+        else:
+            sub(g, s, exp_avg)
+        c_step[()] = -(lr / (1 - beta1**step))
+        c_correction[()] = (1 - beta2**step) ** 0.5
+        if amsgrad:
+            backend.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        sqrt(second, s)
+        div(s, c_correction, s)
+        add(s, c_eps, s)
+        mul(exp_avg, c_step, t)
+        div(t, s, t)
+        add(param, t, param)
+
+    return run
 
 
 def _kind(optimizer: Any) -> tuple | None:
@@ -146,7 +218,7 @@ class FlatOptimizer:
             self.groups.append({"group": group, "flat": flat, "views": views, "keys": keys,
                                 "ids": list(map(id, params)),
                                 "options": GroupOptions(optimizer, group, len(self.groups),
-                                                        self.options)})
+                                                        self.options, flat["update"])})
 
     @staticmethod
     def fits(optimizer: Any) -> bool:
@@ -208,15 +280,14 @@ class FlatOptimizer:
         opt = self.optimizer
         for i, entry in enumerate(self.groups):
             group = entry["group"]
-            options = entry["options"].check()
+            run = entry["options"].check()
             params = group["params"]
+            step = 0
             if self.counted:
                 step = opt.state[params[0]]["step"] + 1
                 for p in params:
                     opt.state[p]["step"] = step
-                if self.takes_step:
-                    options = {**options, "step": step}
-            entry["flat"]["update"](**options)
+            run(step)
             self.mark_changed(i)
 
     def mark_changed(self, group: int) -> None:

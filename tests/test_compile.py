@@ -513,6 +513,15 @@ def test_a_relu_gradient_passes_nan_and_inf_as_eager_bit_for_bit(size, dtype):
     np.testing.assert_array_equal(grads[1].view(bits), grads[0].view(bits))
 
 
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_every_fused_update_computes_eager_numbers_bit_for_bit(device, optimizer):
+    eager = _train(device, False, optimizer=optimizer, loss="mse")
+    compiled = _train(device, True, optimizer=optimizer, loss="mse")
+    assert compiled[0] == eager[0]
+    for key, value in eager[1].items():
+        np.testing.assert_array_equal(compiled[1][key], value)
+
+
 def test_a_backward_pass_alone_accumulates_into_grad_as_eager():
     grads = []
     for compiled in (False, True):
