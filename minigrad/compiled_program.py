@@ -31,7 +31,9 @@ from . import autograd
 from .compiled_ops import Site, emitter_of
 from .flat_buffers import FlatOptimizer
 from .function import _widen
+from .optim.adam import Adam
 from .optim.optimizer import Optimizer
+from .optim.rmsprop import RMSprop
 from .tensor import Tensor
 
 SLOW = object()  # what the function returns where the interpreted replay must run instead
@@ -227,9 +229,17 @@ class Program:
         """Lines returning SLOW unless each parameter, its state (and its gradient, where
         the program does not write it anew) are still the flat buffers' views."""
         w = self.w
-        f = w.bind(flat, "flat")
         opt = w.bind(flat.optimizer, w.fresh(type(flat.optimizer).__name__.lower()))
-        w.line(f"if not {f}.groups_intact(): return SLOW")
+        # flat.groups_intact(), written out: the same groups, parameters and options
+        groups = f"{opt}.param_groups"
+        checks = [f"len({groups}) != {len(flat.groups)}"]
+        for i, entry in enumerate(flat.groups):
+            group = w.bind(entry["group"], "group")
+            ids = w.bind(entry["ids"], "ids")
+            checks += [f"{groups}[{i}] is not {group}", f"{group}.get('maximize')",
+                       f"list(map(id, {group}['params'])) != {ids}",
+                       _keys_unfit(flat.optimizer, group, entry["keys"])]
+        w.line(f"if {' or '.join(checks)}: return SLOW")
         first = True
         for entry in flat.groups:
             views = entry["views"]
@@ -711,6 +721,17 @@ def _wrapped(head: str, items: list[str], width: int = 92) -> list[str]:
             line = "#   "
         line += item + ", "
     return lines + [line.rstrip(", ")] if items else lines
+
+
+def _keys_unfit(opt: Optimizer, group: str, keys: list) -> str:
+    """An expression true where ``group``'s options no longer ask for exactly the state
+    ``keys`` laid out (``flat_buffers._keys_fit``, negated)."""
+    if isinstance(opt, Adam):
+        return f"not {group}['amsgrad'] == {'max_exp_avg_sq' in keys}"
+    if isinstance(opt, RMSprop):
+        return (f"not ({group}['centered'] == {'grad_avg' in keys} and "
+                f"({group}['momentum'] > 0) == {'momentum_buffer' in keys})")
+    return f"not ({group}['momentum'] != 0) == {'momentum_buffer' in keys}"
 
 
 def _key(source: tuple) -> Any:

@@ -170,6 +170,49 @@ def test_changed_and_invalid_hyperparameters_at_replay_act_as_in_eager(optimizer
     assert fn.stats["replays"] >= 5 and not fn.stats["reasons"]
 
 
+def _toggle(name, value):
+    def change(opt, model):
+        opt.param_groups[0][name] = value
+    return change
+
+
+def _new_group(opt, model):
+    opt.add_param_group({"params": [mg.zeros(2, requires_grad=True)]})
+
+
+def _fewer_params(opt, model):
+    opt.param_groups[0]["params"].pop()
+
+
+@pytest.mark.parametrize("optimizer, change", [
+    ("amsgrad", _toggle("amsgrad", False)),
+    ("sgd", _toggle("maximize", True)), ("sgd", _toggle("momentum", 0.9)),
+    ("momentum", _toggle("momentum", 0.0)), ("rmsprop", _toggle("centered", False)),
+    ("rmsprop", _toggle("momentum", 0.0)), ("adam", _new_group), ("adam", _fewer_params),
+])
+def test_a_step_whose_layout_changed_runs_as_in_eager(optimizer, change):
+    runs = []
+    for compiled in (False, True):
+        mg.manual_seed(0)
+        model = nn.Linear(3, 2)
+        opt = OPTIMIZERS[optimizer](model.parameters())
+        x, y = mg.randn(4, 3), mg.randn(4, 2)
+
+        def step(x, y, model=model, opt=opt):
+            opt.zero_grad()
+            F.mse_loss(model(x), y).backward()
+            opt.step()
+
+        fn = mg.compile(step) if compiled else step
+        for i in range(8):
+            if i == 4:
+                change(opt, model)
+            fn(x, y)
+        runs.append([p.numpy() for p in model.parameters()])
+    for a, b in zip(*runs):
+        np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)
+
+
 def test_eval_mode_and_a_new_parameter_capture_again():
     model = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5), nn.Linear(3, 1))
     fn = mg.compile(lambda x: model(x))
