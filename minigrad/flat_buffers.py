@@ -20,6 +20,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from . import autograd, optimizer_kernels
 from .optim.adam import Adam
 from .optim.optimizer import Optimizer
@@ -72,7 +74,7 @@ class GroupOptions:
     call. ``run(step)`` is the update bound to the options checked last."""
 
     __slots__ = ("optimizer", "group", "index", "names", "options", "update", "seen",
-                 "kwargs", "run")
+                 "kwargs", "run", "new_lr")
 
     def __init__(self, optimizer: Optimizer, group: dict, index: int, options: Any,
                  update: Any) -> None:
@@ -82,6 +84,8 @@ class GroupOptions:
         self.seen: tuple | None = None  # the values of the last check, where immutable
         self.kwargs: dict[str, Any] = {}
         self.run: Callable[[int], Any] = _no_update
+        # where the bound update takes a new lr as it is (else it is bound anew)
+        self.new_lr: Callable[[Any], None] | None = None
 
     def check(self) -> Callable[[int], Any]:
         """The update as a function of the step count (``kwargs``: its keyword arguments
@@ -96,35 +100,54 @@ class GroupOptions:
         group = self.group
         self.optimizer._check_group(self.index, group)  # the eager step's error
         values = tuple(group[name] for name in self.names)
-        kwargs = self.options(self.optimizer, group, 0)
-        kwargs.pop("step", None)
-        self.kwargs, self.run = kwargs, _bound(self.update, self.options, kwargs)
+        seen = self.seen
+        if (seen is not None and self.new_lr is not None
+                and all(map(operator.is_, values[1:], seen[1:]))):  # a schedule's step
+            self.kwargs["lr"] = values[0]
+            self.new_lr(values[0])
+        else:
+            kwargs = self.options(self.optimizer, group, 0)
+            kwargs.pop("step", None)
+            self.kwargs = kwargs
+            self.run, self.new_lr = _bound(self.update, self.options, kwargs)
         self.seen = values if all(
-            type(v) in _NUMBERS or (type(v) is tuple and all(type(x) in _NUMBERS for x in v))
-            for v in values) else None
+            _immutable(v) or (type(v) is tuple and all(map(_immutable, v))) for v in values
+        ) else None
+
+
+def _immutable(value: Any) -> bool:
+    """Whether ``value`` is a number that stays as it is (a Python or NumPy scalar)."""
+    return type(value) in _NUMBERS or isinstance(value, (np.floating, np.integer, np.bool_))
 
 
 def _no_update(step: int) -> None:
     raise RuntimeError("the group's options were not checked")
 
 
-def _bound(update: Any, options: Any, kwargs: dict[str, Any]) -> Callable[[int], Any]:
+def _bound(update: Any, options: Any, kwargs: dict[str, Any]
+           ) -> tuple[Callable[[int], Any], Callable[[Any], None] | None]:
     """``update`` with ``kwargs`` as a function of the step count: the default Adam kernel
-    with its numbers converted once, any other with its keyword arguments."""
+    with its numbers converted once, any other with its keyword arguments (read at each
+    call); and a function that gives it a new ``lr`` (None: it must be bound anew)."""
     if (isinstance(update, functools.partial) and update.func is optimizer_kernels._adam
             and not update.keywords and len(update.args) == 7):
         return _adam_steps(*update.args, **kwargs)
     if options is _adam:
-        return lambda step: update(step=step, **kwargs)
-    return lambda step: update(**kwargs)
+        return (lambda step: update(step=step, **kwargs)), _nothing
+    return (lambda step: update(**kwargs)), _nothing
+
+
+def _nothing(value: Any) -> None:
+    pass
 
 
 def _adam_steps(backend: Any, param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any,
                 max_exp_avg_sq: Any, room: Any, *, lr: float, beta1: float, beta2: float,
                 eps: float, weight_decay: float, decoupled: bool, amsgrad: bool
-                ) -> Callable[[int], None]:
+                ) -> tuple[Callable[[int], None], Callable[[Any], None] | None]:
     """``optimizer_kernels._adam`` on these arrays and options, as a function of the step
-    count: the same calls in the same order, its numbers made once."""
+    count: the same calls in the same order, its numbers made once; and a function that
+    gives it a new lr (where no number made once depends on it)."""
     lr, beta1, beta2, eps = float(lr), float(beta1), float(beta2), float(eps)
     weight_decay = float(weight_decay)
     mul, add, div, sub, sqrt = backend.mul, backend.add, backend.div, backend.sub, backend.sqrt
@@ -137,6 +160,10 @@ def _adam_steps(backend: Any, param: Any, grad: Any, exp_avg: Any, exp_avg_sq: A
     shrink = weight_decay != 0 and decoupled
     decay = weight_decay != 0 and not decoupled
     second = max_exp_avg_sq if amsgrad else exp_avg_sq
+    rate = [lr]
+
+    def new_lr(value: Any) -> None:
+        rate[0] = float(value)
 
     def run(step: int) -> None:
         g = grad
@@ -156,7 +183,7 @@ def _adam_steps(backend: Any, param: Any, grad: Any, exp_avg: Any, exp_avg_sq: A
             add(exp_avg, s, exp_avg)
         else:
             sub(g, s, exp_avg)
-        c_step[()] = -(lr / (1 - beta1**step))
+        c_step[()] = -(rate[0] / (1 - beta1**step))
         c_correction[()] = (1 - beta2**step) ** 0.5
         if amsgrad:
             backend.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
@@ -167,7 +194,7 @@ def _adam_steps(backend: Any, param: Any, grad: Any, exp_avg: Any, exp_avg_sq: A
         div(t, s, t)
         add(param, t, param)
 
-    return run
+    return run, new_lr if weight_decay == 0 else None
 
 
 def _kind(optimizer: Any) -> tuple | None:

@@ -127,7 +127,7 @@ def test_hyperparameters_are_read_at_replay():
 
 @pytest.mark.parametrize("optimizer, name, bad", [
     ("momentum", "lr", -1.0), ("nesterov", "dampening", 0.5), ("rmsprop", "alpha", -0.5),
-    ("adam", "eps", float("nan")), ("adamw", "betas", (0.9, 1.5)),
+    ("adam", "eps", float("nan")), ("adamw", "betas", (0.9, 1.5)), ("amsgrad", "lr", -0.5),
 ])
 def test_changed_and_invalid_hyperparameters_at_replay_act_as_in_eager(optimizer, name, bad):
     runs = []
