@@ -132,6 +132,10 @@ def _bound(update: Any, options: Any, kwargs: dict[str, Any]
     if (isinstance(update, functools.partial) and update.func is optimizer_kernels._adam
             and not update.keywords and len(update.args) == 7):
         return _adam_steps(*update.args, **kwargs)
+    if (isinstance(update, functools.partial) and update.func is optimizer_kernels._sgd
+            and not update.keywords and len(update.args) == 5
+            and (update.args[3] is not None or kwargs["momentum"] == 0)):
+        return _sgd_steps(*update.args, **kwargs), None
     if options is _adam:
         return (lambda step: update(step=step, **kwargs)), _nothing
     return (lambda step: update(**kwargs)), _nothing
@@ -139,6 +143,48 @@ def _bound(update: Any, options: Any, kwargs: dict[str, Any]
 
 def _nothing(value: Any) -> None:
     pass
+
+
+def _sgd_steps(backend: Any, param: Any, grad: Any, momentum_buffer: Any, room: Any, *,
+               lr: float, momentum: float, dampening: float, weight_decay: float,
+               nesterov: bool) -> Callable[[int], None]:
+    """``optimizer_kernels._sgd`` on these arrays and options (a momentum buffer there is,
+    where ``momentum`` is not 0), as a function of the step count: the same calls in the
+    same order, its numbers made once."""
+    lr, momentum, dampening = float(lr), float(momentum), float(dampening)
+    weight_decay = float(weight_decay)
+    mul, add = backend.mul, backend.add
+    c_decay, c_momentum, c_damped, c_lr = room.scalars(
+        weight_decay or 1.0, momentum or 1.0, 1 - dampening, -lr)
+    s, t = room.arrays[0], room.arrays[1]
+    decay, damped = weight_decay != 0, dampening != 0
+    if momentum == 0:
+        direction, out = (t, t) if decay else (grad, s)
+    elif nesterov:
+        direction = out = s
+    else:
+        direction, out = momentum_buffer, s
+
+    def run(step: int) -> None:
+        g = grad
+        if decay:  # g = grad + weight_decay * param (L2 penalty)
+            g = t
+            mul(param, c_decay, g)
+            add(grad, g, g)
+        if momentum != 0:
+            mul(momentum_buffer, c_momentum, momentum_buffer)
+            if damped:
+                mul(g, c_damped, s)
+                add(momentum_buffer, s, momentum_buffer)
+            else:  # PyTorch's alpha = 1 - dampening is then exactly 1
+                add(momentum_buffer, g, momentum_buffer)
+            if nesterov:
+                mul(momentum_buffer, c_momentum, s)
+                add(g, s, s)
+        mul(direction, c_lr, out)
+        add(param, out, param)
+
+    return run
 
 
 def _adam_steps(backend: Any, param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any,
