@@ -136,6 +136,11 @@ def _bound(update: Any, options: Any, kwargs: dict[str, Any]
             and not update.keywords and len(update.args) == 5
             and (update.args[3] is not None or kwargs["momentum"] == 0)):
         return _sgd_steps(*update.args, **kwargs), None
+    if (isinstance(update, functools.partial) and update.func is optimizer_kernels._rmsprop
+            and not update.keywords and len(update.args) == 7
+            and (update.args[4] is not None or not kwargs["centered"])
+            and (update.args[5] is not None or not kwargs["momentum"] > 0)):
+        return _rmsprop_steps(*update.args, **kwargs), None
     if options is _adam:
         return (lambda step: update(step=step, **kwargs)), _nothing
     return (lambda step: update(**kwargs)), _nothing
@@ -183,6 +188,58 @@ def _sgd_steps(backend: Any, param: Any, grad: Any, momentum_buffer: Any, room: 
                 add(g, s, s)
         mul(direction, c_lr, out)
         add(param, out, param)
+
+    return run
+
+
+def _rmsprop_steps(backend: Any, param: Any, grad: Any, square_avg: Any, grad_avg: Any,
+                   momentum_buffer: Any, room: Any, *, lr: float, alpha: float, eps: float,
+                   weight_decay: float, momentum: float, centered: bool
+                   ) -> Callable[[int], None]:
+    """``optimizer_kernels._rmsprop`` on these arrays and options (``grad_avg`` where
+    centered, a momentum buffer where ``momentum > 0``), as a function of the step count:
+    the same calls in the same order, its numbers made once."""
+    lr, alpha, eps, momentum = float(lr), float(alpha), float(eps), float(momentum)
+    weight_decay = float(weight_decay)
+    mul, add, sub, div, sqrt = backend.mul, backend.add, backend.sub, backend.div, backend.sqrt
+    c_decay, c_new, c_alpha, c_eps, c_momentum, c_lr, c_lerp = room.scalars(
+        weight_decay or 1.0, 1 - alpha, alpha, eps, momentum or 1.0, -lr,
+        optimizer_kernels._lerp_factor(1 - alpha) if centered else 1.0)
+    avg, t = room.arrays[0], room.arrays[1]
+    decay, lerp_up, moving = weight_decay != 0, 1 - alpha < 0.5, momentum > 0
+
+    def run(step: int) -> None:
+        g = grad
+        if decay:  # g = grad + weight_decay * param (L2 penalty)
+            g = t
+            mul(param, c_decay, g)
+            add(grad, g, g)
+        mul(g, c_new, avg)
+        mul(avg, g, avg)
+        mul(square_avg, c_alpha, square_avg)
+        add(square_avg, avg, square_avg)
+        if centered:
+            sub(g, grad_avg, avg)  # grad_avg = lerp(grad_avg, g, 1 - alpha)
+            mul(avg, c_lerp, avg)
+            if lerp_up:
+                add(grad_avg, avg, grad_avg)
+            else:
+                sub(g, avg, grad_avg)
+            mul(grad_avg, grad_avg, avg)
+            sub(square_avg, avg, avg)
+            sqrt(avg, avg)
+        else:
+            sqrt(square_avg, avg)
+        add(avg, c_eps, avg)
+        if moving:
+            div(g, avg, avg)
+            mul(momentum_buffer, c_momentum, momentum_buffer)
+            add(momentum_buffer, avg, momentum_buffer)
+            mul(momentum_buffer, c_lr, avg)
+        else:
+            mul(g, c_lr, t)
+            div(t, avg, avg)
+        add(param, avg, param)
 
     return run
 
