@@ -6,7 +6,8 @@ group), and points ``p.data``, ``p.grad`` and ``optimizer.state`` at views of th
 everything that reads them (``state_dict()``, ``mg.save``, eager steps) still works.
 A replayed step then updates each group with one call of the fused kernel over its
 buffers, the same elementwise formula the per-parameter update runs, instead of one call
-per parameter.
+per parameter. Each group's options are checked by the optimizer where they changed since
+the last step (``GroupOptions``), and the default kernels are bound once to their numbers.
 Whenever the layout is not intact (a parameter or a state entry replaced, a gradient that
 is not the buffer's view), the optimizer's own ``step()`` runs instead.
 """
