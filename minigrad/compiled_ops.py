@@ -18,8 +18,10 @@ import numpy as np
 from . import ops
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-# up to this many elements a relu gradient is a masked copy (no NaN to clean after a
-# product); above, NumPy's masked copy branches on every element and a product wins
+BITS = {np.dtype(np.float32): np.dtype(np.int32), np.dtype(np.float64): np.dtype(np.int64)}
+# up to this many elements a relu gradient of an array not known here is a masked copy (no
+# NaN to clean after a product); above, NumPy's masked copy branches on every element and a
+# product wins
 MASKED_COPY_MAX = 2048
 
 
@@ -142,6 +144,16 @@ class Relu(Emitter):
         if kernel is not None and grad in w.buffers:
             flat = [w.view(n, (-1,)) for n in (site.out, grad, out)]
             w.line(f"{w.bind(kernel, 'relu_backward')}({', '.join(flat)})")
+            return {0: out}
+        bits = BITS.get(np.dtype(site.step.dtype))
+        if bits is not None and grad in w.buffers and out in w.buffers:
+            # grad's bits anded with a mask of all ones (out != 0) or all zeros, as the
+            # backend's relu gradient: no branch per element, and a NaN where off is gone
+            mask = w.buffer(site.step.shape, bits, "m")
+            w.line(f"not_equal({site.out}, {w.scalar(0, site.step.dtype, 'zero')}, "
+                   f"out={mask})")
+            w.line(f"negative({mask}, out={mask})")
+            w.line(f"bitwise_and({w.bits(grad, bits)}, {mask}, out={w.bits(out, bits)})")
             return {0: out}
         mask = w.buffer(site.step.shape, np.bool_, "m")
         zero = w.scalar(0, site.step.dtype, "zero")
@@ -327,6 +339,75 @@ class SoftmaxCrossEntropy(Emitter):
         return {0: out}
 
 
+class MeanSquaredError(Emitter):
+    """mean((x - t)^2) as ``functional._MeanSquaredError`` computes it: the difference
+    kept for the gradient, 2 (x - t) / n times the output's gradient (-that for t)."""
+
+    def fits(self, site: Site) -> bool:
+        return (super().fits(site) and site.shapes[0] == site.shapes[1]
+                and site.step.ctx.count > 0)
+
+    def forward(self, w, site):
+        x, t = site.ins
+        dtype = site.step.dtype
+        site.diff = diff = w.buffer(site.shapes[0], dtype, "diff")
+        square = w.buffer(site.shapes[0], dtype, "tmp")
+        w.line(f"subtract({x}, {t}, out={diff})")
+        w.line(f"multiply({diff}, {diff}, out={square})")
+        w.line(f"add.reduce({square}, axis=None, out={site.out})")
+        w.line(f"divide({site.out}, {w.scalar(site.step.ctx.count, dtype, 'count')}, "
+               f"out={site.out})")
+
+    def backward(self, w, site, grad, dest):
+        dtype = site.step.dtype
+        scale = 2 / site.step.ctx.count
+        value = w.consts.get(grad)
+        if value is not None:  # the loss's own gradient: its factor folded
+            factor = w.scalar(float(np.asarray(value) * scale), dtype, "factor")
+        else:
+            factor = w.buffer((), dtype, "tmp")
+            w.line(f"multiply({grad}, {w.scalar(scale, dtype, 'scale')}, out={factor})")
+        made = {}
+        out = dest(0) if 0 in site.wanted else w.buffer(site.shapes[0], dtype, "tmp")
+        w.line(f"multiply({site.diff}, {factor}, out={out})")
+        if 0 in site.wanted:
+            made[0] = out
+        if 1 in site.wanted:
+            made[1] = dest(1)
+            w.line(f"negative({out}, out={made[1]})")
+        return made
+
+
+class MeanSoftmaxCrossEntropy(SoftmaxCrossEntropy):
+    """The mean over the rows of ``SoftmaxCrossEntropy``, as
+    ``functional._MeanSoftmaxCrossEntropy`` computes it: the rows' losses summed and
+    divided by their count; each row's gradient is the output's times 1/n."""
+
+    def fits(self, site: Site) -> bool:
+        return super().fits(site) and site.shapes[0][0] > 0
+
+    def forward(self, w, site):
+        rows = site.shapes[0][0]
+        dtype = site.step.dtype
+        mean, site.out = site.out, w.buffer((rows,), dtype, "losses")
+        super().forward(w, site)
+        site.losses, site.out = site.out, mean
+        w.line(f"add.reduce({site.losses}, axis=None, out={mean})")
+        w.line(f"divide({mean}, {w.scalar(rows, dtype, 'count')}, out={mean})")
+
+    def backward(self, w, site, grad, dest):
+        rows = site.shapes[0][0]
+        scale = 1 / rows
+        value = w.consts.get(grad)
+        if value is not None:  # the loss's own gradient: the rows' folded
+            spread = w.const(np.broadcast_to(np.asarray(value).reshape((1,)) * scale,
+                                             (rows,)), "c")
+        else:
+            spread = w.buffer((rows,), site.step.dtype, "tmp")  # each row the same
+            w.line(f"multiply({grad}.reshape((1,)), {w.literal(scale)}, out={spread})")
+        return super().backward(w, site, spread, dest)
+
+
 def numba_kernel(backend: Any, name: str, size: int) -> Any:
     """The Numba kernel ``name`` of ``backend`` (its serial or parallel build for ``size``
     elements), or None where the backend has no such kernels."""
@@ -349,3 +430,17 @@ EMITTERS: dict[type, Emitter] = {
     ops.Mean: Mean(),
     ops.SoftmaxCrossEntropy: SoftmaxCrossEntropy(),
 }
+
+
+def emitter_of(op: type) -> Emitter | None:
+    """The emitter of ``op``, None where it has none (the fused losses of
+    ``minigrad.functional`` are added on first use: that module imports this one)."""
+    if len(EMITTERS) == _BUILT_IN:
+        from . import functional
+
+        EMITTERS[functional._MeanSquaredError] = MeanSquaredError()
+        EMITTERS[functional._MeanSoftmaxCrossEntropy] = MeanSoftmaxCrossEntropy()
+    return EMITTERS.get(op)
+
+
+_BUILT_IN = len(EMITTERS)

@@ -28,10 +28,12 @@ from typing import Any
 import numpy as np
 
 from . import autograd
-from .compiled_ops import EMITTERS, Site
+from .compiled_ops import Site, emitter_of
 from .flat_buffers import FlatOptimizer
 from .function import _widen
+from .optim.adam import Adam
 from .optim.optimizer import Optimizer
+from .optim.rmsprop import RMSprop
 from .tensor import Tensor
 
 SLOW = object()  # what the function returns where the interpreted replay must run instead
@@ -99,6 +101,11 @@ class Writer:
         self.buffers[view_name := self.bind(view, f"{name}_")] = view
         return view_name
 
+    def bits(self, name: str, dtype: Any) -> str:
+        """A buffer's bits seen as integers of ``dtype`` (a view made once)."""
+        view = self.buffers[name].view(dtype)
+        return self.bind(view, f"{name}_bits")
+
     def const(self, value: Any, hint: str = "c") -> str:
         name = self.bind(value, self.fresh(hint))
         self.consts[name] = value
@@ -152,7 +159,7 @@ class Program:
         self.flat_of = {p_id: f for f in self.flats for p_id in f.grad_view}
         self.buffer_ids: set[int] = set()  # arrays made here: a leaf keeps a copy of one
         for name in ("add", "multiply", "subtract", "divide", "matmul", "maximum",
-                     "not_equal", "negative", "exp", "log", "tanh", "copyto", "take",
+                     "not_equal", "negative", "bitwise_and", "exp", "log", "tanh", "copyto", "take",
                      "broadcast_to", "ascontiguousarray"):
             w.bind(getattr(np, name), name)
         w.bind(Tensor._make, "make")
@@ -222,9 +229,17 @@ class Program:
         """Lines returning SLOW unless each parameter, its state (and its gradient, where
         the program does not write it anew) are still the flat buffers' views."""
         w = self.w
-        f = w.bind(flat, "flat")
         opt = w.bind(flat.optimizer, w.fresh(type(flat.optimizer).__name__.lower()))
-        w.line(f"if not {f}.groups_intact(): return SLOW")
+        # flat.groups_intact(), written out: the same groups, parameters and options
+        groups = f"{opt}.param_groups"
+        checks = [f"len({groups}) != {len(flat.groups)}"]
+        for i, entry in enumerate(flat.groups):
+            group = w.bind(entry["group"], "group")
+            ids = w.bind(entry["ids"], "ids")
+            checks += [f"{groups}[{i}] is not {group}", f"{group}.get('maximize')",
+                       f"list(map(id, {group}['params'])) != {ids}",
+                       _keys_unfit(flat.optimizer, group, entry["keys"])]
+        w.line(f"if {' or '.join(checks)}: return SLOW")
         first = True
         for entry in flat.groups:
             views = entry["views"]
@@ -342,7 +357,7 @@ class Program:
                     [self.shape_of(s) for s in step.sources],
                     [self.dtype_of(s) for s in step.sources],
                     {name: self._parameter(v) for name, v in step.params.items()})
-        emitter = EMITTERS.get(step.op)
+        emitter = emitter_of(step.op)
         if emitter is not None and not step.widened and emitter.fits(site):
             site.emitter = emitter
             site.out = w.buffer(step.shape, step.dtype, "v")
@@ -427,25 +442,27 @@ class Program:
             w.refuse_graph("the optimizer's own step (gradients outside its flat buffers)")
             w.line(f"{f}.step()")
             return
-        opt = w.bind(flat.optimizer, w.fresh(type(flat.optimizer).__name__.lower()))
-        options = w.bind(flat.options, f"{type(flat.optimizer).__name__.lower()}_options")
         for i, entry in enumerate(flat.groups):
-            group = w.bind(entry["group"], "group")
             states = [f"state_{w.bind(p, 't')}" for p in entry["group"]["params"]]
-            w.host(f"{opt}._check({group})")
-            if flat.counted:
-                w.host(f"count = {states[0]}['step'] + 1")
-                w.host(" = ".join(f"{s}['step']" for s in states) + " = count")
+            checked = w.bind(entry["options"], "group_options")
             kernel = entry["flat"]["update"]
             update = w.bind(kernel, f"{f}_update")
-            arguments = f"**{options}({opt}, {group}, {'count' if flat.counted else 0})"
-            if w.split and hasattr(kernel, "load"):  # hyperparameters in device arrays
-                w.host(f"{update}.load({arguments})")
+            split = w.split and hasattr(kernel, "load")  # hyperparameters in device arrays
+            run = w.fresh("run")  # the options checked where they changed since last call
+            w.host(f"{checked}.check()" if split else f"{run} = {checked}.check()")
+            count = "0"
+            if flat.counted:
+                count = "count"
+                w.host(f"count = {states[0]}['step'] + 1")
+                w.host(" = ".join(f"{s}['step']" for s in states) + " = count")
+            if split:
+                step = "step=count, " if flat.takes_step else ""
+                w.host(f"{update}.load({step}**{checked}.kwargs)")
                 w.line(f"{update}.launch()")
             else:
                 w.refuse_graph(f"{type(flat.optimizer).__name__}'s fused update, which takes "
                                "its hyperparameters as Python numbers on this backend")
-                w.line(f"{update}({arguments})")
+                w.line(f"{run}({count})")
             w.host(f"{f}.mark_changed({i})")
 
     def _inplace(self, k: int, step: tuple) -> None:
@@ -704,6 +721,17 @@ def _wrapped(head: str, items: list[str], width: int = 92) -> list[str]:
             line = "#   "
         line += item + ", "
     return lines + [line.rstrip(", ")] if items else lines
+
+
+def _keys_unfit(opt: Optimizer, group: str, keys: list) -> str:
+    """An expression true where ``group``'s options no longer ask for exactly the state
+    ``keys`` laid out (``flat_buffers._keys_fit``, negated)."""
+    if isinstance(opt, Adam):
+        return f"not {group}['amsgrad'] == {'max_exp_avg_sq' in keys}"
+    if isinstance(opt, RMSprop):
+        return (f"not ({group}['centered'] == {'grad_avg' in keys} and "
+                f"({group}['momentum'] > 0) == {'momentum_buffer' in keys})")
+    return f"not ({group}['momentum'] != 0) == {'momentum_buffer' in keys}"
 
 
 def _key(source: tuple) -> Any:
