@@ -264,3 +264,22 @@ def test_a_plan_that_draws_random_numbers_runs_without_a_graph(gpu_like):
     assert fn.stats["replays"] == 8 and fn.stats["graph_launches"] == 0
     assert any("random" in r for r in fn.stats["no_graph"])
     assert "no graph" in fn.plan and "def device():" not in fn.plan
+
+
+def test_a_convolutional_step_on_the_cupy_logic(gpu_like):
+    """LeNet-5's pieces (conv, relu, max-pool, linear) on the CuPy backend's code paths:
+    values and gradients equal the NumPy backend's."""
+    results = []
+    for device in ("numpy", gpu_like):
+        mg.manual_seed(0)
+        model = mg.nn.Sequential(
+            mg.nn.Conv2d(1, 3, 5, padding=2), mg.nn.ReLU(), mg.nn.MaxPool2d(2),
+            mg.nn.Conv2d(3, 4, 3), mg.nn.ReLU(), mg.nn.AvgPool2d(2), mg.nn.Flatten(),
+            mg.nn.Linear(16, 5)).to(device)
+        x = mg.tensor(np.random.default_rng(1).standard_normal((2, 1, 12, 12)),
+                      dtype=mg.float32, device=device)
+        loss = mg.functional.cross_entropy(model(x), mg.tensor([1, 4], device=device))
+        loss.backward()
+        results.append([loss.item()] + [p.grad.numpy() for p in model.parameters()])
+    for got, expected in zip(results[1], results[0]):
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6)
