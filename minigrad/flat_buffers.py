@@ -132,16 +132,16 @@ def _bound(update: Any, options: Any, kwargs: dict[str, Any]
     call); and a function that gives it a new ``lr`` (None: it must be bound anew)."""
     if (isinstance(update, functools.partial) and update.func is optimizer_kernels._adam
             and not update.keywords and len(update.args) == 7):
-        return _adam_steps(*update.args, **kwargs)
+        return optimizer_kernels.adam_steps(*update.args, **kwargs)
     if (isinstance(update, functools.partial) and update.func is optimizer_kernels._sgd
             and not update.keywords and len(update.args) == 5
             and (update.args[3] is not None or kwargs["momentum"] == 0)):
-        return _sgd_steps(*update.args, **kwargs), None
+        return optimizer_kernels.sgd_steps(*update.args, **kwargs), None
     if (isinstance(update, functools.partial) and update.func is optimizer_kernels._rmsprop
             and not update.keywords and len(update.args) == 7
             and (update.args[4] is not None or not kwargs["centered"])
             and (update.args[5] is not None or not kwargs["momentum"] > 0)):
-        return _rmsprop_steps(*update.args, **kwargs), None
+        return optimizer_kernels.rmsprop_steps(*update.args, **kwargs), None
     if options is _adam:
         return (lambda step: update(step=step, **kwargs)), _nothing
     return (lambda step: update(**kwargs)), _nothing
@@ -149,156 +149,6 @@ def _bound(update: Any, options: Any, kwargs: dict[str, Any]
 
 def _nothing(value: Any) -> None:
     pass
-
-
-def _sgd_steps(backend: Any, param: Any, grad: Any, momentum_buffer: Any, room: Any, *,
-               lr: float, momentum: float, dampening: float, weight_decay: float,
-               nesterov: bool) -> Callable[[int], None]:
-    """``optimizer_kernels._sgd`` on these arrays and options (a momentum buffer there is,
-    where ``momentum`` is not 0), as a function of the step count: the same calls in the
-    same order, its numbers made once."""
-    lr, momentum, dampening = float(lr), float(momentum), float(dampening)
-    weight_decay = float(weight_decay)
-    mul, add = backend.mul, backend.add
-    c_decay, c_momentum, c_damped, c_lr = room.scalars(
-        weight_decay or 1.0, momentum or 1.0, 1 - dampening, -lr)
-    s, t = room.arrays[0], room.arrays[1]
-    decay, damped = weight_decay != 0, dampening != 0
-    if momentum == 0:
-        direction, out = (t, t) if decay else (grad, s)
-    elif nesterov:
-        direction = out = s
-    else:
-        direction, out = momentum_buffer, s
-
-    def run(step: int) -> None:
-        g = grad
-        if decay:  # g = grad + weight_decay * param (L2 penalty)
-            g = t
-            mul(param, c_decay, g)
-            add(grad, g, g)
-        if momentum != 0:
-            mul(momentum_buffer, c_momentum, momentum_buffer)
-            if damped:
-                mul(g, c_damped, s)
-                add(momentum_buffer, s, momentum_buffer)
-            else:  # PyTorch's alpha = 1 - dampening is then exactly 1
-                add(momentum_buffer, g, momentum_buffer)
-            if nesterov:
-                mul(momentum_buffer, c_momentum, s)
-                add(g, s, s)
-        mul(direction, c_lr, out)
-        add(param, out, param)
-
-    return run
-
-
-def _rmsprop_steps(backend: Any, param: Any, grad: Any, square_avg: Any, grad_avg: Any,
-                   momentum_buffer: Any, room: Any, *, lr: float, alpha: float, eps: float,
-                   weight_decay: float, momentum: float, centered: bool
-                   ) -> Callable[[int], None]:
-    """``optimizer_kernels._rmsprop`` on these arrays and options (``grad_avg`` where
-    centered, a momentum buffer where ``momentum > 0``), as a function of the step count:
-    the same calls in the same order, its numbers made once."""
-    lr, alpha, eps, momentum = float(lr), float(alpha), float(eps), float(momentum)
-    weight_decay = float(weight_decay)
-    mul, add, sub, div, sqrt = backend.mul, backend.add, backend.sub, backend.div, backend.sqrt
-    c_decay, c_new, c_alpha, c_eps, c_momentum, c_lr, c_lerp = room.scalars(
-        weight_decay or 1.0, 1 - alpha, alpha, eps, momentum or 1.0, -lr,
-        optimizer_kernels._lerp_factor(1 - alpha) if centered else 1.0)
-    avg, t = room.arrays[0], room.arrays[1]
-    decay, lerp_up, moving = weight_decay != 0, 1 - alpha < 0.5, momentum > 0
-
-    def run(step: int) -> None:
-        g = grad
-        if decay:  # g = grad + weight_decay * param (L2 penalty)
-            g = t
-            mul(param, c_decay, g)
-            add(grad, g, g)
-        mul(g, c_new, avg)
-        mul(avg, g, avg)
-        mul(square_avg, c_alpha, square_avg)
-        add(square_avg, avg, square_avg)
-        if centered:
-            sub(g, grad_avg, avg)  # grad_avg = lerp(grad_avg, g, 1 - alpha)
-            mul(avg, c_lerp, avg)
-            if lerp_up:
-                add(grad_avg, avg, grad_avg)
-            else:
-                sub(g, avg, grad_avg)
-            mul(grad_avg, grad_avg, avg)
-            sub(square_avg, avg, avg)
-            sqrt(avg, avg)
-        else:
-            sqrt(square_avg, avg)
-        add(avg, c_eps, avg)
-        if moving:
-            div(g, avg, avg)
-            mul(momentum_buffer, c_momentum, momentum_buffer)
-            add(momentum_buffer, avg, momentum_buffer)
-            mul(momentum_buffer, c_lr, avg)
-        else:
-            mul(g, c_lr, t)
-            div(t, avg, avg)
-        add(param, avg, param)
-
-    return run
-
-
-def _adam_steps(backend: Any, param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any,
-                max_exp_avg_sq: Any, room: Any, *, lr: float, beta1: float, beta2: float,
-                eps: float, weight_decay: float, decoupled: bool, amsgrad: bool
-                ) -> tuple[Callable[[int], None], Callable[[Any], None] | None]:
-    """``optimizer_kernels._adam`` on these arrays and options, as a function of the step
-    count: the same calls in the same order, its numbers made once; and a function that
-    gives it a new lr (where no number made once depends on it)."""
-    lr, beta1, beta2, eps = float(lr), float(beta1), float(beta2), float(eps)
-    weight_decay = float(weight_decay)
-    mul, add, div, sub, sqrt = backend.mul, backend.add, backend.div, backend.sub, backend.sqrt
-    c_decay, c_shrink, c_new, c_beta2, c_eps, c_lerp = room.scalars(
-        weight_decay or 1.0, 1 - lr * weight_decay, 1 - beta2, beta2, eps,
-        optimizer_kernels._lerp_factor(1 - beta1))
-    s, t = room.arrays[0], room.arrays[1]
-    c_step, c_correction = room.stepped
-    lerp_up = 1 - beta1 < 0.5
-    shrink = weight_decay != 0 and decoupled
-    decay = weight_decay != 0 and not decoupled
-    second = max_exp_avg_sq if amsgrad else exp_avg_sq
-    rate = [lr]
-
-    def new_lr(value: Any) -> None:
-        rate[0] = float(value)
-
-    def run(step: int) -> None:
-        g = grad
-        if shrink:
-            mul(param, c_shrink, param)
-        elif decay:  # g = grad + weight_decay * param (L2 penalty)
-            g = t
-            mul(param, c_decay, g)
-            add(grad, g, g)
-        mul(g, c_new, s)
-        mul(s, g, s)
-        mul(exp_avg_sq, c_beta2, exp_avg_sq)
-        add(exp_avg_sq, s, exp_avg_sq)
-        sub(g, exp_avg, s)  # exp_avg = lerp(exp_avg, g, 1 - beta1)
-        mul(s, c_lerp, s)
-        if lerp_up:
-            add(exp_avg, s, exp_avg)
-        else:
-            sub(g, s, exp_avg)
-        c_step[()] = -(rate[0] / (1 - beta1**step))
-        c_correction[()] = (1 - beta2**step) ** 0.5
-        if amsgrad:
-            backend.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-        sqrt(second, s)
-        div(s, c_correction, s)
-        add(s, c_eps, s)
-        mul(exp_avg, c_step, t)
-        div(t, s, t)
-        add(param, t, param)
-
-    return run, new_lr if weight_decay == 0 else None
 
 
 def _kind(optimizer: Any) -> tuple | None:

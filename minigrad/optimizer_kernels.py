@@ -150,45 +150,62 @@ def sgd_update(
 def _sgd(backend: Any, param: Any, grad: Any, momentum_buffer: Any, room: Workspace, *,
          lr: float, momentum: float, dampening: float, weight_decay: float,
          nesterov: bool) -> Any:
-    """``sgd_update`` with checked arrays; ``room.arrays[1]`` takes the decayed gradient,
-    ``room.arrays[0]`` the damped gradient, then the direction or step."""
+    """``sgd_update`` with checked arrays."""
+    return sgd_steps(backend, param, grad, momentum_buffer, room, lr=lr, momentum=momentum,
+                     dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)()
+
+
+def sgd_steps(backend: Any, param: Any, grad: Any, momentum_buffer: Any, room: Workspace, *,
+              lr: float, momentum: float, dampening: float, weight_decay: float,
+              nesterov: bool) -> Callable[..., Any]:
+    """SGD's update of these arrays with these options, as a function to call at each step
+    (it returns the momentum buffer, made on the first step where there is none): its
+    numbers are made once, so a repeated step is its array calls alone.
+    ``room.arrays[1]`` takes the decayed gradient, ``room.arrays[0]`` the damped gradient,
+    then the direction or the step."""
     lr, momentum, dampening = float(lr), float(momentum), float(dampening)
     weight_decay = float(weight_decay)
     mul, add = backend.mul, backend.add
     # (a number the step does not use is given as 1)
     c_decay, c_momentum, c_damped, c_lr = room.scalars(
         weight_decay or 1.0, momentum or 1.0, 1 - dampening, -lr)
-    if weight_decay == 0:
-        g, owned = grad, False
-    else:  # g = grad + weight_decay * param (L2 penalty)
-        g = room.arrays[1]
-        mul(param, c_decay, g)
-        add(grad, g, g)
-        owned = True
     s = room.arrays[0]
-    if momentum != 0:
-        if momentum_buffer is None:
-            momentum_buffer = backend.copy(g)
-        else:
-            mul(momentum_buffer, c_momentum, momentum_buffer)
-            if dampening == 0:  # PyTorch's alpha = 1 - dampening is then exactly 1
-                add(momentum_buffer, g, momentum_buffer)
-            else:
-                mul(g, c_damped, s)
-                add(momentum_buffer, s, momentum_buffer)
-        if nesterov:
-            direction = s
-            mul(momentum_buffer, c_momentum, direction)
-            add(g, direction, direction)
+    buffer = [momentum_buffer if momentum != 0 else None]
+
+    def run(step: int | None = None) -> Any:
+        if weight_decay == 0:
+            g, owned = grad, False
+        else:  # g = grad + weight_decay * param (L2 penalty)
+            g = room.arrays[1]
+            mul(param, c_decay, g)
+            add(grad, g, g)
             owned = True
+        if momentum != 0:
+            buf = buffer[0]
+            if buf is None:  # the first step: the buffer starts as g
+                buf = buffer[0] = backend.copy(g)
+            else:
+                mul(buf, c_momentum, buf)
+                if dampening == 0:  # PyTorch's alpha = 1 - dampening is then exactly 1
+                    add(buf, g, buf)
+                else:
+                    mul(g, c_damped, s)
+                    add(buf, s, buf)
+            if nesterov:
+                direction = s
+                mul(buf, c_momentum, direction)
+                add(g, direction, direction)
+                owned = True
+            else:
+                direction, owned = buf, False
         else:
-            direction, owned = momentum_buffer, False
-    else:
-        direction, momentum_buffer = g, None
-    step = direction if owned else s
-    mul(direction, c_lr, step)
-    add(param, step, param)
-    return momentum_buffer
+            direction = g
+        out = direction if owned else s
+        mul(direction, c_lr, out)
+        add(param, out, param)
+        return buffer[0]
+
+    return run
 
 
 def rmsprop_update(
@@ -225,44 +242,59 @@ def rmsprop_update(
 def _rmsprop(backend: Any, param: Any, grad: Any, square_avg: Any, grad_avg: Any,
              momentum_buffer: Any, room: Workspace, *, lr: float, alpha: float,
              eps: float, weight_decay: float, momentum: float, centered: bool) -> None:
-    """``rmsprop_update`` with checked arrays; ``room.arrays[0]`` takes avg,
-    ``room.arrays[1]`` the decayed gradient or the step."""
+    """``rmsprop_update`` with checked arrays."""
+    rmsprop_steps(backend, param, grad, square_avg, grad_avg, momentum_buffer, room, lr=lr,
+                  alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                  centered=centered)()
+
+
+def rmsprop_steps(backend: Any, param: Any, grad: Any, square_avg: Any, grad_avg: Any,
+                  momentum_buffer: Any, room: Workspace, *, lr: float, alpha: float,
+                  eps: float, weight_decay: float, momentum: float,
+                  centered: bool) -> Callable[..., None]:
+    """RMSprop's update of these arrays with these options, as a function to call at each
+    step, its numbers made once. ``room.arrays[0]`` takes avg, ``room.arrays[1]`` the
+    decayed gradient or the step."""
     lr, alpha, eps, momentum = float(lr), float(alpha), float(eps), float(momentum)
     weight_decay = float(weight_decay)
     mul, add = backend.mul, backend.add
     c_decay, c_new, c_alpha, c_eps, c_momentum, c_lr, c_lerp = room.scalars(
         weight_decay or 1.0, 1 - alpha, alpha, eps, momentum or 1.0, -lr,
         _lerp_factor(1 - alpha) if centered else 1.0)
-    if weight_decay == 0:
-        g, owned = grad, False
-    else:
-        g = room.arrays[1]
-        mul(param, c_decay, g)
-        add(grad, g, g)
-        owned = True
     avg = room.arrays[0]
-    mul(g, c_new, avg)
-    mul(avg, g, avg)
-    mul(square_avg, c_alpha, square_avg)
-    add(square_avg, avg, square_avg)
-    if centered:
-        _lerp_(backend, grad_avg, g, 1 - alpha, c_lerp, avg)
-        mul(grad_avg, grad_avg, avg)
-        backend.sub(square_avg, avg, avg)
-        backend.sqrt(avg, avg)
-    else:
-        backend.sqrt(square_avg, avg)
-    add(avg, c_eps, avg)
-    if momentum > 0:
-        backend.div(g, avg, avg)
-        mul(momentum_buffer, c_momentum, momentum_buffer)
-        add(momentum_buffer, avg, momentum_buffer)
-        mul(momentum_buffer, c_lr, avg)
-    else:
-        step = g if owned else room.arrays[1]
-        mul(g, c_lr, step)
-        backend.div(step, avg, avg)
-    add(param, avg, param)
+
+    def run(step: int | None = None) -> None:
+        if weight_decay == 0:
+            g, owned = grad, False
+        else:  # g = grad + weight_decay * param (L2 penalty)
+            g = room.arrays[1]
+            mul(param, c_decay, g)
+            add(grad, g, g)
+            owned = True
+        mul(g, c_new, avg)
+        mul(avg, g, avg)
+        mul(square_avg, c_alpha, square_avg)
+        add(square_avg, avg, square_avg)
+        if centered:
+            _lerp_(backend, grad_avg, g, 1 - alpha, c_lerp, avg)
+            mul(grad_avg, grad_avg, avg)
+            backend.sub(square_avg, avg, avg)
+            backend.sqrt(avg, avg)
+        else:
+            backend.sqrt(square_avg, avg)
+        add(avg, c_eps, avg)
+        if momentum > 0:
+            backend.div(g, avg, avg)
+            mul(momentum_buffer, c_momentum, momentum_buffer)
+            add(momentum_buffer, avg, momentum_buffer)
+            mul(momentum_buffer, c_lr, avg)
+        else:
+            out = g if owned else room.arrays[1]
+            mul(g, c_lr, out)
+            backend.div(out, avg, avg)
+        add(param, avg, param)
+
+    return run
 
 
 def adam_update(
@@ -302,50 +334,61 @@ def _adam(backend: Any, param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any,
           max_exp_avg_sq: Any, room: Workspace, *, step: int, lr: float, beta1: float,
           beta2: float, eps: float, weight_decay: float, decoupled: bool,
           amsgrad: bool) -> None:
-    """``adam_update`` with checked arrays; ``room.arrays[1]`` takes the decayed gradient
-    and then the step, ``room.arrays[0]`` the new part of exp_avg_sq, exp_avg's, and the
-    denominator."""
+    """``adam_update`` with checked arrays."""
+    run, _ = adam_steps(backend, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, room,
+                        lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
+                        decoupled=decoupled, amsgrad=amsgrad)
+    run(step)
+
+
+def adam_steps(backend: Any, param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any,
+               max_exp_avg_sq: Any, room: Workspace, *, lr: float, beta1: float,
+               beta2: float, eps: float, weight_decay: float, decoupled: bool,
+               amsgrad: bool) -> tuple[Callable[[int], None], Callable[[Any], None] | None]:
+    """Adam's update of these arrays with these options, as a function of the step count,
+    its numbers made once; and a function that gives it a new lr (None where a number made
+    once depends on lr). ``room.arrays[1]`` takes the decayed gradient and then the step,
+    ``room.arrays[0]`` the new part of exp_avg_sq, exp_avg's, and the denominator."""
     lr, beta1, beta2, eps = float(lr), float(beta1), float(beta2), float(eps)
     weight_decay = float(weight_decay)
     mul, add, div = backend.mul, backend.add, backend.div
     c_decay, c_shrink, c_new, c_beta2, c_eps, c_lerp = room.scalars(
         weight_decay or 1.0, 1 - lr * weight_decay, 1 - beta2, beta2, eps,
         _lerp_factor(1 - beta1))
-    g = grad
-    if weight_decay != 0:
-        if decoupled:
-            mul(param, c_shrink, param)
-        else:  # g = grad + weight_decay * param (L2 penalty)
-            g = room.arrays[1]
-            mul(param, c_decay, g)
-            add(grad, g, g)
-    s = room.arrays[0]
-    mul(g, c_new, s)
-    mul(s, g, s)
-    mul(exp_avg_sq, c_beta2, exp_avg_sq)
-    add(exp_avg_sq, s, exp_avg_sq)
-    _lerp_(backend, exp_avg, g, 1 - beta1, c_lerp, s)
-
-    bias_correction1 = 1 - beta1**step
-    bias_correction2 = 1 - beta2**step
-    step_size = lr / bias_correction1
-    bias_correction2_sqrt = bias_correction2**0.5
     c_step, c_correction = room.stepped
-    c_step[()] = -step_size
-    c_correction[()] = bias_correction2_sqrt
-    if amsgrad:
-        backend.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-        second = max_exp_avg_sq
-    else:
-        second = exp_avg_sq
-    denom = s
-    backend.sqrt(second, denom)
-    div(denom, c_correction, denom)
-    add(denom, c_eps, denom)
-    update = room.arrays[1]
-    mul(exp_avg, c_step, update)
-    div(update, denom, update)
-    add(param, update, param)
+    s, t = room.arrays[0], room.arrays[1]
+    second = max_exp_avg_sq if amsgrad else exp_avg_sq
+    rate = [lr]
+
+    def new_lr(value: Any) -> None:
+        rate[0] = float(value)
+
+    def run(step: int) -> None:
+        g = grad
+        if weight_decay != 0:
+            if decoupled:
+                mul(param, c_shrink, param)
+            else:  # g = grad + weight_decay * param (L2 penalty)
+                g = t
+                mul(param, c_decay, g)
+                add(grad, g, g)
+        mul(g, c_new, s)
+        mul(s, g, s)
+        mul(exp_avg_sq, c_beta2, exp_avg_sq)
+        add(exp_avg_sq, s, exp_avg_sq)
+        _lerp_(backend, exp_avg, g, 1 - beta1, c_lerp, s)
+        c_step[()] = -(rate[0] / (1 - beta1**step))  # lr / bias_correction1
+        c_correction[()] = (1 - beta2**step) ** 0.5  # sqrt(bias_correction2)
+        if amsgrad:
+            backend.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        backend.sqrt(second, s)  # the denominator
+        div(s, c_correction, s)
+        add(s, c_eps, s)
+        mul(exp_avg, c_step, t)  # the step
+        div(t, s, t)
+        add(param, t, param)
+
+    return run, new_lr if weight_decay == 0 else None
 
 
 def _lerp_factor(weight: float) -> float:
