@@ -175,11 +175,8 @@ def sgd_steps(backend: Any, param: Any, grad: Any, momentum_buffer: Any, room: W
     def run(step: int | None = None) -> Any:
         if weight_decay == 0:
             g, owned = grad, False
-        else:  # g = grad + weight_decay * param (L2 penalty)
-            g = room.arrays[1]
-            mul(param, c_decay, g)
-            add(grad, g, g)
-            owned = True
+        else:
+            g, owned = _l2(backend, grad, param, c_decay, room.arrays[1]), True
         if momentum != 0:
             buf = buffer[0]
             if buf is None:  # the first step: the buffer starts as g
@@ -266,11 +263,8 @@ def rmsprop_steps(backend: Any, param: Any, grad: Any, square_avg: Any, grad_avg
     def run(step: int | None = None) -> None:
         if weight_decay == 0:
             g, owned = grad, False
-        else:  # g = grad + weight_decay * param (L2 penalty)
-            g = room.arrays[1]
-            mul(param, c_decay, g)
-            add(grad, g, g)
-            owned = True
+        else:
+            g, owned = _l2(backend, grad, param, c_decay, room.arrays[1]), True
         mul(g, c_new, avg)
         mul(avg, g, avg)
         mul(square_avg, c_alpha, square_avg)
@@ -368,10 +362,8 @@ def adam_steps(backend: Any, param: Any, grad: Any, exp_avg: Any, exp_avg_sq: An
         if weight_decay != 0:
             if decoupled:
                 mul(param, c_shrink, param)
-            else:  # g = grad + weight_decay * param (L2 penalty)
-                g = t
-                mul(param, c_decay, g)
-                add(grad, g, g)
+            else:
+                g = _l2(backend, grad, param, c_decay, t)
         mul(g, c_new, s)
         mul(s, g, s)
         mul(exp_avg_sq, c_beta2, exp_avg_sq)
@@ -389,6 +381,13 @@ def adam_steps(backend: Any, param: Any, grad: Any, exp_avg: Any, exp_avg_sq: An
         add(param, t, param)
 
     return run, new_lr if weight_decay == 0 else None
+
+
+def _l2(backend: Any, grad: Any, param: Any, weight_decay: Any, out: Any) -> Any:
+    """``grad + weight_decay * param`` (the L2 penalty's gradient), written into ``out``."""
+    backend.mul(param, weight_decay, out)
+    backend.add(grad, out, out)
+    return out
 
 
 def _lerp_factor(weight: float) -> float:
