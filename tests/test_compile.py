@@ -126,6 +126,20 @@ def test_hyperparameters_are_read_at_replay():
     assert step.stats["replays"] == 2
 
 
+def _linear_problem(optimizer, compiled):
+    """A linear layer, its optimizer, its training step (compiled or not) and one batch."""
+    mg.manual_seed(0)
+    model = nn.Linear(3, 2)
+    opt = OPTIMIZERS[optimizer](model.parameters())
+
+    def step(x, y):
+        opt.zero_grad()
+        F.mse_loss(model(x), y).backward()
+        opt.step()
+
+    return model, opt, mg.compile(step) if compiled else step, (mg.randn(4, 3), mg.randn(4, 2))
+
+
 @pytest.mark.parametrize("optimizer, name, bad", [
     ("momentum", "lr", -1.0), ("nesterov", "dampening", 0.5), ("rmsprop", "alpha", -0.5),
     ("adam", "eps", float("nan")), ("adamw", "betas", (0.9, 1.5)), ("amsgrad", "lr", -0.5),
@@ -133,17 +147,7 @@ def test_hyperparameters_are_read_at_replay():
 def test_changed_and_invalid_hyperparameters_at_replay_act_as_in_eager(optimizer, name, bad):
     runs = []
     for compiled in (False, True):
-        mg.manual_seed(0)
-        model = nn.Linear(3, 2)
-        opt = OPTIMIZERS[optimizer](model.parameters())
-        x, y = mg.randn(4, 3), mg.randn(4, 2)
-
-        def step(x, y, model=model, opt=opt):
-            opt.zero_grad()
-            F.mse_loss(model(x), y).backward()
-            opt.step()
-
-        fn = mg.compile(step) if compiled else step
+        model, opt, fn, (x, y) = _linear_problem(optimizer, compiled)
         for _ in range(4):
             fn(x, y)
         group = opt.param_groups[0]
@@ -194,17 +198,7 @@ def _fewer_params(opt, model):
 def test_a_step_whose_layout_changed_runs_as_in_eager(optimizer, change):
     runs = []
     for compiled in (False, True):
-        mg.manual_seed(0)
-        model = nn.Linear(3, 2)
-        opt = OPTIMIZERS[optimizer](model.parameters())
-        x, y = mg.randn(4, 3), mg.randn(4, 2)
-
-        def step(x, y, model=model, opt=opt):
-            opt.zero_grad()
-            F.mse_loss(model(x), y).backward()
-            opt.step()
-
-        fn = mg.compile(step) if compiled else step
+        model, opt, fn, (x, y) = _linear_problem(optimizer, compiled)
         for i in range(8):
             if i == 4:
                 change(opt, model)
