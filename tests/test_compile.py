@@ -364,6 +364,19 @@ def test_a_module_cast_to_another_dtype_records_again():
     assert out.dtype == mg.float64 and fn.stats["captures"] == 2
 
 
+def _classifier_step(model, opt, compiled):
+    """A cross-entropy training step of ``model`` with ``opt``, compiled or not."""
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return mg.compile(step) if compiled else step
+
+
 def test_batch_norm_running_statistics_replay(device):
     results = []
     for compiled in (False, True):
@@ -371,15 +384,7 @@ def test_batch_norm_running_statistics_replay(device):
         model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
                               nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16, 3)).to(device)
         opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-
-        def step(x, y, model=model, opt=opt):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-
-        fn = mg.compile(step) if compiled else step
+        fn = _classifier_step(model, opt, compiled)
         rng = np.random.default_rng(3)
         with warnings.catch_warnings():
             warnings.simplefilter("error")
@@ -488,15 +493,7 @@ def test_a_parameter_replaced_in_place_replays_step_by_step():
         mg.manual_seed(0)
         model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
         opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-
-        def step(x, y, model=model, opt=opt):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-
-        fn = mg.compile(step) if compiled else step
+        fn = _classifier_step(model, opt, compiled)
         x, y = mg.randn(6, 4), mg.tensor([0, 1, 2, 0, 1, 2])
         for i in range(6):
             if i == 3:
