@@ -89,7 +89,9 @@ def sum_to(w: Any, grad: str, shape: tuple, target: tuple, dest: Callable[[], st
 
 
 class Linear(Emitter):
-    """x @ w.T + b; dx = G w, dw = G^T x, db = G summed over the rows."""
+    """x @ w.T + b; dx = G w, dw = G^T x, db = G summed over the rows. The products go
+    through ``np.dot``: for 2-D operands the same BLAS call as ``np.matmul``, with less
+    dispatch in front of it (a third of a small product's time)."""
 
     def fits(self, site: Site) -> bool:
         return (super().fits(site) and len(site.shapes[0]) == 2 and len(site.shapes[1]) == 2
@@ -98,7 +100,7 @@ class Linear(Emitter):
 
     def forward(self, w, site):
         x, weight = site.ins[:2]
-        w.line(f"matmul({x}, {weight}.T, out={site.out})")
+        w.line(f"dot({x}, {weight}.T, out={site.out})")
         if len(site.ins) > 2 and site.ins[2] != "None":
             w.line(f"add({site.out}, {site.ins[2]}, out={site.out})")
             w.bias_added = (site.out, site.ins[2], len(w.lines) - 1)  # for a relu after it
@@ -108,10 +110,10 @@ class Linear(Emitter):
         made = {}
         if 0 in site.wanted:
             made[0] = dest(0)
-            w.line(f"matmul({grad}, {weight}, out={made[0]})")
+            w.line(f"dot({grad}, {weight}, out={made[0]})")
         if 1 in site.wanted:
             made[1] = dest(1)
-            w.line(f"matmul({grad}.T, {x}, out={made[1]})")
+            w.line(f"dot({grad}.T, {x}, out={made[1]})")
         if 2 in site.wanted:
             rows = numba_kernel(site.backend, "sum_rows", 0)
             if rows is not None and grad in w.buffers and site.step.shape[0] > 0:

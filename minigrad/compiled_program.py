@@ -158,7 +158,7 @@ class Program:
         self.flats = [s[1] for s in self.steps if type(s) is tuple and s[0] == "flat step"]
         self.flat_of = {p_id: f for f in self.flats for p_id in f.grad_view}
         self.buffer_ids: set[int] = set()  # arrays made here: a leaf keeps a copy of one
-        for name in ("add", "multiply", "subtract", "divide", "matmul", "maximum",
+        for name in ("add", "multiply", "subtract", "divide", "matmul", "dot", "maximum",
                      "not_equal", "negative", "bitwise_and", "exp", "log", "tanh", "copyto", "take",
                      "broadcast_to", "ascontiguousarray"):
             w.bind(getattr(np, name), name)

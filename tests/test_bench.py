@@ -1,6 +1,7 @@
 """``minigrad bench``: the JSON it writes, its contenders, its ratios, its correctness guard
 and its command line, all at tiny sizes (the numbers are not looked at, only their form)."""
 
+import copy
 import importlib.util
 import json
 import subprocess
@@ -140,6 +141,17 @@ def test_table_shows_every_measured_row_and_the_skipped_contenders(tiny):
     assert bench.format_time(6e-7, "µs") == "0.60 µs" and bench.format_time(3e-10) == "0.3 ns"
     assert "µs/op" in text
 
+
+
+def test_table_names_the_blas_kernels_and_flags_a_pinned_core_type(tiny):
+    pinned = copy.deepcopy(tiny)
+    pinned["environment"]["env"]["OPENBLAS_CORETYPE"] = "Haswell"
+    pinned["environment"]["blas"] = [{"internal_api": "openblas", "architecture": "Haswell"}]
+    text = bench.format_table(pinned)
+    assert "OpenBLAS kernels: Haswell" in text
+    assert "note: OPENBLAS_CORETYPE pins NumPy's BLAS to the Haswell kernels" in text
+    pinned["environment"]["env"]["OPENBLAS_CORETYPE"] = None
+    assert "note: OPENBLAS_CORETYPE" not in bench.format_table(pinned)
 
 def _minigrad_step(problem, optimizer):
     """minigrad's gradients and updated parameters, from the problem's weights."""

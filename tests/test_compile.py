@@ -472,7 +472,7 @@ def test_the_plan_is_straight_line_code_into_buffers():
     code = fn.plan.split("def replay(args):")[1]
     calls = [line.strip() for line in code.splitlines()
              if line.strip() and not line.strip().startswith(("#", "if ", "return", "state"))]
-    assert any(c.startswith("matmul(") and "out=" in c for c in calls)
+    assert any(c.startswith("dot(") and "out=" in c for c in calls)
     assert sum("out=" in c for c in calls) >= 10  # values and gradients into buffers
     assert any("_grad" in c and "=" in c for c in calls)  # gradients go to the flat buffer
     assert len(calls) == len(set(calls))  # one call a line, none repeated

@@ -78,3 +78,20 @@ def test_examples_table_names_the_plot_each_script_draws():
         else:
             path = plot.strip("`")
             assert path.startswith("runs/") and f'"{path}"' in source, name
+
+
+def test_the_tours_plan_is_what_its_step_prints(tmp_path):
+    """The program the tour shows (its checks elided as ``...``) is the one mg.compile
+    writes for the tour's step today."""
+    tour = (ROOT / "docs" / "tour.md").read_text()
+    code = next(m.group(1) for m in BLOCK.finditer(tour) if "print(step.plan)" in m.group(1))
+    shown = tour[tour.index(code) + len(code):].split("```\n")[2]  # the next block
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    printed = done.stdout.splitlines()
+    first = printed.index("def replay(args):") + 2  # after the line that names the checks
+    body = next(i for i in range(first, len(printed)) if printed[i].startswith("    # 0 "))
+    printed[first:body] = ["    ..."]
+    assert shown.splitlines()[:len(printed) - 2] == printed[:-2]

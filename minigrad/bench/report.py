@@ -109,12 +109,19 @@ def format_table(result: dict[str, Any], groups: tuple[str, ...] | None = None) 
     threads = env["threads"]
     blas = ", ".join(f"{b.get('internal_api')} x{b.get('num_threads')}"
                      for b in threads.get("blas", []))
+    kernels = sorted({b["architecture"] for b in env.get("blas", []) if b.get("architecture")})
     lines.append(
         f"{env['cpu_model'] or env['machine']}, {env['cpu_count']} CPUs; python "
         f"{env['python']}, numpy {env['numpy']}, numba {env['numba']}, torch {env['torch']}; "
         f"threads: torch {threads.get('torch', '-')}, numba {threads.get('numba', '-')}, "
-        f"BLAS/OpenMP [{blas or 'unknown'}]; OPENBLAS_CORETYPE="
-        f"{env['env'].get('OPENBLAS_CORETYPE')}; malloc: {env.get('malloc', 'unknown')}")
+        f"BLAS/OpenMP [{blas or 'unknown'}]; OpenBLAS kernels: {', '.join(kernels) or '-'}; "
+        f"OPENBLAS_CORETYPE={env['env'].get('OPENBLAS_CORETYPE')}; "
+        f"malloc: {env.get('malloc', 'unknown')}")
+    if env["env"].get("OPENBLAS_CORETYPE"):
+        lines.append(f"note: OPENBLAS_CORETYPE pins NumPy's BLAS to the "
+                     f"{env['env']['OPENBLAS_CORETYPE']} kernels, which may be slower than "
+                     "this processor's own; unset it (and OPENBLAS_L2_SIZE) for the "
+                     "command to time what a NumPy user gets")
     load = env.get("load_average"), env.get("load_average_end")
     load_text = ""
     if all(load):
