@@ -1,5 +1,6 @@
 """Everything a GPU must show, in one run: the test suite on cupy, a training run that
-matches the CPU, a compiled step launched as one CUDA graph, and the GPU benchmark.
+matches the CPU, a compiled step launched as one CUDA graph, and the GPU benchmark with
+its targets against PyTorch CUDA (the compiled MLP steps, the LeNet-5 step).
 
 Run on a machine with an NVIDIA GPU and `pip install "minigrad[cuda]"`:
     python examples/gpu_check.py
@@ -85,6 +86,36 @@ def compiled_step_uses_a_graph(steps: int = 10) -> bool:
 
 PASSED, FAILED, NOT_CHECKED = 0, 1, 3  # exit statuses
 
+#: the GPU models of the benchmark: (layers, batch)
+GPU_MODELS = "784-512-256-10@256,784-2048-2048-10@512,784-4096-4096-4096-10@4096"
+#: per benchmark row: minigrad's contender, and the most it may take of PyTorch CUDA's time
+TARGETS = {
+    ("mlp_step", "784-512-256-10 batch 256"): ("minigrad[cupy] compiled", 0.6),
+    ("mlp_step", "784-2048-2048-10 batch 512"): ("minigrad[cupy] compiled", 0.6),
+    ("mlp_step", "784-4096-4096-4096-10 batch 4096"): ("minigrad[cupy] compiled", 1.05),
+    ("lenet_step", "LeNet-5 28x28 batch 64"): ("minigrad[cupy] compiled", 1.5),
+}
+
+
+def speed_targets(result: dict) -> tuple[list[str], bool]:
+    """Each target's line (minigrad's median against PyTorch CUDA's, from one bench run's
+    JSON) and whether all were measured and met."""
+    medians = {(r["workload"], r["size"], r["contender"]): r["median_s"]
+               for r in result["results"] if r["status"] == "ok"}
+    lines, met = [], True
+    for (workload, size), (contender, most) in TARGETS.items():
+        ours, theirs = (medians.get((workload, size, c)) for c in (contender, "torch[cuda]"))
+        if ours is None or theirs is None:
+            lines.append(f"{size}: not measured ({contender} or torch[cuda] missing)")
+            met = False
+            continue
+        ratio = ours / theirs
+        met &= ratio <= most
+        lines.append(f"{size}: {contender} {ours * 1e3:.3f} ms, torch[cuda] "
+                     f"{theirs * 1e3:.3f} ms, {ratio:.2f}x (target <= {most}x: "
+                     f"{'met' if ratio <= most else 'NOT met'})")
+    return lines, met
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(
@@ -109,11 +140,16 @@ def main() -> int:
     failed |= gap > 1e-3
     failed |= not compiled_step_uses_a_graph()
     if not args.skip_bench:
+        import json
+
         from minigrad.cli import main as cli
 
-        failed |= cli(["bench", "--devices", "numpy,cupy", "--only", "mlp",
-                       "--json", "runs/gpu_check/bench.json",
+        failed |= cli(["bench", "--devices", "cupy", "--only", "mlp,cnn", "--no-handwritten",
+                       "--models", GPU_MODELS, "--json", "runs/gpu_check/bench.json",
                        "--plot", "runs/gpu_check/bench.png"])
+        lines, met = speed_targets(json.loads(Path("runs/gpu_check/bench.json").read_text()))
+        print("\n".join(["speed targets against PyTorch CUDA:", *lines]))
+        failed |= not met
     print("all GPU checks passed" if not failed else "some GPU checks FAILED")
     return FAILED if failed else PASSED
 

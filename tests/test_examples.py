@@ -77,3 +77,29 @@ def test_toolbox_examples_run_on_every_device(script, device, tmp_path):
                           timeout=300, env=ENV)
     assert done.returncode == 0, done.stderr
     assert expected in done.stdout
+
+
+def test_gpu_check_reads_its_targets_from_the_bench_json():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gpu_check", EXAMPLES / "gpu_check.py")
+    gpu_check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gpu_check)
+    rows = []
+    for (workload, size), (contender, most) in gpu_check.TARGETS.items():
+        rows += [{"workload": workload, "size": size, "contender": contender, "status": "ok",
+                  "median_s": 0.9 * most},
+                 {"workload": workload, "size": size, "contender": "torch[cuda]",
+                  "status": "ok", "median_s": 1.0}]
+    lines, met = gpu_check.speed_targets({"results": rows})
+    assert met and len(lines) == len(gpu_check.TARGETS) == 4
+    assert all("met" in line and "NOT" not in line for line in lines)
+    rows[0]["median_s"] = 2.0  # slower than the target allows
+    lines, met = gpu_check.speed_targets({"results": rows})
+    assert not met and "NOT met" in lines[0]
+    lines, met = gpu_check.speed_targets({"results": rows[2:]})  # a row missing
+    assert not met and "not measured" in lines[0]
+    from minigrad.bench.workloads import model_label, parse_model
+
+    labels = {model_label(*parse_model(m)) for m in gpu_check.GPU_MODELS.split(",")}
+    assert labels == {size for workload, size in gpu_check.TARGETS if workload == "mlp_step"}
