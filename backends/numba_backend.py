@@ -17,6 +17,7 @@ import importlib.util
 import math
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -327,13 +328,37 @@ class NumbaBackend(NumPyBackend):
         flat = (param, grad, *states)
         t = param.dtype.type
         slow = getattr(self, name)
+        first_momentum = name == "sgd_update" and states[0] is param
 
         def update(**options: Any) -> Any:
-            if name == "sgd_update" and states[0] is param and options["momentum"] != 0:
+            if first_momentum and options["momentum"] != 0:
                 return slow(*arrays, **options)  # the first step makes the buffer
             run(*flat, *scalars(t, **options))
             return None
 
+        def bind(**options: Any) -> tuple[Callable[[int], None], Callable[[Any], None] | None]:
+            # the kernel's arguments made once for these options; Adam's two that change
+            # with the step (and lr) made at each call, as _adam_scalars makes them
+            if name != "adam_update":
+                if first_momentum and options["momentum"] != 0:
+                    return (lambda step: update(**options)), None
+                fixed = (*flat, *scalars(t, **options))
+                return (lambda step: run(*fixed)), None
+            head = (*flat, *_adam_scalars(t, 1, **options)[:6])
+            eps, amsgrad = t(options["eps"]), bool(options["amsgrad"])
+            beta1, beta2 = options["beta1"], options["beta2"]
+            rate = [options["lr"]]
+
+            def adam(step: int) -> None:
+                run(*head, t((1 - beta2**step) ** 0.5), eps,
+                    t(-rate[0] / (1 - beta1**step)), amsgrad)
+
+            def new_lr(value: Any) -> None:
+                rate[0] = value
+
+            return adam, (new_lr if not options["decoupled"] else None)
+
+        update.bind = bind  # type: ignore[attr-defined]
         return update
 
 

@@ -725,7 +725,7 @@ def _wrapped(head: str, items: list[str], width: int = 92) -> list[str]:
 
 def _keys_unfit(opt: Optimizer, group: str, keys: list) -> str:
     """An expression true where ``group``'s options no longer ask for exactly the state
-    ``keys`` laid out (``flat_buffers._keys_fit``, negated)."""
+    ``keys`` laid out (``group_options.keys_fit``, negated)."""
     if isinstance(opt, Adam):
         return f"not {group}['amsgrad'] == {'max_exp_avg_sq' in keys}"
     if isinstance(opt, RMSprop):

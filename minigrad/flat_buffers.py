@@ -14,148 +14,16 @@ is not the buffer's view), the optimizer's own ``step()`` runs instead.
 
 from __future__ import annotations
 
-import functools
 import math
-import operator
 import weakref
-from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
-from . import autograd, optimizer_kernels
-from .optim.adam import Adam
+from . import autograd
+from .optim.group_options import GroupOptions, adam_options, keys_fit, kind_of
 from .optim.optimizer import Optimizer
-from .optim.rmsprop import RMSprop
-from .optim.sgd import SGD
 from .tensor import Tensor
 
 _made: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _adam(opt: Adam, group: dict, step: int) -> dict[str, Any]:
-    beta1, beta2 = group["betas"]
-    return {"step": step, "lr": group["lr"], "beta1": beta1, "beta2": beta2,
-            "eps": group["eps"], "weight_decay": group["weight_decay"],
-            "decoupled": opt._decoupled, "amsgrad": group["amsgrad"]}
-
-
-def _rmsprop(opt: RMSprop, group: dict, step: int) -> dict[str, Any]:
-    return {"lr": group["lr"], "alpha": group["alpha"], "eps": group["eps"],
-            "weight_decay": group["weight_decay"], "momentum": group["momentum"],
-            "centered": group["centered"]}
-
-
-def _sgd(opt: SGD, group: dict, step: int) -> dict[str, Any]:
-    return {"lr": group["lr"], "momentum": group["momentum"], "dampening": group["dampening"],
-            "weight_decay": group["weight_decay"], "nesterov": group["nesterov"]}
-
-
-# per optimizer: its state arrays (in the order of its fused update's arguments), whether
-# it counts steps, its fused update, and that update's options for a group
-_KINDS: dict[type, tuple[tuple[str, ...], bool, str, Any]] = {
-    Adam: (("exp_avg", "exp_avg_sq", "max_exp_avg_sq"), True, "adam_update", _adam),
-    RMSprop: (("square_avg", "grad_avg", "momentum_buffer"), True, "rmsprop_update", _rmsprop),
-    SGD: (("momentum_buffer",), False, "sgd_update", _sgd),
-}
-# per options function: the group's entries it reads (and ``Optimizer._check`` checks)
-_OPTION_NAMES: dict[Any, tuple[str, ...]] = {
-    _adam: ("lr", "betas", "eps", "weight_decay", "amsgrad"),
-    _rmsprop: ("lr", "alpha", "eps", "weight_decay", "momentum", "centered"),
-    _sgd: ("lr", "momentum", "dampening", "weight_decay", "nesterov"),
-}
-_NUMBERS = (float, int, bool)
-
-
-class GroupOptions:
-    """A group's options as its fused update takes them, checked by the optimizer's
-    ``_check`` (which raises before anything changes) and converted again only when one of
-    them is another object than at the last check: a schedule's new ``lr``, an entry set
-    by hand. Options that are not plain numbers (or tuples of them) are checked at every
-    call. ``run(step)`` is the update bound to the options checked last."""
-
-    __slots__ = ("optimizer", "group", "index", "names", "options", "update", "seen",
-                 "kwargs", "run", "new_lr")
-
-    def __init__(self, optimizer: Optimizer, group: dict, index: int, options: Any,
-                 update: Any) -> None:
-        self.optimizer, self.group, self.index, self.options = optimizer, group, index, options
-        self.update = update
-        self.names = _OPTION_NAMES[options]
-        self.seen: tuple | None = None  # the values of the last check, where immutable
-        self.kwargs: dict[str, Any] = {}
-        self.run: Callable[[int], Any] = _no_update
-        # where the bound update takes a new lr as it is (else it is bound anew)
-        self.new_lr: Callable[[Any], None] | None = None
-
-    def check(self) -> Callable[[int], Any]:
-        """The update as a function of the step count (``kwargs``: its keyword arguments
-        but ``step``), after checking the group's options where they changed."""
-        seen = self.seen
-        if seen is None or not all(map(operator.is_, map(self.group.__getitem__, self.names),
-                                       seen)):
-            self._load()
-        return self.run
-
-    def _load(self) -> None:
-        group = self.group
-        self.optimizer._check_group(self.index, group)  # the eager step's error
-        values = tuple(group[name] for name in self.names)
-        seen = self.seen
-        if (seen is not None and self.new_lr is not None
-                and all(map(operator.is_, values[1:], seen[1:]))):  # a schedule's step
-            self.kwargs["lr"] = values[0]
-            self.new_lr(values[0])
-        else:
-            kwargs = self.options(self.optimizer, group, 0)
-            kwargs.pop("step", None)
-            self.kwargs = kwargs
-            self.run, self.new_lr = _bound(self.update, self.options, kwargs)
-        self.seen = values if all(
-            _immutable(v) or (type(v) is tuple and all(map(_immutable, v))) for v in values
-        ) else None
-
-
-def _immutable(value: Any) -> bool:
-    """Whether ``value`` is a number that stays as it is (a Python or NumPy scalar)."""
-    return type(value) in _NUMBERS or isinstance(value, (np.floating, np.integer, np.bool_))
-
-
-def _no_update(step: int) -> None:
-    raise RuntimeError("the group's options were not checked")
-
-
-def _bound(update: Any, options: Any, kwargs: dict[str, Any]
-           ) -> tuple[Callable[[int], Any], Callable[[Any], None] | None]:
-    """``update`` with ``kwargs`` as a function of the step count: the default Adam kernel
-    with its numbers converted once, any other with its keyword arguments (read at each
-    call); and a function that gives it a new ``lr`` (None: it must be bound anew)."""
-    if (isinstance(update, functools.partial) and update.func is optimizer_kernels._adam
-            and not update.keywords and len(update.args) == 7):
-        return optimizer_kernels.adam_steps(*update.args, **kwargs)
-    if (isinstance(update, functools.partial) and update.func is optimizer_kernels._sgd
-            and not update.keywords and len(update.args) == 5
-            and (update.args[3] is not None or kwargs["momentum"] == 0)):
-        return optimizer_kernels.sgd_steps(*update.args, **kwargs), None
-    if (isinstance(update, functools.partial) and update.func is optimizer_kernels._rmsprop
-            and not update.keywords and len(update.args) == 7
-            and (update.args[4] is not None or not kwargs["centered"])
-            and (update.args[5] is not None or not kwargs["momentum"] > 0)):
-        return optimizer_kernels.rmsprop_steps(*update.args, **kwargs), None
-    if options is _adam:
-        return (lambda step: update(step=step, **kwargs)), _nothing
-    return (lambda step: update(**kwargs)), _nothing
-
-
-def _nothing(value: Any) -> None:
-    pass
-
-
-def _kind(optimizer: Any) -> tuple | None:
-    for cls, kind in _KINDS.items():
-        if isinstance(optimizer, cls):
-            return kind
-    return None
 
 
 class FlatOptimizer:
@@ -175,8 +43,8 @@ class FlatOptimizer:
 
     def __init__(self, optimizer: Optimizer) -> None:
         self.optimizer = optimizer
-        moments, self.counted, update, self.options = _kind(optimizer)
-        self.takes_step = self.options is _adam  # the update's ``step`` argument
+        moments, self.counted, update, self.options = kind_of(optimizer)
+        self.takes_step = self.options is adam_options  # the update's ``step`` argument
         self.groups: list[dict[str, Any]] = []
         self.grad_view: dict[int, Any] = {}  # id(parameter) -> its view of the gradients
         for group in optimizer.param_groups:
@@ -206,7 +74,7 @@ class FlatOptimizer:
         """Whether ``optimizer`` can be laid out flat: SGD, RMSprop, Adam or AdamW, not
         maximizing, every parameter with a gradient (and state, where it keeps some), one
         backend and dtype per group."""
-        kind = _kind(optimizer)
+        kind = kind_of(optimizer)
         if kind is None:
             return False
         moments, counted, _, _ = kind
@@ -312,19 +180,9 @@ class FlatOptimizer:
                 return False
             if list(map(id, group["params"])) != entry["ids"]:
                 return False
-            if not _keys_fit(opt, group, entry["keys"]):
+            if not keys_fit(opt, group, entry["keys"]):
                 return False
         return True
-
-
-def _keys_fit(opt: Any, group: dict, keys: list) -> bool:
-    """Whether the group's options still ask for exactly the state laid out."""
-    if isinstance(opt, Adam):
-        return group["amsgrad"] == ("max_exp_avg_sq" in keys)
-    if isinstance(opt, RMSprop):
-        return (group["centered"] == ("grad_avg" in keys)
-                and (group["momentum"] > 0) == ("momentum_buffer" in keys))
-    return (group["momentum"] != 0) == ("momentum_buffer" in keys)
 
 
 def _flatten(backend: Any, arrays: list) -> Any:

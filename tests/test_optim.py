@@ -899,6 +899,47 @@ def test_a_group_updated_at_once_matches_one_by_one(device, name, ref, options, 
             np.testing.assert_array_equal(flat[i][key], value, err_msg=key)
 
 
+
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_a_group_follows_options_changed_between_steps(device, name):
+    """The group's update is bound to its options once, and bound again when one changes:
+    a schedule's lr at every step, a momentum or weight decay set by hand."""
+    init, grads = _problem(np.float32, n_steps=8)
+    options = FULL_STATE[name][0]
+    together, alone = _params(init, device), _params(init, device)
+    opts = [getattr(optim, name)(together, **options),
+            getattr(optim, name)([{"params": [p]} for p in alone], **options)]
+    for t in range(8):
+        for opt, params in zip(opts, (together, alone)):
+            for group in opt.param_groups:
+                group["lr"] = options["lr"] * 0.8**t
+                if t == 4:
+                    group["weight_decay"] = 0.3
+                if t == 6 and "momentum" in group:
+                    group["momentum"] = 0.5
+            _set_grads(params, grads[t], by_backward=False)
+            opt.step()
+        for a, b in zip(together, alone):
+            np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=f"step {t + 1}")
+    assert opts[0]._group_buffers  # the group's update ran over its buffers
+
+
+def test_a_subclass_with_its_own_update_keeps_it_in_a_group(device):
+    class HalfAdam(optim.Adam):
+        def _run_update(self, backend, param, grad, state, group):
+            super()._run_update(backend, param, backend.mul(grad, 0.5), state, group)
+
+    init, grads = _problem(np.float64)
+    halved, plain = _params(init, device), _params(init, device)
+    opts = [HalfAdam(halved, lr=0.1), optim.Adam(plain, lr=0.1)]
+    for t in range(3):
+        _set_grads(halved, grads[t], by_backward=False)
+        _set_grads(plain, [g * 0.5 for g in grads[t]], by_backward=False)
+        for opt in opts:
+            opt.step()
+    for a, b in zip(halved, plain):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+
 @pytest.mark.parametrize("name", list(FULL_STATE))
 def test_a_group_keeps_each_state_entry_in_one_buffer(device, name):
     init, grads = _problem(np.float64)

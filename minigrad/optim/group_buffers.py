@@ -21,6 +21,7 @@ import math
 from typing import Any
 
 from ..tensor import Tensor
+from .group_options import GroupOptions, keys_fit, kind_of
 
 # Measured on Adam's NumPy update: four parameters of 8192 elements or fewer take half the
 # time over flat buffers; four of 100,000 take a fifth longer (the copies outweigh the calls)
@@ -33,8 +34,12 @@ class GroupBuffers:
     gradients; ``state`` is the group's state as the update sees one parameter's."""
 
     def __init__(self, group: dict[str, Any], params: list[Tensor],
-                 states: list[dict[str, Any]]) -> None:
+                 states: list[dict[str, Any]], optimizer: Any = None, index: int = 0) -> None:
         self.group = group
+        self.optimizer, self.index = optimizer, index
+        self.kind = None if optimizer is None else kind_of(optimizer)
+        self.fused: GroupOptions | None = None  # the backend's fused update, bound
+        self.fused_on: tuple[int, ...] = ()  # ids of the state arrays it was bound to
         self.params = params
         self.arrays = [p.data for p in params]
         self.backend = backend = params[0].backend
@@ -140,7 +145,8 @@ class GroupBuffers:
         return others if i == laid_out else None
 
     def update(self, run_kernel: Any, group: dict[str, Any]) -> None:
-        """One step: ``run_kernel(backend, param, grad, state, group)`` over the buffers,
+        """One step: ``run_kernel(backend, param, grad, state, group)`` over the buffers, or
+        the backend's fused update bound to them once (the same formula: see ``fused``),
         then the parameters copied back and every state given the new step (and any
         entry the update made, such as SGD's momentum buffer on its first step)."""
         setitem, backend = self.backend.setitem, self.backend
@@ -151,14 +157,21 @@ class GroupBuffers:
         grad = self.grad_buffer
         if group.get("maximize", False):
             backend.neg(grad, out=grad)
-        entries = len(self.state)
-        run_kernel(backend, self.param_buffer, grad, self.state, group)
+        fused = self.bound(group)
+        if fused is not None:
+            run = fused.check()
+            if self.kind[1]:  # the update counts steps
+                self.state["step"] += 1
+            run(self.state.get("step", 0))
+        else:
+            entries = len(self.state)
+            run_kernel(backend, self.param_buffer, grad, self.state, group)
+            if len(self.state) != entries:  # a buffer the update made: SGD's first momentum
+                for key, value in list(self.state.items()):
+                    if _is_array(value) and key not in self.entry_views:
+                        self.adopt(key)
         for array, view in zip(self.arrays, self.param_views):
             setitem(array, Ellipsis, view)
-        if len(self.state) != entries:  # a buffer the update made: SGD's first momentum
-            for key, value in list(self.state.items()):
-                if _is_array(value) and key not in self.entry_views:
-                    self.adopt(key)
         if "step" in self.state:
             step = self.state["step"]
             for state in self.states:
@@ -166,6 +179,32 @@ class GroupBuffers:
         for p in self.params:
             p._bump_version()
 
+    def bound(self, group: dict[str, Any]) -> GroupOptions | None:
+        """The backend's fused update (``Backend.prepare_update``) bound to the buffers, with
+        the group's options checked and converted only when they change; None where the
+        optimizer has none, or its state is not yet all there (SGD's momentum buffer comes
+        with the first step)."""
+        if self.kind is None:
+            return None
+        moments, _, name, options = self.kind
+        arrays = tuple(self.state.get(k) for k in moments)
+        if self.fused is not None and tuple(map(id, arrays)) == self.fused_on:
+            return self.fused
+        if not keys_fit(self.optimizer, group, [k for k, a in zip(moments, arrays)
+                                                if a is not None]):
+            return None
+        update = self.backend.prepare_update(name, self.param_buffer, self.grad_buffer,
+                                             *arrays)
+        if not callable(update):  # an update made for a graph, launched apart
+            self.kind = None
+            return None
+        self.fused = GroupOptions(self.optimizer, group, self.index, options, update)
+        self.fused_on = tuple(map(id, arrays))
+        return self.fused
+
+    def options_unchanged(self) -> bool:
+        """Whether the group's options are those the bound update last checked."""
+        return self.fused is not None and self.fused.unchanged()
 
 def _is_array(value: Any) -> bool:
     return hasattr(value, "shape") and hasattr(value, "dtype")

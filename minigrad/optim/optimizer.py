@@ -147,10 +147,13 @@ class Optimizer:
         group's options, every gradient and every state: a step that fails changes nothing."""
         work = []
         for i, group in enumerate(self.param_groups):
-            self._check_group(i, group)
             buffers = self._group_buffers.get(id(group))
+            if buffers is None or buffers.group is not group:
+                buffers = None
+            if buffers is None or not buffers.options_unchanged():
+                self._check_group(i, group)
             others = None
-            if buffers is not None and buffers.group is group:
+            if buffers is not None:
                 others = buffers.ready(group, self.state, self._state_keys(group))
             if others is None:
                 buffers, others = None, enumerate(group["params"])
@@ -190,7 +193,8 @@ class Optimizer:
         for p, state in zip(small, states):
             self.state[p].update(state)  # the dict itself, as one got through state[p]
         states = [self.state[p] for p in small]
-        buffers = self._group_buffers[id(group)] = GroupBuffers(group, small, states)
+        index = next(i for i, g in enumerate(self.param_groups) if g is group)
+        buffers = self._group_buffers[id(group)] = GroupBuffers(group, small, states, self, index)
         laid_out = set(map(id, small))
         return buffers, [p for p in params if id(p) not in laid_out]
 
