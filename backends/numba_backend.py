@@ -110,6 +110,16 @@ class NumbaBackend(NumPyBackend):
         self.kernels.call("relu_backward", out.size, *_flat(out, grad, grad_in))
         return grad_in.reshape(out.shape)
 
+    def sum_to(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        # a bias's gradient, the rows of a C-contiguous array summed: one kernel call that
+        # adds them in NumPy's order, without NumPy's reduction machinery
+        if (x.ndim == 2 and x.shape[1:] == shape and x.shape[0] > 0
+                and x.dtype in KERNEL_DTYPES and x.flags.c_contiguous):
+            out = np.empty(shape, x.dtype)
+            self.kernels.call("sum_rows", x.size, x, out)
+            return out
+        return super().sum_to(x, shape)
+
     def _softmax_kernel_pays(self, x: np.ndarray) -> bool:
         # Numba's exp is scalar where NumPy's is SIMD: the kernel wins on few classes (2-5x
         # at 10), and on many only for millions of logits, in parallel; in between NumPy

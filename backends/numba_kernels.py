@@ -565,6 +565,10 @@ def conv_direct_input_serial(grad, weight, grad_x, dilation_h, dilation_w):
         _input_image(grad, weight, pixels, n, spread, width, dilation_h, dilation_w)
 
 
+# per kernel name: its serial and its parallel build
+_BUILDS: dict[str, tuple[Callable, Callable]] = {}
+
+
 class Kernels:
     """Runs kernels on flat arrays, choosing the serial or parallel build by size, and
     keeps the time spent in first calls (compiling, or loading from the cache)."""
@@ -578,20 +582,21 @@ class Kernels:
         self.parallel_min.update({name: math.inf for name in WINDOWS + ROWS})  # serial only
 
     def call(self, name: str, size: int, *args: Any) -> Any:
-        return self._timed(self.build(name, size), *args)
-
-    def build(self, name: str, size: int) -> Callable:
-        """The build of kernel ``name`` that ``call`` runs for ``size`` elements."""
-        parallel = size >= self.parallel_min.get(name, PARALLEL_MIN)
-        return globals()[f"{name}_{'parallel' if parallel else 'serial'}"]
-
-    def _timed(self, kernel: Callable, *args: Any) -> Any:
+        kernel = self.build(name, size)
         known = len(kernel.overloads)
         start = time.perf_counter()
         result = kernel(*args)
-        if len(kernel.overloads) != known:
+        if len(kernel.overloads) != known:  # a first call for these types: compiled or loaded
             self.compile_seconds += time.perf_counter() - start
         return result
+
+    def build(self, name: str, size: int) -> Callable:
+        """The build of kernel ``name`` that ``call`` runs for ``size`` elements."""
+        builds = _BUILDS.get(name)
+        if builds is None:
+            serial = globals()[f"{name}_serial"]
+            builds = _BUILDS[name] = (serial, globals().get(f"{name}_parallel", serial))
+        return builds[size >= self.parallel_min.get(name, PARALLEL_MIN)]
 
     def elementwise(self, name: str, x: np.ndarray) -> np.ndarray:
         """A new array shaped like ``x`` from a one-input elementwise kernel."""

@@ -39,8 +39,21 @@ class NumPyBackend(Backend):
         return source.to_numpy(x)
 
     zeros = staticmethod(np.zeros)
-    ones = staticmethod(np.ones)
-    full = staticmethod(np.full)
+
+    @staticmethod
+    def ones(shape: Any, dtype: Any = None) -> np.ndarray:
+        # np.ones in C calls: its Python body costs more than filling a small array
+        out = np.empty(shape, dtype)
+        out.fill(1)
+        return out
+
+    @staticmethod
+    def full(shape: Any, value: Any, dtype: Any = None) -> np.ndarray:
+        if dtype is None:  # the value's own dtype, as np.full gives it
+            return np.full(shape, value)
+        out = np.empty(shape, dtype)
+        out.fill(value)
+        return out
 
     def arange(self, start: Any, stop: Any, step: Any, dtype: np.dtype) -> np.ndarray:
         return np.arange(start, stop, step, dtype=dtype)
@@ -148,10 +161,13 @@ class NumPyBackend(Backend):
         # the ufunc's own reduce: np.sum's Python wrapper costs more than a bias's sum
         if x.shape == shape:
             return x
+        if x.ndim == 2 and x.shape[1:] == shape:  # a bias's gradient: the rows summed
+            return np.add.reduce(x, axis=0)
         lead = x.ndim - len(shape)
         axes = tuple(range(lead)) + tuple(
             i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1)
-        return np.add.reduce(x, axis=axes).reshape(shape)
+        out = np.add.reduce(x, axis=axes)
+        return out if out.shape == shape else out.reshape(shape)  # a view would be copied
 
     def owns_memory(self, x: Any) -> bool:
         return type(x) is np.ndarray and x.base is None and x.flags.writeable

@@ -411,12 +411,13 @@ def _accumulate(leaf: Tensor, grad: Any, create_graph: bool, given: set) -> None
     """
     if create_graph:  # .grad keeps its history, so it is a new tensor each time
         leaf.grad = grad if leaf.grad is None else leaf.grad + grad
-    elif leaf.grad is None:
-        leaf.grad = Tensor._make(_own(grad, leaf.backend, given), leaf.backend)
-    elif leaf.grad.requires_grad:  # a gradient with history (from create_graph) keeps it
-        leaf.grad = leaf.grad + Tensor._make(grad, leaf.backend)
+        return
+    owned = leaf._grad  # set below without the setter's checks: the tape made it fit
+    if owned is None:
+        leaf._grad = Tensor._make(_own(grad, leaf.backend, given), leaf.backend)
+    elif owned._requires_grad:  # a gradient with history (from create_graph) keeps it
+        leaf._grad = owned + Tensor._make(grad, leaf.backend)
     else:
-        owned = leaf.grad
         owned.backend.add(owned.data, grad, out=owned.data)
         owned._bump_version()
 

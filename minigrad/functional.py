@@ -447,7 +447,10 @@ class _MeanSoftmaxCrossEntropy(_Op):
     def backward(ctx: Any, grad: Any) -> Any:
         # d/dloss_i mean = 1/n for each row, then the rows' gradient
         scale = 1 / ctx.count if ctx.count else 0.0
-        rows = ctx.xp.broadcast_to(grad.reshape((1,)) * scale, (ctx.count,))
+        if ctx.xp is ctx.backend:  # arrays: the same number in each row, made at once
+            rows = ctx.backend.full((ctx.count,), grad * scale, grad.dtype)
+        else:
+            rows = ctx.xp.broadcast_to(grad.reshape((1,)) * scale, (ctx.count,))
         return ops.SoftmaxCrossEntropy.backward(ctx, rows)
 
 
@@ -610,7 +613,7 @@ def _check_class_indices(
 
     def any_ignored(data: Any) -> bool:  # and every index in range: a guard of mg.compile
         host = target.backend.to_numpy(data)
-        in_range = host.size and host.min() >= 0 and host.max() < classes
+        in_range = host.size and _all_below(host, classes)
         if in_range and (ignore_index is None or not 0 <= ignore_index < classes):
             return False  # the common case, in two reductions: all in range, none ignored
         outside = (host < 0) | (host >= classes)
@@ -631,6 +634,20 @@ def _check_class_indices(
         return None
     return (target != ignore_index).astype(input.dtype)
 
+
+
+_UNSIGNED = {np.dtype(f"i{n}"): np.dtype(f"u{n}") for n in (1, 2, 4, 8)}
+
+
+def _all_below(indices: np.ndarray, bound: int) -> bool:
+    """Whether every index is in [0, bound), in one pass: read as unsigned integers, a
+    negative index is larger than any bound its signed type can hold."""
+    unsigned = _UNSIGNED.get(indices.dtype)
+    if unsigned is not None:
+        if bound > 1 << (8 * unsigned.itemsize - 1):
+            return bool(indices.min() >= 0 and indices.max() < bound)
+        indices = indices.view(unsigned)
+    return bool(np.maximum.reduce(indices, axis=None) < bound)
 
 def _class_weight(name: str, weight: Any, input: Tensor, classes: int) -> Tensor | None:
     """A per-class weight of shape (C,), in the input's dtype."""

@@ -671,8 +671,10 @@ class Linear(Op):
         grad_x = ctx.xp.matmul(grad, w) if need_x else None  # dL/dx = G W
         grad_w = None
         if need_w:  # dL/dW = G^T x, over every leading (batch) axis
-            rows = grad.reshape((-1, grad.shape[-1]))
-            grad_w = ctx.xp.matmul(rows.swapaxes(-1, -2), x.reshape((-1, x.shape[-1])))
+            rows, inputs = grad, x
+            if grad.ndim != 2:
+                rows, inputs = grad.reshape((-1, grad.shape[-1])), x.reshape((-1, x.shape[-1]))
+            grad_w = ctx.xp.matmul(rows.swapaxes(-1, -2), inputs)
         return grad_x, grad_w, grad if need_b else None  # dL/db = G, summed by the tape
 
 

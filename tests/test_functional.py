@@ -838,6 +838,12 @@ def test_dtype_errors_name_the_dtype(call, message):
         (lambda: F.cross_entropy(_x(3, 4), mg.tensor([0, 4, 1])), r"index 4 .* 4 classes"),
         (lambda: F.cross_entropy(_x(3, 4), mg.tensor([0, -1, 1])), r"index -1 .* 4 classes"),
         (lambda: F.cross_entropy(_x(4), mg.tensor(7)), r"index 7 .* 4 classes"),
+        (lambda: F.cross_entropy(_x(2, 4), mg.tensor([1, -1], dtype=mg.int8)),
+         r"index -1 .* 4 classes"),
+        (lambda: F.cross_entropy(_x(2, 200), mg.tensor([1, -1], dtype=mg.int8)),
+         r"index -1 .* 200 classes"),  # more classes than an int8 holds
+        (lambda: F.cross_entropy(_x(2, 4), mg.tensor([1, -100], dtype=mg.int32), ignore_index=-1),
+         r"index -100 .* 4 classes"),
         (lambda: F.nll_loss(_x(2, 3), mg.tensor([3, 0])), r"index 3 .* 3 classes"),
         (lambda: F.multi_margin_loss(_x(2, 5), mg.tensor([0, 9])), r"index 9 .* 5 classes"),
     ],
