@@ -8,7 +8,8 @@ here is the floor that any framework on NumPy sits on, written as a NumPy expert
   the layers' weights and biases being views into them, so an optimizer step is one pass
   of ``out=`` ufuncs over the flat buffers (PyTorch's formulas, operation for operation);
 - weights are stored (in, out), so the forward pass is ``x @ W`` with no transpose; bias
-  gradients are ``ones @ d`` (a matrix-vector product, not a reduction); ReLU and its
+  gradients are ``ones @ d`` (a matrix-vector product, not a reduction); every product is
+  ``np.dot``, the same BLAS call as ``np.matmul`` with less dispatch; ReLU and its
   gradient compare against a zeros buffer; every temporary is made once;
 - the loss and its gradient (softmax cross-entropy, MSE) are one fused hand-written pass.
 
@@ -72,7 +73,7 @@ class SoftmaxCrossEntropy:
         np.add(self.row_start, labels, out=self.picked_at)
         np.take(flat, self.picked_at, out=self.picked)  # z of the true class
         np.exp(grad, out=grad)
-        np.matmul(grad, self.ones, out=self.total)  # row sums, as a matrix-vector product
+        np.dot(grad, self.ones, out=self.total)  # row sums, as a matrix-vector product
         np.log(self.total, out=self.log_total)
         value = (float(self.log_total.sum()) - float(self.picked.sum())) / self.rows
         np.divide(1.0 / self.rows, self.total, out=self.total)
@@ -368,7 +369,7 @@ class HandwrittenMLP:
         a = x
         for i in range(last + 1):
             h = self.h[i]
-            np.matmul(a, self.W[i], out=h)  # z = a W + b
+            np.dot(a, self.W[i], out=h)  # z = a W + b
             np.add(h, self.b[i], out=h)
             if i < last:
                 np.maximum(h, self.zeros[i], out=h)  # relu
@@ -377,11 +378,11 @@ class HandwrittenMLP:
         for i in range(last, -1, -1):
             d = self.d[i]
             a = x if i == 0 else self.h[i - 1]
-            np.matmul(a.T, d, out=self.gW[i])  # dW = a^T d
-            np.matmul(self.ones, d, out=self.gb[i])  # db = sum of d over the batch
+            np.dot(a.T, d, out=self.gW[i])  # dW = a^T d
+            np.dot(self.ones, d, out=self.gb[i])  # db = sum of d over the batch
             if i > 0:
                 prev = self.d[i - 1]
-                np.matmul(d, self.W[i].T, out=prev)  # da = d W^T
+                np.dot(d, self.W[i].T, out=prev)  # da = d W^T
                 # relu'(z) = [z > 0], as a multiplication: a masked copy (copyto with
                 # where=) branches on every element and is 40x slower at 256x512
                 alive = self.alive[i - 1]
