@@ -146,8 +146,14 @@ class NumPyBackend(Backend):
         return _asarray(np.argmin(x, axis=axis, keepdims=keepdims))
 
     # movement and indexing
-    reshape = staticmethod(np.reshape)
-    transpose = staticmethod(np.transpose)
+    # an array's own methods: NumPy's functions of the same names are Python wrappers
+    @staticmethod
+    def reshape(x: Any, shape: Any) -> Any:
+        return x.reshape(shape) if type(x) is np.ndarray else np.reshape(x, shape)
+
+    @staticmethod
+    def transpose(x: Any, axes: Any = None) -> Any:
+        return x.transpose(axes) if type(x) is np.ndarray else np.transpose(x, axes)
     broadcast_to = staticmethod(np.broadcast_to)
     concatenate = staticmethod(np.concatenate)
     stack = staticmethod(np.stack)

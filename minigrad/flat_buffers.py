@@ -50,12 +50,8 @@ class FlatOptimizer:
         for group in optimizer.param_groups:
             params = group["params"]
             backend = params[0].backend
-            flat: dict[str, Any] = {"param": _flatten(backend, [p.data for p in params])}
-            flat["grad"] = _flatten(backend, [p.grad.data for p in params])
             keys = [k for k in moments if optimizer.state[params[0]].get(k) is not None]
-            for key in keys:
-                flat[key] = _flatten(backend, [optimizer.state[p][key] for p in params])
-            views = {name: _views(backend, buffer, params) for name, buffer in flat.items()}
+            flat, views = _adopted(optimizer, group, keys) or _flattened(optimizer, params, keys)
             flat["update"] = backend.prepare_update(update, flat["param"], flat["grad"],
                                                     *(flat.get(k) for k in moments))
             for i, p in enumerate(params):
@@ -184,6 +180,41 @@ class FlatOptimizer:
                 return False
         return True
 
+
+def _flattened(optimizer: Any, params: list, keys: list) -> tuple[dict, dict]:
+    """New flat buffers of a group's parameters, gradients and state entries ``keys``, and
+    each one's views per parameter."""
+    backend, state = params[0].backend, optimizer.state
+    flat = {"param": _flatten(backend, [p.data for p in params]),
+            "grad": _flatten(backend, [p.grad.data for p in params])}
+    for key in keys:
+        flat[key] = _flatten(backend, [state[p][key] for p in params])
+    return flat, {name: _views(backend, buffer, params) for name, buffer in flat.items()}
+
+
+def _adopted(optimizer: Any, group: dict, keys: list) -> tuple[dict, dict] | None:
+    """The flat buffers the optimizer's eager step already keeps for the whole group
+    (``GroupBuffers``), filled with the parameters and gradients; None where it keeps none,
+    or they no longer hold every parameter and state entry."""
+    buffers = getattr(optimizer, "_group_buffers", {}).get(id(group))
+    params = group["params"]
+    if (buffers is None or buffers.group is not group or len(buffers.params) != len(params)
+            or any(a is not b for a, b in zip(buffers.params, params))
+            or any(k not in buffers.entry_views for k in keys)):
+        return None
+    state = optimizer.state
+    for key in keys:
+        if any(state[p].get(key) is not view for p, view in zip(params, buffers.entry_views[key])):
+            return None
+    setitem = buffers.backend.setitem
+    for p, param_view, grad_view in zip(params, buffers.param_views, buffers.grad_views):
+        setitem(param_view, Ellipsis, p.data)
+        setitem(grad_view, Ellipsis, p.grad.data)
+    flat = {"param": buffers.param_buffer, "grad": buffers.grad_buffer}
+    views = {"param": buffers.param_views, "grad": buffers.grad_views}
+    for key in keys:
+        flat[key], views[key] = buffers.state[key], buffers.entry_views[key]
+    return flat, views
 
 def _flatten(backend: Any, arrays: list) -> Any:
     return backend.concatenate([backend.reshape(a, (-1,)) for a in arrays], axis=0)

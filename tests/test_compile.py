@@ -82,6 +82,24 @@ def test_every_optimizer_replays_what_eager_computes(device, optimizer):
     assert stats["captures"] == 1 and stats["replays"] == 12 - 3 and stats["eager"] == 2
 
 
+@pytest.mark.parametrize("optimizer", [name for name in OPTIMIZERS if name != "sgd"])
+def test_the_plan_keeps_the_flat_state_the_eager_step_made(optimizer):
+    """The eager step's flat buffers of the group (its state entries, and room for the
+    parameters and gradients) become the plan's: capture makes no second copy."""
+    eager = _train("numpy", False, optimizer=optimizer, steps=2)
+    opt = eager[2]
+    group = opt.param_groups[0]
+    buffers = opt._group_buffers[id(group)]
+    assert buffers.entry_views  # plain SGD keeps no state, and no buffers
+    losses, state, opt2, fn = _train("numpy", True, optimizer=optimizer, steps=6)
+    buffers = opt2._group_buffers[id(opt2.param_groups[0])]
+    params = opt2.param_groups[0]["params"]
+    for p in params:
+        assert np.shares_memory(p.data, buffers.param_buffer)
+        for key in buffers.entry_views:
+            assert opt2.state[p][key].base is buffers.state[key]
+    _same(_train("numpy", False, optimizer=optimizer, steps=6)[:2], (losses, state))
+
 @pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_every_loss_and_activation_replays_what_eager_computes(loss, activation):
