@@ -138,13 +138,17 @@ class Relu(Emitter):
             del w.lines[added[2]]  # the bias is added in the same pass
             w.line(f"{w.bind(kernel, 'bias_relu')}({x}, {added[1]}, {site.out})")
             return
+        kernel = numba_kernel(site.backend, "relu", int(np.prod(site.step.shape)))
+        if kernel is not None:  # the backend's own relu, as its eager step runs it
+            w.line(f"{w.bind(kernel, 'relu')}({_flat(w, x)}, {w.view(site.out, (-1,))})")
+            return
         w.line(f"maximum({x}, {w.scalar(0, site.step.dtype, 'zero')}, out={site.out})")
 
     def backward(self, w, site, grad, dest):
         out = dest(0)
         kernel = numba_kernel(site.backend, "relu_backward", int(np.prod(site.step.shape)))
-        if kernel is not None and grad in w.buffers:
-            flat = [w.view(n, (-1,)) for n in (site.out, grad, out)]
+        if kernel is not None:
+            flat = [w.view(site.out, (-1,)), _flat(w, grad), w.view(out, (-1,))]
             w.line(f"{w.bind(kernel, 'relu_backward')}({', '.join(flat)})")
             return {0: out}
         bits = BITS.get(np.dtype(site.step.dtype))
@@ -168,6 +172,13 @@ class Relu(Emitter):
         w.line(f"{w.bind(zero_nans_where_off, 'zero_nans_where_off')}({out}, {mask})")
         return {0: out}
 
+
+def _flat(w: Any, name: str) -> str:
+    """An array as one contiguous row: a view made once of a plan's buffer, else the
+    value of this call read flat (copied only where it is not contiguous)."""
+    if name in w.buffers:
+        return w.view(name, (-1,))
+    return f"ascontiguousarray({name}).reshape(-1)"
 
 def zero_nans_where_off(grad: np.ndarray, mask: np.ndarray) -> None:
     """Zero ``grad`` where ``mask`` is off, once a sum shows a NaN (an inf or NaN gradient
