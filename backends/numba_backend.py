@@ -107,8 +107,8 @@ class NumbaBackend(NumPyBackend):
         if out.dtype not in KERNEL_DTYPES or grad.dtype != out.dtype or grad.shape != out.shape:
             return super().relu_backward(out, grad)
         grad_in = np.empty(out.shape, out.dtype)
-        self.kernels.call("relu_backward", out.size, *_flat(out, grad, grad_in))
-        return grad_in.reshape(out.shape)
+        self.kernels.call("relu_backward", out.size, *_flat(out, grad), grad_in.reshape(-1))
+        return grad_in
 
     def sum_to(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         # a bias's gradient, the rows of a C-contiguous array summed: one kernel call that
@@ -131,14 +131,14 @@ class NumbaBackend(NumPyBackend):
         if not self._softmax_kernel_pays(logits):
             return super().softmax_cross_entropy(logits, target)
         losses = np.empty(logits.shape[0], logits.dtype)
-        probs = np.empty_like(logits)
+        probs = np.empty(logits.shape, logits.dtype)
         self.kernels.call("softmax_xent", logits.size, logits, target, losses, probs)
         return losses, probs
 
     def softmax_cross_entropy_backward(self, probs, target, grad):
         if not self._softmax_kernel_pays(probs):
             return super().softmax_cross_entropy_backward(probs, target, grad)
-        out = np.empty_like(probs)
+        out = np.empty(probs.shape, probs.dtype)
         self.kernels.call("softmax_xent_backward", probs.size, probs, target,
                           np.ascontiguousarray(grad, probs.dtype), out)
         return out

@@ -600,7 +600,6 @@ class Kernels:
 
     def elementwise(self, name: str, x: np.ndarray) -> np.ndarray:
         """A new array shaped like ``x`` from a one-input elementwise kernel."""
-        flat = np.ascontiguousarray(x).reshape(-1)
-        out = np.empty_like(flat)
-        self.call(name, flat.size, flat, out)
-        return out.reshape(x.shape)
+        out = np.empty(x.shape, x.dtype)
+        self.call(name, out.size, np.ascontiguousarray(x).reshape(-1), out.reshape(-1))
+        return out
