@@ -153,6 +153,17 @@ def test_table_names_the_blas_kernels_and_flags_a_pinned_core_type(tiny):
     pinned["environment"]["env"]["OPENBLAS_CORETYPE"] = None
     assert "note: OPENBLAS_CORETYPE" not in bench.format_table(pinned)
 
+
+def test_table_gives_each_recording_call_against_the_eager_step(tiny):
+    rows = [r for r in tiny["results"] if r["status"] == "ok"
+            and r["contender"].endswith(" compiled")]
+    assert rows and all(r["notes"]["recording_s"] > 0 for r in rows)
+    assert all(r["notes"]["recording_compile_s"] >= 0 for r in rows)
+    line = next(line for line in bench.format_table(tiny).splitlines()
+                if line.startswith("recording call of mg.compile"))
+    for r in rows:
+        assert f"{r['contender'].removesuffix(' compiled')} {r['size']}" in line
+
 def _minigrad_step(problem, optimizer):
     """minigrad's gradients and updated parameters, from the problem's weights."""
     layers = []

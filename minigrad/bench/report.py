@@ -105,6 +105,7 @@ def format_table(result: dict[str, Any], groups: tuple[str, ...] | None = None) 
                  "fastest of 1, 2, 4, ... up to the count in force, raced per row)")
     for name, reason in absent.items():
         lines.append(f"skipped {name}: {reason}")
+    lines.extend(_recording_lines(result["results"]))
     env = result["environment"]
     threads = env["threads"]
     blas = ", ".join(f"{b.get('internal_api')} x{b.get('num_threads')}"
@@ -132,6 +133,26 @@ def format_table(result: dict[str, Any], groups: tuple[str, ...] | None = None) 
                  f"{load_text}")
     return "\n".join(lines)
 
+
+def _recording_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """Per compiled row, its recording call (before the clock started) against the median
+    eager step of the same device in the same run."""
+    eager = {(r["workload"], r["size"], r["contender"]): r["median_s"] for r in rows
+             if r["status"] == "ok"}
+    parts = []
+    for r in rows:
+        recording = (r.get("notes") or {}).get("recording_s")
+        step = eager.get((r["workload"], r["size"], r["contender"].removesuffix(" compiled")))
+        if recording is None or not step:
+            continue
+        compiling = r["notes"].get("recording_compile_s") or 0.0
+        also = f" + {format_time(compiling)} JIT" if compiling >= 1e-6 else ""
+        parts.append(f"{r['contender'].removesuffix(' compiled')} {r['size']} "
+                     f"{format_time(recording)}{also} ({recording / step:.1f}x)")
+    if not parts:
+        return []
+    return ["recording call of mg.compile (against the same device's eager step): "
+            + "; ".join(parts)]
 
 def plot_mlp(result: dict[str, Any], path: str | Path) -> str | None:
     """Time per training step by model size, one line per contender (log scale), and the
