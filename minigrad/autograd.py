@@ -426,14 +426,14 @@ def zero_grads(tensors: Iterable[Tensor], set_to_none: bool) -> None:
     """Clear each tensor's ``.grad``: to None, or to zeros in place, as PyTorch. A gradient
     with history (from ``create_graph``) gets new zeros instead: its array may be one the
     recorded graph still holds."""
-    for t in tensors:
-        g = t.grad
+    for t in tensors:  # its callers replay it whole under mg.compile: no setter needed
+        g = t._grad
         if g is None:
             continue
         if set_to_none:
-            t.grad = None
-        elif g.requires_grad:
-            t.grad = Tensor._make(g.backend.zeros(g.shape, g.dtype), g.backend)
+            t._grad = None
+        elif g._requires_grad:
+            t._grad = Tensor._make(g.backend.zeros(g.shape, g.dtype), g.backend)
         else:
             g.zero_()
 
