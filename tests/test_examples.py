@@ -30,9 +30,11 @@ RUNS = {
     "cnn_digits.py": (["--epochs", "1"], "test accuracy"),
     "lenet_timing.py": (["--steps", "2", "--rounds", "1"], "ms/step"),
     "im2col_picture.py": ([], "windows that read each pixel"),
+    "step_phases.py": (["--steps", "20", "--warmup", "2", "--device", "numpy",
+                        "--model", "4-8-3@5"], "backward"),
 }
 WITHOUT_PLOT = {"gpu_check.py", "distributed_scaling.py", "numba_tuning.py", "host_memory.py",
-                "lenet_timing.py"}
+                "lenet_timing.py", "step_phases.py"}
 NEEDS = {"numba_tuning.py": "numba"}
 # exit status of a script that could not check anything here (stated in its --help)
 NOT_CHECKED = {"gpu_check.py": ("cupy", 3)}
