@@ -112,8 +112,9 @@ class NumbaBackend(NumPyBackend):
 
     def sum_to(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         # a bias's gradient, the rows of a C-contiguous array summed: one kernel call that
-        # adds them in NumPy's order, without NumPy's reduction machinery
-        if (x.ndim == 2 and x.shape[1:] == shape and x.shape[0] > 0
+        # adds them in NumPy's order, without NumPy's reduction machinery (one column
+        # NumPy sums pairwise, so that stays NumPy's)
+        if (x.ndim == 2 and x.shape[1:] == shape and x.shape[0] > 0 and x.shape[1] > 1
                 and x.dtype in KERNEL_DTYPES and x.flags.c_contiguous):
             out = np.empty(shape, x.dtype)
             self.kernels.call("sum_rows", x.size, x, out)

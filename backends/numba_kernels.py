@@ -109,9 +109,10 @@ ROWS = ("sum_rows",)
 
 @njit(**_options)
 def sum_rows_serial(x, out):
-    # the sum of the rows of x, added row after row as NumPy's sum over axis 0 adds them
-    out[:] = x[0]
-    for i in range(1, x.shape[0]):
+    # the sum of the rows of x, added row after row to zeros as NumPy's sum over axis 0
+    # of two or more columns adds them (so a column of -0.0 sums to 0.0, as there)
+    out[:] = 0
+    for i in range(x.shape[0]):
         for j in range(x.shape[1]):
             out[j] += x[i, j]
 

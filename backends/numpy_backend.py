@@ -53,7 +53,10 @@ class NumPyBackend(Backend):
         if dtype is None:  # the value's own dtype, as np.full gives it
             return np.full(shape, value)
         out = np.empty(shape, dtype)
-        out.fill(value)
+        try:
+            out.fill(value)
+        except (TypeError, ValueError, OverflowError):  # np.full casts what fill refuses
+            return np.full(shape, value, dtype)
         return out
 
     def arange(self, start: Any, stop: Any, step: Any, dtype: np.dtype) -> np.ndarray:

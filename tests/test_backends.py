@@ -347,3 +347,26 @@ def test_backend_gradients_match_numpy_reference(device):
         loss.backward()
         grads[name] = w.grad.numpy()
     np.testing.assert_allclose(grads[device], grads["numpy"], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("value, dtype", [
+    (2.5, np.float32), (7, np.int64), (True, np.bool_), (-1, np.int8), (300, np.int8),
+    (float("nan"), np.int64), (float("inf"), np.int32), (1e40, np.float32),
+    (np.float64(0.1), np.float16), (3 + 1j, np.float64), (1.5, None), (4, None)])
+def test_numpy_full_is_np_full(value, dtype):
+    """The NumPy backend's ``full`` fills in C, and casts as ``np.full`` does where filling
+    refuses the value."""
+    import warnings
+
+    backend = mg.get_backend("numpy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # NumPy's own casting warnings
+        try:
+            expected = np.full((3,), value, dtype)
+        except Exception as err:  # noqa: BLE001  (the same error, whatever NumPy raises)
+            with pytest.raises(type(err)):
+                backend.full((3,), value, dtype)
+            return
+        out = backend.full((3,), value, dtype)
+    assert out.dtype == expected.dtype
+    np.testing.assert_array_equal(out, expected)

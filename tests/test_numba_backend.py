@@ -121,6 +121,18 @@ def test_relu_kernels_match_the_default(build, dtype):
         np.testing.assert_array_equal(nb.relu_backward(out, g), ref.relu_backward(out, g))
 
 
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(64, 128), (1000, 1), (3, 4), (1, 7), (2000, 3)])
+def test_bias_sums_match_numpys_to_the_bit(build, dtype, shape):
+    nb = mg.get_backend("numba")
+    x = np.random.default_rng(5).standard_normal(shape).astype(dtype) * 1e3
+    x[:, 0] = -0.0  # a column of negative zeros sums to +0.0, as in NumPy and PyTorch
+    out = nb.sum_to(x, shape[1:])
+    expected = np.add.reduce(x, axis=0)
+    np.testing.assert_array_equal(out, expected)
+    assert out.dtype == dtype and not np.signbit(out[0])
+
 def test_moving_between_numpy_and_numba_copies_nothing():
     a = mg.randn(3, requires_grad=True)
     b = a.to("numba")

@@ -5,6 +5,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import optim
+from minigrad.backends.numpy_backend import NumPyBackend
 
 N_STEPS = 6
 SCALES = [1.0, 3.0, 0.1, 2.0, 0.01, 1.0, 5.0, 0.2, 1.0, 0.3]  # shrinking grads exercise amsgrad
@@ -1121,3 +1122,60 @@ def test_a_large_parameter_stays_outside_its_groups_buffers(device, name):
     key = next(k for k, v in small.items() if hasattr(v, "shape"))
     assert small[key].base is not None and small[key].base is other[key].base
     assert large[key].base is None or large[key].base is not small[key].base
+
+
+
+def test_a_subclass_check_of_its_own_still_runs_every_step(device):
+    class Clipped(optim.Adam):
+        def _check(self, group):
+            super()._check(group)
+            if group.get("clip", 1.0) <= 0:
+                raise ValueError("invalid clip")
+
+    params = _params([np.zeros(3), np.ones(2), np.ones(4)], device)
+    opt = Clipped(params, lr=0.1)
+    for _ in range(2):
+        _set_grads(params, [np.ones(3), np.ones(2), np.ones(4)], by_backward=False)
+        opt.step()
+    opt.param_groups[0]["clip"] = -1.0
+    with pytest.raises(ValueError, match="invalid clip"):
+        opt.step()
+
+
+class _KernelByState(NumPyBackend):
+    """A backend whose bound Adam update picks its kernel by the state it is bound to, as
+    CuPy's does: amsgrad wherever a max_exp_avg_sq buffer is bound."""
+
+    name = "numpy-kernel-by-state"
+
+    def prepare_update(self, name, *arrays):
+        run = super().prepare_update(name, *arrays)
+        if name != "adam_update":
+            return run
+        has_max = arrays[4] is not None
+        return lambda **options: run(**{**options, "amsgrad": has_max})
+
+
+def test_an_option_that_drops_a_state_entry_leaves_the_bound_update():
+    backend = _KernelByState()
+    mg.register_backend(backend.name, lambda: backend)
+    try:
+        init, grads = _problem(np.float64, n_steps=6)
+        together, alone = _params(init, backend.name), _params(init, backend.name)
+        opts = [optim.Adam(together, lr=0.1, amsgrad=True),
+                optim.Adam([{"params": [p]} for p in alone], lr=0.1, amsgrad=True)]
+        for t in range(6):
+            for opt, params in zip(opts, (together, alone)):
+                if t == 3:
+                    opt.param_groups[0]["amsgrad"] = False  # the max buffer stays in state
+                    for group in opt.param_groups:
+                        group["amsgrad"] = False
+                _set_grads(params, grads[t], by_backward=False)
+                opt.step()
+            for a, b in zip(together, alone):
+                np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=f"step {t + 1}")
+    finally:
+        from minigrad import backend as registry
+
+        registry._factories.pop(backend.name, None)
+        registry._instances.pop(backend.name, None)

@@ -21,7 +21,7 @@ import math
 from typing import Any
 
 from ..tensor import Tensor
-from .group_options import GroupOptions, keys_fit, kind_of
+from .group_options import GroupOptions, checks_options_only, keys_fit, kind_of
 
 # Measured on Adam's NumPy update: four parameters of 8192 elements or fewer take half the
 # time over flat buffers; four of 100,000 take a fifth longer (the copies outweigh the calls)
@@ -38,6 +38,7 @@ class GroupBuffers:
         self.group = group
         self.optimizer, self.index = optimizer, index
         self.kind = None if optimizer is None else kind_of(optimizer)
+        self.checks_options_only = optimizer is not None and checks_options_only(optimizer)
         self.fused: GroupOptions | None = None  # the backend's fused update, bound
         self.fused_on: tuple[int, ...] = ()  # ids of the state arrays it was bound to
         self.params = params
@@ -188,11 +189,13 @@ class GroupBuffers:
             return None
         moments, _, name, options = self.kind
         arrays = tuple(self.state.get(k) for k in moments)
-        if self.fused is not None and tuple(map(id, arrays)) == self.fused_on:
-            return self.fused
+        # a backend may choose its kernel by the state it is bound to (CuPy's), so an
+        # option that no longer asks for that state (amsgrad turned off) takes the other path
         if not keys_fit(self.optimizer, group, [k for k, a in zip(moments, arrays)
                                                 if a is not None]):
             return None
+        if self.fused is not None and tuple(map(id, arrays)) == self.fused_on:
+            return self.fused
         update = self.backend.prepare_update(name, self.param_buffer, self.grad_buffer,
                                              *arrays)
         if not callable(update):  # an update made for a graph, launched apart
@@ -203,8 +206,10 @@ class GroupBuffers:
         return self.fused
 
     def options_unchanged(self) -> bool:
-        """Whether the group's options are those the bound update last checked."""
-        return self.fused is not None and self.fused.unchanged()
+        """Whether the group's options are those the bound update last checked (only where
+        the optimizer's ``_check`` reads nothing else)."""
+        return (self.fused is not None and self.checks_options_only
+                and self.fused.unchanged())
 
 def _is_array(value: Any) -> bool:
     return hasattr(value, "shape") and hasattr(value, "dtype")

@@ -171,3 +171,17 @@ def keys_fit(optimizer: Any, group: dict, keys: Any) -> bool:
         return (group["centered"] == ("grad_avg" in keys)
                 and (group["momentum"] > 0) == ("momentum_buffer" in keys))
     return (group["momentum"] != 0) == ("momentum_buffer" in keys)
+
+
+def checks_options_only(optimizer: Any) -> bool:
+    """Whether the optimizer's ``_check`` is its class's, which reads only the options a
+    fused update takes (a subclass may check entries of its own)."""
+    kind = kind_of(optimizer)
+    if kind is None:
+        return False
+    from .adam import Adam
+    from .rmsprop import RMSprop
+    from .sgd import SGD
+
+    base = next(cls for cls in (Adam, RMSprop, SGD) if isinstance(optimizer, cls))
+    return type(optimizer)._check is base._check

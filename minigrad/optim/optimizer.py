@@ -327,13 +327,14 @@ class Optimizer:
         self.param_groups = groups
         self.state = state
         self._group_buffers = {}
-        for group in groups if self._updates_groups() else ():
+        for index, group in enumerate(groups if self._updates_groups() else ()):
             params = group["params"]
             small = GroupBuffers.small(params)
             states = [state.get(p) for p in small]
             if (all(states) and GroupBuffers.own_memory(params)
                     and GroupBuffers.fits(small, states)):
-                self._group_buffers[id(group)] = GroupBuffers(group, small, states)
+                self._group_buffers[id(group)] = GroupBuffers(group, small, states, self,
+                                                              index)
 
 
 def _grad_array(p: Tensor) -> Any:
