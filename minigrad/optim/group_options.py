@@ -138,19 +138,30 @@ def _nothing(value: Any) -> None:
     pass
 
 
+_CLASSES: tuple = ()  # Adam, RMSprop, SGD: imported on first use (they import this module)
+
+
+def _classes() -> tuple:
+    global _CLASSES
+    if not _CLASSES:
+        from .adam import Adam
+        from .rmsprop import RMSprop
+        from .sgd import SGD
+
+        _CLASSES = (Adam, RMSprop, SGD)
+    return _CLASSES
+
+
 def kind_of(optimizer: Any) -> tuple[tuple[str, ...], bool, str, Any] | None:
     """What a fused step of ``optimizer`` needs: its state arrays (in the order of its
     fused update's arguments), whether it counts steps, the backend's fused update, and
     that update's options for a group; None for an optimizer without one."""
-    from .adam import Adam
-    from .rmsprop import RMSprop
-    from .sgd import SGD
-
-    kinds = ((Adam, ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"), True, "adam_update",
+    adam, rmsprop, sgd = _classes()
+    kinds = ((adam, ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"), True, "adam_update",
               adam_options),
-             (RMSprop, ("square_avg", "grad_avg", "momentum_buffer"), True, "rmsprop_update",
+             (rmsprop, ("square_avg", "grad_avg", "momentum_buffer"), True, "rmsprop_update",
               rmsprop_options),
-             (SGD, ("momentum_buffer",), False, "sgd_update", sgd_options))
+             (sgd, ("momentum_buffer",), False, "sgd_update", sgd_options))
     for cls, *kind in kinds:
         if isinstance(optimizer, cls):
             if type(optimizer)._run_update is not cls._run_update:
@@ -162,12 +173,10 @@ def kind_of(optimizer: Any) -> tuple[tuple[str, ...], bool, str, Any] | None:
 def keys_fit(optimizer: Any, group: dict, keys: Any) -> bool:
     """Whether the group's options ask for exactly the state entries ``keys`` (of those a
     fused update reads: Adam's max_exp_avg_sq only with amsgrad, ...)."""
-    from .adam import Adam
-    from .rmsprop import RMSprop
-
-    if isinstance(optimizer, Adam):
+    adam, rmsprop, _ = _classes()
+    if isinstance(optimizer, adam):
         return group["amsgrad"] == ("max_exp_avg_sq" in keys)
-    if isinstance(optimizer, RMSprop):
+    if isinstance(optimizer, rmsprop):
         return (group["centered"] == ("grad_avg" in keys)
                 and (group["momentum"] > 0) == ("momentum_buffer" in keys))
     return (group["momentum"] != 0) == ("momentum_buffer" in keys)
@@ -176,12 +185,7 @@ def keys_fit(optimizer: Any, group: dict, keys: Any) -> bool:
 def checks_options_only(optimizer: Any) -> bool:
     """Whether the optimizer's ``_check`` is its class's, which reads only the options a
     fused update takes (a subclass may check entries of its own)."""
-    kind = kind_of(optimizer)
-    if kind is None:
+    if kind_of(optimizer) is None:
         return False
-    from .adam import Adam
-    from .rmsprop import RMSprop
-    from .sgd import SGD
-
-    base = next(cls for cls in (Adam, RMSprop, SGD) if isinstance(optimizer, cls))
+    base = next(cls for cls in _classes() if isinstance(optimizer, cls))
     return type(optimizer)._check is base._check
