@@ -6,7 +6,9 @@ state is made (on its first step, or loaded), each of its entries (``exp_avg``, 
 flat array over the group's small parameters, and ``optimizer.state[p]`` holds views of it.
 A step then copies the parameters and gradients into flat buffers, runs the fused update
 once over the whole group, and copies the parameters back: the same elementwise formula,
-so the same numbers, in a dozen calls per group instead of per parameter.
+so the same numbers, in one call per group instead of one per parameter. That call is the
+backend's own update bound to the buffers once (``Backend.prepare_update``), with the
+group's options checked and converted again only when one changes (``GroupOptions``).
 
 Whenever the layout no longer holds (a state entry or a parameter's array replaced, a
 gradient missing or of another shape, steps that differ), the optimizer updates the
@@ -146,8 +148,8 @@ class GroupBuffers:
         return others if i == laid_out else None
 
     def update(self, run_kernel: Any, group: dict[str, Any]) -> None:
-        """One step: ``run_kernel(backend, param, grad, state, group)`` over the buffers, or
-        the backend's fused update bound to them once (the same formula: see ``fused``),
+        """One step: the backend's fused update bound to the buffers (``bound``), or where
+        there is none ``run_kernel(backend, param, grad, state, group)`` over them,
         then the parameters copied back and every state given the new step (and any
         entry the update made, such as SGD's momentum buffer on its first step)."""
         setitem, backend = self.backend.setitem, self.backend
@@ -210,6 +212,7 @@ class GroupBuffers:
         the optimizer's ``_check`` reads nothing else)."""
         return (self.fused is not None and self.checks_options_only
                 and self.fused.unchanged())
+
 
 def _is_array(value: Any) -> bool:
     return hasattr(value, "shape") and hasattr(value, "dtype")
