@@ -159,6 +159,7 @@ def test_table_gives_each_recording_call_against_the_eager_step(tiny):
             and r["contender"].endswith(" compiled")]
     assert rows and all(r["notes"]["recording_s"] > 0 for r in rows)
     assert all(r["notes"]["recording_compile_s"] >= 0 for r in rows)
+    assert all(r["notes"]["eager_call_s"] > 0 for r in rows)
     line = next(line for line in bench.format_table(tiny).splitlines()
                 if line.startswith("recording call of mg.compile"))
     for r in rows:

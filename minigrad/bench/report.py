@@ -135,23 +135,22 @@ def format_table(result: dict[str, Any], groups: tuple[str, ...] | None = None) 
 
 
 def _recording_lines(rows: list[dict[str, Any]]) -> list[str]:
-    """Per compiled row, its recording call (before the clock started) against the median
-    eager step of the same device in the same run."""
-    eager = {(r["workload"], r["size"], r["contender"]): r["median_s"] for r in rows
-             if r["status"] == "ok"}
+    """Per compiled row, its recording call against one eager call of the same step timed
+    alone just before it (the median of five): both single calls, before the clock of the
+    row started."""
     parts = []
     for r in rows:
-        recording = (r.get("notes") or {}).get("recording_s")
-        step = eager.get((r["workload"], r["size"], r["contender"].removesuffix(" compiled")))
-        if recording is None or not step:
+        notes = r.get("notes") or {}
+        recording, eager = notes.get("recording_s"), notes.get("eager_call_s")
+        if recording is None or not eager:
             continue
-        compiling = r["notes"].get("recording_compile_s") or 0.0
+        compiling = notes.get("recording_compile_s") or 0.0
         also = f" + {format_time(compiling)} JIT" if compiling >= 1e-6 else ""
         parts.append(f"{r['contender'].removesuffix(' compiled')} {r['size']} "
-                     f"{format_time(recording)}{also} ({recording / step:.1f}x)")
+                     f"{format_time(recording)}{also} ({recording / eager:.1f}x)")
     if not parts:
         return []
-    return ["recording call of mg.compile (against the same device's eager step): "
+    return ["recording call of mg.compile (against one eager call of the same step): "
             + "; ".join(parts)]
 
 def plot_mlp(result: dict[str, Any], path: str | Path) -> str | None:
