@@ -232,19 +232,23 @@ class Program:
         opt = w.bind(flat.optimizer, w.fresh(type(flat.optimizer).__name__.lower()))
         # flat.groups_intact(), written out: the same groups, parameters and options
         groups = f"{opt}.param_groups"
-        checks = [f"len({groups}) != {len(flat.groups)}"]
-        for i, entry in enumerate(flat.groups):
+        checks = [f"len({groups}) != {flat.group_count}"]
+        seen: set[int] = set()
+        for entry in flat.parts:
+            if id(entry["group"]) in seen:
+                continue
+            seen.add(id(entry["group"]))
             group = w.bind(entry["group"], "group")
-            ids = w.bind(entry["ids"], "ids")
-            checks += [f"{groups}[{i}] is not {group}", f"{group}.get('maximize')",
+            ids = w.bind(entry["group_ids"], "ids")
+            checks += [f"{groups}[{entry['index']}] is not {group}", f"{group}.get('maximize')",
                        f"list(map(id, {group}['params'])) != {ids}",
                        _keys_unfit(flat.optimizer, group, entry["keys"])]
         w.line(f"if {' or '.join(checks)}: return SLOW")
         first = True
-        for entry in flat.groups:
+        for entry in flat.parts:
             views = entry["views"]
             stateless = not entry["keys"] and not flat.counted  # SGD without momentum
-            for i, p in enumerate(entry["group"]["params"]):
+            for i, p in enumerate(entry["params"]):
                 t = w.bind(p, "t")
                 state = f"state_{t}"
                 data = w.bind(views["param"][i], t + "_data")
@@ -442,8 +446,8 @@ class Program:
             w.refuse_graph("the optimizer's own step (gradients outside its flat buffers)")
             w.line(f"{f}.step()")
             return
-        for i, entry in enumerate(flat.groups):
-            states = [f"state_{w.bind(p, 't')}" for p in entry["group"]["params"]]
+        for i, entry in enumerate(flat.parts):
+            states = [f"state_{w.bind(p, 't')}" for p in entry["params"]]
             checked = w.bind(entry["options"], "group_options")
             kernel = entry["flat"]["update"]
             update = w.bind(kernel, f"{f}_update")

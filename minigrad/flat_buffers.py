@@ -1,13 +1,15 @@
 """Parameters, gradients and optimizer state in flat buffers, for a replayed step.
 
-``FlatOptimizer`` lays the parameters of an SGD, RMSprop, Adam or AdamW optimizer, their
-gradients and the optimizer's state out in one contiguous buffer each (per parameter
+``FlatOptimizer`` lays the small parameters of an SGD, RMSprop, Adam or AdamW optimizer,
+their gradients and the optimizer's state out in one contiguous buffer each (per parameter
 group), and points ``p.data``, ``p.grad`` and ``optimizer.state`` at views of them:
 everything that reads them (``state_dict()``, ``mg.save``, eager steps) still works.
-A replayed step then updates each group with one call of the fused kernel over its
-buffers, the same elementwise formula the per-parameter update runs, instead of one call
-per parameter. Each group's options are checked by the optimizer where they changed since
-the last step (``GroupOptions``), and the default kernels are bound once to their numbers.
+A replayed step then updates them with one call of the fused kernel over those buffers,
+the same elementwise formula the per-parameter update runs, instead of one call per
+parameter. A large parameter, whose arithmetic outweighs a call, is a part of its own
+over its own arrays (seen flat, not copied). Each group's options are checked by the
+optimizer where they changed since the last step (``GroupOptions``), and the default
+kernels are bound once to their numbers.
 Whenever the layout is not intact (a parameter or a state entry replaced, a gradient that
 is not the buffer's view), the optimizer's own ``step()`` runs instead.
 """
@@ -19,6 +21,7 @@ import weakref
 from typing import Any
 
 from . import autograd
+from .optim.group_buffers import GroupBuffers
 from .optim.group_options import GroupOptions, adam_options, keys_fit, kind_of
 from .optim.optimizer import Optimizer
 from .tensor import Tensor
@@ -45,25 +48,35 @@ class FlatOptimizer:
         self.optimizer = optimizer
         moments, self.counted, update, self.options = kind_of(optimizer)
         self.takes_step = self.options is adam_options  # the update's ``step`` argument
-        self.groups: list[dict[str, Any]] = []
+        # per part (a group's small parameters, or one large parameter): its group and the
+        # group's index, its parameters, its buffers and their views, its state entries,
+        # its bound update and the group's options
+        self.parts: list[dict[str, Any]] = []
         self.grad_view: dict[int, Any] = {}  # id(parameter) -> its view of the gradients
-        for group in optimizer.param_groups:
+        for index, group in enumerate(optimizer.param_groups):
             params = group["params"]
             backend = params[0].backend
             keys = [k for k in moments if optimizer.state[params[0]].get(k) is not None]
-            flat, views = _adopted(optimizer, group, keys) or _flattened(optimizer, params, keys)
-            flat["update"] = backend.prepare_update(update, flat["param"], flat["grad"],
-                                                    *(flat.get(k) for k in moments))
-            for i, p in enumerate(params):
-                p.data = views["param"][i]
-                p.grad = Tensor._make(views["grad"][i], backend)
-                self.grad_view[id(p)] = views["grad"][i]
-                for key in keys:
-                    optimizer.state[p][key] = views[key][i]
-            self.groups.append({"group": group, "flat": flat, "views": views, "keys": keys,
-                                "ids": list(map(id, params)),
-                                "options": GroupOptions(optimizer, group, len(self.groups),
-                                                        self.options, flat["update"])})
+            small = GroupBuffers.small(params)
+            laid_out = set(map(id, small))
+            parts = [small] if small else []
+            parts += [[p] for p in params if id(p) not in laid_out]
+            for part in parts:
+                flat, views = ((_adopted(optimizer, group, part, keys) if part is small else None)
+                               or _flattened(optimizer, part, keys))
+                flat["update"] = backend.prepare_update(update, flat["param"], flat["grad"],
+                                                        *(flat.get(k) for k in moments))
+                for i, p in enumerate(part):
+                    p.data = views["param"][i]
+                    p.grad = Tensor._make(views["grad"][i], backend)
+                    self.grad_view[id(p)] = views["grad"][i]
+                    for key in keys:
+                        optimizer.state[p][key] = views[key][i]
+                self.parts.append({
+                    "group": group, "index": index, "params": part, "flat": flat,
+                    "views": views, "keys": keys, "group_ids": list(map(id, params)),
+                    "options": GroupOptions(optimizer, group, index, self.options,
+                                            flat["update"])})
 
     @staticmethod
     def fits(optimizer: Any) -> bool:
@@ -121,12 +134,11 @@ class FlatOptimizer:
         self.step_intact()
 
     def step_intact(self) -> None:
-        """One fused call per group, on a layout known to be intact."""
+        """One fused call per part, on a layout known to be intact."""
         opt = self.optimizer
-        for i, entry in enumerate(self.groups):
-            group = entry["group"]
-            run = entry["options"].check()
-            params = group["params"]
+        for i, part in enumerate(self.parts):
+            run = part["options"].check()
+            params = part["params"]
             step = 0
             if self.counted:
                 step = opt.state[params[0]]["step"] + 1
@@ -135,11 +147,11 @@ class FlatOptimizer:
             run(step)
             self.mark_changed(i)
 
-    def mark_changed(self, group: int) -> None:
-        """Note that the parameters of group ``group`` were changed in place: saved copies
+    def mark_changed(self, part: int) -> None:
+        """Note that the parameters of part ``part`` were changed in place: saved copies
         of them are stale from here."""
         autograd.last_change = changed = next(autograd._sequence)
-        for p in self.groups[group]["group"]["params"]:
+        for p in self.parts[part]["params"]:
             autograd.version_of(p).changed_at = changed
 
     def intact(self) -> bool:
@@ -147,11 +159,12 @@ class FlatOptimizer:
         if not self.groups_intact():
             return False
         opt = self.optimizer
-        for entry in self.groups:
+        steps: dict[int, set] = {}  # per group: the steps of its parameters
+        for entry in self.parts:
             views = entry["views"]
-            steps = set()
+            group_steps = steps.setdefault(entry["index"], set())
             stateless = not entry["keys"] and not self.counted  # SGD without momentum
-            for i, p in enumerate(entry["group"]["params"]):
+            for i, p in enumerate(entry["params"]):
                 state = opt.state.get(p)
                 if state is None and stateless:
                     state = {}
@@ -160,23 +173,26 @@ class FlatOptimizer:
                     return False
                 if any(state.get(k) is not views[k][i] for k in entry["keys"]):
                     return False
-                steps.add(state.get("step"))
-            if len(steps) != 1:
-                return False
-        return True
+                group_steps.add(state.get("step"))
+        return all(len(group_steps) == 1 for group_steps in steps.values())
+
+    @property
+    def group_count(self) -> int:
+        return len({id(part["group"]) for part in self.parts})
 
     def groups_intact(self) -> bool:
         """Whether the optimizer has the groups laid out, with the same parameters, and
         options that ask for the state laid out (the parameters' views are not checked)."""
         opt = self.optimizer
-        if len(opt.param_groups) != len(self.groups):
+        if len(opt.param_groups) != self.group_count:
             return False
-        for entry, group in zip(self.groups, opt.param_groups):
-            if entry["group"] is not group or group.get("maximize"):
+        for part in self.parts:
+            group = part["group"]
+            if opt.param_groups[part["index"]] is not group or group.get("maximize"):
                 return False
-            if list(map(id, group["params"])) != entry["ids"]:
+            if list(map(id, group["params"])) != part["group_ids"]:
                 return False
-            if not keys_fit(opt, group, entry["keys"]):
+            if not keys_fit(opt, group, part["keys"]):
                 return False
         return True
 
@@ -192,12 +208,12 @@ def _flattened(optimizer: Any, params: list, keys: list) -> tuple[dict, dict]:
     return flat, {name: _views(backend, buffer, params) for name, buffer in flat.items()}
 
 
-def _adopted(optimizer: Any, group: dict, keys: list) -> tuple[dict, dict] | None:
-    """The flat buffers the optimizer's eager step already keeps for the whole group
-    (``GroupBuffers``), filled with the parameters and gradients; None where it keeps none,
-    or they no longer hold every parameter and state entry."""
+def _adopted(optimizer: Any, group: dict, params: list, keys: list
+             ) -> tuple[dict, dict] | None:
+    """The flat buffers the optimizer's eager step already keeps for ``params``, a group's
+    small parameters (``GroupBuffers``), filled with the parameters and gradients; None where
+    it keeps none, or they no longer hold every one of them and their state entries."""
     buffers = getattr(optimizer, "_group_buffers", {}).get(id(group))
-    params = group["params"]
     if (buffers is None or buffers.group is not group or len(buffers.params) != len(params)
             or any(a is not b for a, b in zip(buffers.params, params))
             or any(k not in buffers.entry_views for k in keys)):
@@ -217,6 +233,10 @@ def _adopted(optimizer: Any, group: dict, keys: list) -> tuple[dict, dict] | Non
     return flat, views
 
 def _flatten(backend: Any, arrays: list) -> Any:
+    """One flat array of ``arrays``: a flat view of the only one where it is a whole
+    contiguous array of its own (a large parameter's), else a new array."""
+    if len(arrays) == 1 and backend.owns_memory(arrays[0]):
+        return backend.reshape(arrays[0], (-1,))
     return backend.concatenate([backend.reshape(a, (-1,)) for a in arrays], axis=0)
 
 

@@ -100,6 +100,49 @@ def test_the_plan_keeps_the_flat_state_the_eager_step_made(optimizer):
             assert opt2.state[p][key].base is buffers.state[key]
     _same(_train("numpy", False, optimizer=optimizer, steps=6)[:2], (losses, state))
 
+def _train_large(device, compiled, optimizer, steps=8):
+    """A model with one parameter too large for the flat buffers (130 x 130 > 16,384)."""
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 130), nn.ReLU(), nn.Linear(130, 130), nn.ReLU(),
+                          nn.Linear(130, 3)).to(device)
+    opt = OPTIMIZERS[optimizer](model.parameters())
+
+    def step(x, y):
+        opt.zero_grad()
+        value = F.cross_entropy(model(x), y)
+        value.backward()
+        opt.step()
+        return value
+
+    fn = mg.compile(step) if compiled else step
+    rng = np.random.default_rng(1)
+    held = None
+    losses = []
+    for k in range(steps):
+        x = mg.tensor(rng.standard_normal((5, 6)), dtype=mg.float32, device=device)
+        losses.append(fn(x, mg.tensor(rng.integers(0, 3, 5), device=device)).item())
+        if k == 0:  # the large weight's memory and state, before the plan is made
+            weight = model[2].weight
+            held = (weight.data, dict(opt.state[weight]))
+    return losses, model.state_dict(), opt, held, model, fn
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_a_large_parameter_is_updated_where_it_lives(device, optimizer):
+    """A parameter too large for the flat buffers is its own part of the layout: the plan
+    updates it over its own arrays (no copy of it or of its state) to eager's numbers."""
+    eager = _train_large(device, False, optimizer)
+    losses, state, opt, (array, moments), model, fn = _train_large(device, True, optimizer)
+    _same(eager[:2], (losses, state))
+    assert fn.stats["replays"] == 6 and "over flat buffers" in fn.plan
+    weight = model[2].weight
+    backend = weight.backend
+    assert np.shares_memory(backend.to_numpy(weight.data), backend.to_numpy(array))
+    for key, value in moments.items():
+        if hasattr(value, "shape"):
+            assert np.shares_memory(backend.to_numpy(opt.state[weight][key]),
+                                    backend.to_numpy(value)), key
+
 @pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_every_loss_and_activation_replays_what_eager_computes(loss, activation):
