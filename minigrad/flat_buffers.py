@@ -68,7 +68,7 @@ class FlatOptimizer:
                                                         *(flat.get(k) for k in moments))
                 for i, p in enumerate(part):
                     p.data = views["param"][i]
-                    p.grad = Tensor._make(views["grad"][i], backend)
+                    p._grad = Tensor._make(views["grad"][i], backend)  # its own shape
                     self.grad_view[id(p)] = views["grad"][i]
                     for key in keys:
                         optimizer.state[p][key] = views[key][i]
