@@ -100,6 +100,30 @@ def test_the_plan_keeps_the_flat_state_the_eager_step_made(optimizer):
             assert opt2.state[p][key].base is buffers.state[key]
     _same(_train("numpy", False, optimizer=optimizer, steps=6)[:2], (losses, state))
 
+@pytest.mark.parametrize("optimizer", ["adam", "momentum", "rmsprop"])
+def test_eager_steps_after_replays_update_the_group_at_once(device, optimizer):
+    """Once the plan has laid the parameters out in the group's buffers, an eager step
+    (a batch of another shape) still updates the group with one fused call, to the numbers
+    of a run that never compiled."""
+    runs = []
+    for compiled in (False, True):
+        mg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)).to(device)
+        opt = OPTIMIZERS[optimizer](model.parameters())
+        step = _classifier_step(model, opt, compiled)
+        rng = np.random.default_rng(2)
+        for rows in (5, 5, 5, 5, 3, 5, 2):  # the short batches run eagerly
+            x = mg.tensor(rng.standard_normal((rows, 4)), dtype=mg.float32, device=device)
+            step(x, mg.tensor(rng.integers(0, 3, rows), device=device))
+        runs.append((model.state_dict(), opt))
+    _same(([0.0], runs[0][0]), ([0.0], runs[1][0]))
+    opt = runs[1][1]
+    group = opt.param_groups[0]
+    buffers = opt._group_buffers[id(group)]
+    for p, view in zip(buffers.params, buffers.param_views):
+        assert p.data is view  # the plan's layout, which the eager steps kept using
+    assert buffers.ready(group, opt.state, opt._state_keys(group)) is not None
+
 def _train_large(device, compiled, optimizer, steps=8):
     """A model with one parameter too large for the flat buffers (130 x 130 > 16,384)."""
     mg.manual_seed(0)

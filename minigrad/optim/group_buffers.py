@@ -121,12 +121,14 @@ class GroupBuffers:
     def ready(self, group: dict[str, Any], state_of: dict, required: tuple[str, ...]
               ) -> list[tuple[int, Tensor]] | None:
         """The group's other parameters, ``(index, parameter)``, when a step can run over
-        the buffers: every parameter laid out has the same array, a gradient of its shape
+        the buffers: every parameter laid out has the same array (or is the buffer's view,
+        as mg.compile lays it out), a gradient of its shape
         and dtype on its device, and every state entry still the view it was given (with
         the same step), holding ``required``. None where it cannot."""
         if any(k not in self.state for k in required):
             return None
-        backend, dtype, step = self.backend, self.dtype, self.state.get("step")
+        # the parameters' own step count (a replayed step counts theirs, not the group's)
+        backend, dtype, step = self.backend, self.dtype, self.states[0].get("step")
         entries = self.entry_views.items()
         others = []
         i, laid_out = 0, len(self.params)  # the group's parameters are walked in order
@@ -135,9 +137,11 @@ class GroupBuffers:
                 others.append((j, p))
                 continue
             array, state, grad = self.arrays[i], self.states[i], p._grad
-            if (grad is None or p.data is not array or grad.backend is not backend
-                    or state_of.get(p) is not state or state.get("step") != step):
+            if (grad is None or grad.backend is not backend or state_of.get(p) is not state
+                    or state.get("step") != step):
                 return None
+            if p.data is not array and p.data is not self.param_views[i]:
+                return None  # (the view: mg.compile's layout, made of these buffers)
             g = grad.data
             if g.shape != array.shape or g.dtype != dtype:
                 return None
@@ -145,7 +149,11 @@ class GroupBuffers:
                 if state.get(key) is not views[i]:
                     return None
             i += 1
-        return others if i == laid_out else None
+        if i != laid_out:
+            return None
+        if "step" in self.state:
+            self.state["step"] = step
+        return others
 
     def update(self, run_kernel: Any, group: dict[str, Any]) -> None:
         """One step: the backend's fused update bound to the buffers (``bound``), or where
@@ -154,7 +162,8 @@ class GroupBuffers:
         entry the update made, such as SGD's momentum buffer on its first step)."""
         setitem, backend = self.backend.setitem, self.backend
         for view, p in zip(self.param_views, self.params):
-            setitem(view, Ellipsis, p.data)
+            if p.data is not view:
+                setitem(view, Ellipsis, p.data)
         for view, p in zip(self.grad_views, self.params):
             setitem(view, Ellipsis, p._grad.data)
         grad = self.grad_buffer
@@ -173,8 +182,9 @@ class GroupBuffers:
                 for key, value in list(self.state.items()):
                     if _is_array(value) and key not in self.entry_views:
                         self.adopt(key)
-        for array, view in zip(self.arrays, self.param_views):
-            setitem(array, Ellipsis, view)
+        for p, view in zip(self.params, self.param_views):
+            if p.data is not view:
+                setitem(p.data, Ellipsis, view)
         if "step" in self.state:
             step = self.state["step"]
             for state in self.states:
