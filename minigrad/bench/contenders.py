@@ -229,9 +229,9 @@ class CompiledMinigradContender(MinigradContender):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a fallback is said in the row's notes
             compiled()  # eager
-            seconds, compiling = self._single_call(compiled)  # recorded: the calls timed
-        notes.update(recording_s=seconds, recording_compile_s=compiling,  # replay it
-                     eager_call_s=eager)
+            # recorded, timed alone: the calls of the measurement replay it
+            seconds, compiling = self._single_call(compiled)
+        notes.update(recording_s=seconds, recording_compile_s=compiling, eager_call_s=eager)
         if compiled.fallback is not None:
             notes["compiled"] = f"runs eagerly: it uses {compiled.fallback}"
         return compiled, notes
