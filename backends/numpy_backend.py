@@ -157,6 +157,7 @@ class NumPyBackend(Backend):
     @staticmethod
     def transpose(x: Any, axes: Any = None) -> Any:
         return x.transpose(axes) if type(x) is np.ndarray else np.transpose(x, axes)
+
     broadcast_to = staticmethod(np.broadcast_to)
     concatenate = staticmethod(np.concatenate)
     stack = staticmethod(np.stack)
@@ -323,7 +324,6 @@ class NumPyBackend(Backend):
 
     def randint(self, low: int, high: int, shape: tuple[int, ...]) -> np.ndarray:
         return self.rng.integers(low, high, shape, dtype=np.int64)
-
 
 
 # W. J. Cody's rational approximations of erf and erfc (Math. Comp. 23, 1969, as in his

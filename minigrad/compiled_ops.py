@@ -180,6 +180,7 @@ def _flat(w: Any, name: str) -> str:
         return w.view(name, (-1,))
     return f"ascontiguousarray({name}).reshape(-1)"
 
+
 def zero_nans_where_off(grad: np.ndarray, mask: np.ndarray) -> None:
     """Zero ``grad`` where ``mask`` is off, once a sum shows a NaN (an inf or NaN gradient
     times 0), as the NumPy backend's relu gradient does."""

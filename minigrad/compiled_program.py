@@ -658,6 +658,7 @@ class Backward:
         total = self._sum_buffer(key, k, i)
         w.line(f"add({self.grad[key]}, {made}, out={total})")
         self.grad[key] = total
+
     def _generic(self, k: int, site: Site, grad: str) -> dict[int, str]:
         """An op without an emitter: its own gradient formula, on the same arrays."""
         w, step = self.w, self.p.steps[k]

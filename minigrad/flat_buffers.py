@@ -232,6 +232,7 @@ def _adopted(optimizer: Any, group: dict, params: list, keys: list
         flat[key], views[key] = buffers.state[key], buffers.entry_views[key]
     return flat, views
 
+
 def _flatten(backend: Any, arrays: list) -> Any:
     """One flat array of ``arrays``: a flat view of the only one where it is a whole
     contiguous array of its own (a large parameter's), else a new array."""

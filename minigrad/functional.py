@@ -615,7 +615,7 @@ def _check_class_indices(
         host = target.backend.to_numpy(data)
         in_range = host.size and _all_below(host, classes)
         if in_range and (ignore_index is None or not 0 <= ignore_index < classes):
-            return False  # the common case, in two reductions: all in range, none ignored
+            return False  # the common case, in one reduction: all in range, none ignored
         outside = (host < 0) | (host >= classes)
         ignored = None if ignore_index is None else host == ignore_index
         if ignored is not None and ignored.any():
@@ -635,7 +635,6 @@ def _check_class_indices(
     return (target != ignore_index).astype(input.dtype)
 
 
-
 _UNSIGNED = {np.dtype(f"i{n}"): np.dtype(f"u{n}") for n in (1, 2, 4, 8)}
 
 
@@ -648,6 +647,7 @@ def _all_below(indices: np.ndarray, bound: int) -> bool:
             return bool(indices.min() >= 0 and indices.max() < bound)
         indices = indices.view(unsigned)
     return bool(np.maximum.reduce(indices, axis=None) < bound)
+
 
 def _class_weight(name: str, weight: Any, input: Tensor, classes: int) -> Tensor | None:
     """A per-class weight of shape (C,), in the input's dtype."""
@@ -807,6 +807,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
                          f"[{values.min()}, {values.max()}]")
     classes = arange(num_classes, device=indices.device)
     return (indices.unsqueeze(-1) == classes).astype(np.int64)
+
 
 from .conv_functional import *  # noqa: E402, F403  (convolution, pooling, normalisation)
 from .conv_functional import __all__ as _conv_all  # noqa: E402

@@ -733,6 +733,7 @@ class To(Op):
     """Move to another backend; the gradient moves back."""
 
     replayable = False  # its forward changes ctx.backend
+
     @staticmethod
     def forward(ctx, x, target=None):
         ctx.source = ctx.backend

@@ -142,7 +142,6 @@ def test_table_shows_every_measured_row_and_the_skipped_contenders(tiny):
     assert "µs/op" in text
 
 
-
 def test_table_names_the_blas_kernels_and_flags_a_pinned_core_type(tiny):
     pinned = copy.deepcopy(tiny)
     pinned["environment"]["env"]["OPENBLAS_CORETYPE"] = "Haswell"
@@ -164,6 +163,7 @@ def test_table_gives_each_recording_call_against_the_eager_step(tiny):
                 if line.startswith("recording call of mg.compile"))
     for r in rows:
         assert f"{r['contender'].removesuffix(' compiled')} {r['size']}" in line
+
 
 def _minigrad_step(problem, optimizer):
     """minigrad's gradients and updated parameters, from the problem's weights."""

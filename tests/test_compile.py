@@ -100,6 +100,7 @@ def test_the_plan_keeps_the_flat_state_the_eager_step_made(optimizer):
             assert opt2.state[p][key].base is buffers.state[key]
     _same(_train("numpy", False, optimizer=optimizer, steps=6)[:2], (losses, state))
 
+
 @pytest.mark.parametrize("optimizer", ["adam", "momentum", "rmsprop"])
 def test_eager_steps_after_replays_update_the_group_at_once(device, optimizer):
     """Once the plan has laid the parameters out in the group's buffers, an eager step
@@ -123,6 +124,7 @@ def test_eager_steps_after_replays_update_the_group_at_once(device, optimizer):
     for p, view in zip(buffers.params, buffers.param_views):
         assert p.data is view  # the plan's layout, which the eager steps kept using
     assert buffers.ready(group, opt.state, opt._state_keys(group)) is not None
+
 
 def _train_large(device, compiled, optimizer, steps=8):
     """A model with one parameter too large for the flat buffers (130 x 130 > 16,384)."""
@@ -166,6 +168,7 @@ def test_a_large_parameter_is_updated_where_it_lives(device, optimizer):
         if hasattr(value, "shape"):
             assert np.shares_memory(backend.to_numpy(opt.state[weight][key]),
                                     backend.to_numpy(value)), key
+
 
 @pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("activation", ACTIVATIONS)

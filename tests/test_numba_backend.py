@@ -121,7 +121,6 @@ def test_relu_kernels_match_the_default(build, dtype):
         np.testing.assert_array_equal(nb.relu_backward(out, g), ref.relu_backward(out, g))
 
 
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(64, 128), (1000, 1), (3, 4), (1, 7), (2000, 3)])
 def test_bias_sums_match_numpys_to_the_bit(build, dtype, shape):
@@ -132,6 +131,7 @@ def test_bias_sums_match_numpys_to_the_bit(build, dtype, shape):
     expected = np.add.reduce(x, axis=0)
     np.testing.assert_array_equal(out, expected)
     assert out.dtype == dtype and not np.signbit(out[0])
+
 
 def test_moving_between_numpy_and_numba_copies_nothing():
     a = mg.randn(3, requires_grad=True)
@@ -161,7 +161,6 @@ def test_missing_numba_is_reported(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "numba" else real(name, *a))
     assert NumbaBackend.unavailable_reason() == "numba is not installed"
-
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

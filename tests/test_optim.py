@@ -900,7 +900,6 @@ def test_a_group_updated_at_once_matches_one_by_one(device, name, ref, options, 
             np.testing.assert_array_equal(flat[i][key], value, err_msg=key)
 
 
-
 @pytest.mark.parametrize("name", list(FULL_STATE))
 def test_a_group_follows_options_changed_between_steps(device, name):
     """The group's update is bound to its options once, and bound again when one changes:
@@ -940,6 +939,7 @@ def test_a_subclass_with_its_own_update_keeps_it_in_a_group(device):
             opt.step()
     for a, b in zip(halved, plain):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+
 
 @pytest.mark.parametrize("name", list(FULL_STATE))
 def test_a_group_keeps_each_state_entry_in_one_buffer(device, name):
@@ -1122,7 +1122,6 @@ def test_a_large_parameter_stays_outside_its_groups_buffers(device, name):
     key = next(k for k, v in small.items() if hasattr(v, "shape"))
     assert small[key].base is not None and small[key].base is other[key].base
     assert large[key].base is None or large[key].base is not small[key].base
-
 
 
 def test_a_subclass_check_of_its_own_still_runs_every_step(device):

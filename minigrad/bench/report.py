@@ -153,6 +153,7 @@ def _recording_lines(rows: list[dict[str, Any]]) -> list[str]:
     return ["recording call of mg.compile (against one eager call of the same step): "
             + "; ".join(parts)]
 
+
 def plot_mlp(result: dict[str, Any], path: str | Path) -> str | None:
     """Time per training step by model size, one line per contender (log scale), and the
     ratio to the MLP baseline beside it. None without matplotlib or without MLP rows."""
