@@ -132,15 +132,7 @@ def _train_large(device, compiled, optimizer, steps=8):
     model = nn.Sequential(nn.Linear(6, 130), nn.ReLU(), nn.Linear(130, 130), nn.ReLU(),
                           nn.Linear(130, 3)).to(device)
     opt = OPTIMIZERS[optimizer](model.parameters())
-
-    def step(x, y):
-        opt.zero_grad()
-        value = F.cross_entropy(model(x), y)
-        value.backward()
-        opt.step()
-        return value
-
-    fn = mg.compile(step) if compiled else step
+    fn = _classifier_step(model, opt, compiled)
     rng = np.random.default_rng(1)
     held = None
     losses = []
