@@ -150,7 +150,8 @@ class Context:
 
     __slots__ = ("op", "inputs", "seq", "shape", "dtype", "backend", "_saved", "_args",
                  "_output_version", "saved_tensors", "xp", "__dict__")
-    # _saved: what the backward pass will need (set when recorded); None once freed
+    # set when recorded, None once freed: _saved, the arrays an Op's formulas read;
+    # _args, the tensors saved (an Op's inputs, or what a Function saved)
 
     def save_for_backward(self, *tensors: Any) -> None:
         """Keep tensors for the backward pass (checked there for in-place changes)."""
@@ -238,17 +239,11 @@ def check_saved(ctx: Context) -> None:
     so a saved tensor is stale exactly when that number is newer than the op's own.
     """
     seq, op = ctx.seq, ctx.op
-    if op.array_level:
-        if op.saves_output and ctx._output_version.changed_at > seq:
-            _stale(ctx, "its output", ctx._output_version.changed_at)
-        if not op.saves_inputs:
-            return
-        tensors = ctx._args
-    else:
-        tensors = ctx._saved
-    for i, t in enumerate(tensors):
+    if op.saves_output and ctx._output_version.changed_at > seq:
+        _stale(ctx, "its output", ctx._output_version.changed_at)
+    for i, t in enumerate(getattr(ctx, "_args", ())):
         if isinstance(t, Tensor) and t._version is not None and t._version.changed_at > seq:
-            if op.array_level and op.grad_uses is not None and not any(
+            if op.grad_uses is not None and not any(
                     i in uses for uses, entry in zip(op.grad_uses, ctx.inputs)
                     if entry is not None):
                 continue  # no gradient wanted here reads it
@@ -265,21 +260,20 @@ def _stale(ctx: Context, which: str, changed_at: int) -> None:
 
 
 def _saved_as_tensors(ctx: Context) -> tuple:
-    """What a built-in op saved, as tensors that keep their history (for create_graph)."""
-    saved = list(ctx._args) if ctx.op.saves_inputs else []
+    """What an op saved, as tensors that keep their history: the tensors a Function saved,
+    or an Op's inputs and output, in that order."""
+    saved = list(getattr(ctx, "_args", ()))
     if ctx.op.saves_output:
         saved.append(Tensor._make(ctx._saved[-1], ctx.backend, ctx))
     return tuple(saved)
 
 
 def _call_backward(ctx: Context, grad: Any, create_graph: bool) -> tuple:
-    """Run one op's gradient formula on tensors: user Functions, and all ops in graph mode."""
+    """Run one op's gradient formula on tensors: a Function's always, an Op's when the
+    backward pass is itself recorded (create_graph)."""
     op = ctx.op
-    if op.array_level:
-        ctx.saved_tensors = _saved_as_tensors(ctx)
-        ctx.xp = tensor_xp
-    else:
-        ctx.saved_tensors = ctx._saved
+    ctx.saved_tensors = _saved_as_tensors(ctx)
+    ctx.xp = tensor_xp
     if not create_graph:
         grad = Tensor._make(grad, ctx.backend)
     previous, grad_state.enabled = grad_state.enabled, create_graph

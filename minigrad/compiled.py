@@ -1,16 +1,17 @@
 """``mg.compile``: record one call of a training step from the tape, replay it after.
 
 The first call of a compiled function runs eagerly. The second runs eagerly too, with a
-``Trace`` listening: every op ``Op.apply`` runs becomes a step of a plan (the op, where
-each input comes from, its parameters and the ``ctx`` its forward filled), the backward
-pass adds the order in which it visited those ops and the leaves it reached, and calls of
-the optimizer (``zero_grad``, ``step``) and of the modules are noted. Later calls replay
-the plan. The first replay writes it out as one Python function
+``Trace`` listening: every op ``Function.apply`` runs becomes a step of a plan (the op,
+where each input comes from, its parameters and the ``ctx`` its forward filled), the
+backward pass adds the order in which it visited those ops and the leaves it reached, and
+calls of the optimizer (``zero_grad``, ``step``) and of the modules are noted. Later calls
+replay the plan. The first replay lays the optimizer out in flat buffers
+(``minigrad.flat_buffers``) and writes the plan out as one Python function
 (``minigrad.compiled_program``): a line per array call, every value and gradient written
-into buffers allocated once, the optimizer's step one fused update over flat buffers
-(``minigrad.flat_buffers``). Where the flat buffers are out of place, a call replays the
-plan step by step instead (``Plan.interpret``): each op's own forward and gradient
-formulas on the arrays, the optimizer's calls as they are. On a backend that captures
+into buffers allocated once, the optimizer's step one fused update over the flat buffers.
+Where the flat buffers are out of place, a call replays the plan step by step instead
+(``Plan.interpret``): each op's own forward and gradient formulas on the arrays, the
+optimizer's calls as they are. On a backend that captures
 graphs (``Backend.capture_graph``: CuPy's CUDA graphs) the program is split into the
 work of the host and that of the device, which is launched as one graph per call after
 its first run; ``fn.stats["no_graph"]`` says why a plan keeps to plain Python.
@@ -82,7 +83,10 @@ class Trace:
            result: Tensor) -> None:
         if self.paused:  # inside a call that the replay repeats as a call
             return
-        if not cls.array_level or not cls.replayable:
+        if not cls.array_level:
+            self.fail(f"the user-defined Function {cls.__name__}")
+            return
+        if not cls.replayable:
             self.fail(f"the op {cls.__name__}")
             return
         sources = [self.source(a) if isinstance(a, Tensor) else ("value", a) for a in args]
@@ -239,6 +243,7 @@ class Plan:
         """The recorded call on ``args``: by the generated program, or step by step where
         its flat buffers are not intact."""
         if self.program is None:
+            self.lay_out_flat()
             self.program = self._write(args)
         out = self.program.run(args) if self.program is not False else SLOW
         if out is not SLOW:
@@ -516,7 +521,6 @@ class CompiledFunction:
             return result
         if len(self.plans) >= MAX_PLANS:
             self.plans.pop(next(iter(self.plans)))
-        plan.lay_out_flat()
         plan.stats = self.stats
         self.plans[key] = plan
         return result

@@ -21,16 +21,26 @@ _RECHECKED = frozenset((float64, int64, int32, int16))
 
 
 class Function:
-    """A user-defined differentiable op, as in PyTorch.
+    """A differentiable op, as in PyTorch: the one way an op runs forward and is recorded.
 
     Subclass it with ``@staticmethod forward(ctx, *args)`` and
     ``@staticmethod backward(ctx, *grads)``, both written with tensors; keep what the
     gradient needs with ``ctx.save_for_backward(*tensors)`` and read it back from
     ``ctx.saved_tensors``. Call it as ``MyOp.apply(*args)``. ``backward`` returns one
     gradient per argument of ``forward`` (None for those that need none).
+
+    The built-in ops (``Op``) are Functions whose formulas run on backend arrays; both
+    kinds are recorded by ``apply`` below, and replayed by the same backward pass.
     """
 
-    array_level = False  # built-in ops (Op) compute on backend arrays instead
+    array_level = False  # forward and backward compute on tensors (Op: on backend arrays)
+    differentiable = True
+    saves_inputs = False  # an Op's declarations of what its gradient reads (see Op)
+    saves_output = False
+    grad_uses = None  # per input, which saved inputs its gradient reads (None: all of them)
+    replayable = False  # mg.compile may replay its forward with a ctx it keeps
+    is_view = False  # the output shares memory with the first input
+    sets_dtype = False  # the output dtype is the op's choice, not promotion's
 
     @staticmethod
     def forward(ctx: Context, *args: Any) -> Any:
@@ -41,62 +51,15 @@ class Function:
         raise NotImplementedError
 
     @classmethod
-    def apply(cls, *args: Any) -> Tensor:
-        if autograd.tracer is not None:
-            autograd.tracer.fail(f"the user-defined Function {cls.__name__}")
-        backend = None
-        record = False
-        for a in args:
-            if isinstance(a, Tensor):
-                if backend is None:
-                    backend = a.backend
-                elif a.backend is not backend:
-                    raise device_error(cls, backend, a.backend)
-                record = record or a._requires_grad
-        ctx = Context()
-        ctx.backend = backend
-        ctx._saved = ()
-        ctx.inputs = tuple(
-            (a._node or a) if isinstance(a, Tensor) and a.requires_grad else None for a in args
-        )
-        with autograd.no_grad():
-            out = cls.forward(ctx, *args)
-        if not isinstance(out, Tensor):
-            raise TypeError(f"{cls.__name__}.forward must return one Tensor, got {type(out)}")
-        if not (record and autograd.grad_state.enabled and out.dtype.kind == "f"):
-            return Tensor._make(out.data, out.backend)
-        ctx.op = cls
-        ctx.seq = next(_sequence)
-        ctx.shape = out.shape
-        ctx.dtype = out.dtype
-        return Tensor._make(out.data, backend, ctx)
-
-
-class Op(Function):
-    """A built-in primitive: ``forward`` computes on backend arrays (``ctx.backend``).
-
-    ``backward`` is written with operators and ``ctx.xp``, so it runs on arrays, or on
-    tensors when the backward pass is recorded. What it needs of the forward pass is
-    declared by ``saves_inputs`` / ``saves_output`` and arrives, in that order, as
-    ``ctx.saved_tensors``; anything else is a constant attribute the forward sets on ctx.
-    """
-
-    array_level = True
-    differentiable = True
-    saves_inputs = False
-    saves_output = False
-    grad_uses = None  # per input, which saved inputs its gradient reads (None: all of them)
-    replayable = True  # mg.compile may replay its forward with a ctx it keeps
-    is_view = False  # the output shares memory with the first input
-    sets_dtype = False  # the output dtype is the op's choice, not promotion's
-
-    @classmethod
     def apply(cls, *args: Any, **params: Any) -> Tensor:
+        """Run the op forward on ``args`` and, where an input requires grad, record it."""
+        # the inputs: their device, their arrays, and per input the node (or the leaf
+        # itself) its gradient goes to, None where none is wanted
         backend = None
         record = False
         half = False  # a float16 input: compute in float32, round once
         arrays = []
-        entries = []  # per input: its node, the leaf itself, or None (needs no gradient)
+        entries = []
         for a in args:
             if isinstance(a, Tensor):
                 if backend is None:
@@ -117,20 +80,28 @@ class Op(Function):
                 entries.append(None)
         ctx = Context()
         ctx.backend = backend
-        if half:
-            half = not (cls.is_view or cls.sets_dtype) and _promoted_float(arrays) is _FLOAT16
-            arrays = [_widen(a) for a in arrays] if half else arrays
-        try:
-            out = cls.forward(ctx, *arrays, **params)
-        except (ValueError, TypeError, IndexError) as err:
-            raise _input_error(cls, args, err) from err
-        if not out.ndim:  # NumPy gives a 0-d result as a scalar: a tensor holds an array
-            out = ctx.backend.writable(out)
-        dtype = out.dtype
-        if half and dtype.kind == "f":
-            out = ctx.backend.astype(out, float16)
-        elif dtype is not _FLOAT32 and dtype in _RECHECKED and not cls.sets_dtype:
-            out = _no_silent_widening(ctx, arrays, out)
+        # forward: an Op's on the arrays, a Function's on the tensors themselves
+        if cls.array_level:
+            returned = None
+            if half:
+                half = not (cls.is_view or cls.sets_dtype) and _promoted_float(arrays) is _FLOAT16
+                arrays = [_widen(a) for a in arrays] if half else arrays
+            try:
+                out = cls.forward(ctx, *arrays, **params)
+            except (ValueError, TypeError, IndexError) as err:
+                raise _input_error(cls, args, err) from err
+            if not out.ndim:  # NumPy gives a 0-d result as a scalar: a tensor holds an array
+                out = ctx.backend.writable(out)
+            dtype = out.dtype
+            if half and dtype.kind == "f":
+                out = ctx.backend.astype(out, float16)
+            elif dtype is not _FLOAT32 and dtype in _RECHECKED and not cls.sets_dtype:
+                out = _no_silent_widening(ctx, arrays, out)
+        else:
+            half = False
+            returned = _forward_on_tensors(cls, ctx, args, entries, params)
+            out = returned.data
+            record = record and out.dtype.kind == "f"
         result = object.__new__(Tensor)
         result.data = out
         result.backend = ctx.backend
@@ -139,6 +110,7 @@ class Op(Function):
             _note_view(cls, params, args[0], result)
         else:
             result._version = None
+        # recording: the node, its inputs, and what its gradient reads
         if record and cls.differentiable and autograd.grad_state.enabled:
             ctx.op = cls
             ctx.inputs = entries
@@ -148,8 +120,12 @@ class Op(Function):
             if cls.saves_output:
                 ctx._output_version = autograd.version_of(result)
                 ctx._saved = arrays + [out] if cls.saves_inputs else (out,)
+            elif cls.saves_inputs:
+                ctx._saved = arrays
+            elif returned is not None:
+                _keep_saved_tensors(ctx, returned, result)
             else:
-                ctx._saved = arrays if cls.saves_inputs else ()
+                ctx._saved = ()
             if cls.saves_inputs:
                 ctx._args = args
             result._requires_grad = True
@@ -160,6 +136,44 @@ class Op(Function):
         if autograd.tracer is not None:
             autograd.tracer.op(cls, ctx, args, params, half, result)
         return result
+
+
+class Op(Function):
+    """A built-in primitive: ``forward`` computes on backend arrays (``ctx.backend``).
+
+    ``backward`` is written with operators and ``ctx.xp``, so it runs on arrays, or on
+    tensors when the backward pass is recorded. What it needs of the forward pass is
+    declared by ``saves_inputs`` / ``saves_output`` and arrives, in that order, as
+    ``ctx.saved_tensors``; anything else is a constant attribute the forward sets on ctx.
+    """
+
+    array_level = True
+    replayable = True
+
+
+def _forward_on_tensors(cls: type, ctx: Context, args: tuple, entries: list,
+                        params: dict) -> Tensor:
+    """A Function's forward on the tensors themselves, nothing inside recorded: the tensor
+    it returns (the output is on that tensor's device)."""
+    ctx.inputs = entries  # for ctx.needs_input_grad
+    ctx._saved = ()
+    with autograd.no_grad():
+        out = cls.forward(ctx, *args, **params)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{cls.__name__}.forward must return one Tensor, got {type(out)}")
+    ctx.backend = out.backend
+    return out
+
+
+def _keep_saved_tensors(ctx: Context, returned: Tensor, result: Tensor) -> None:
+    """What a Function's forward saved, kept as its backward will read it (``_args``), and
+    their arrays (``_saved``). The tensor the forward returned shares ``result``'s version
+    counter, so that an in-place change of the result is seen."""
+    saved = tuple(ctx._saved)
+    if any(t is returned for t in saved):
+        returned._version = result._version = autograd.version_of(returned)
+    ctx._args = saved
+    ctx._saved = tuple(t.data if isinstance(t, Tensor) else t for t in saved)
 
 
 def _note_view(cls: type, params: dict, source: Tensor, view: Tensor) -> None:

@@ -801,6 +801,50 @@ def test_user_function_saved_tensor_version_check(device):
         out.sum().backward()
 
 
+class SavedExp(mg.Function):
+    """exp(x), its gradient read from the saved output."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = x.exp()
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out
+
+
+def test_user_function_saved_output_version_check(device):
+    """As in PyTorch: the output a Function saved, changed in place, is stale."""
+    x = _leaf([0.0, 1.0], device)
+    y = SavedExp.apply(x)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([0.0, 1.0]))
+    y = SavedExp.apply(_leaf([0.0, 1.0], device))
+    y.mul_(2)
+    with pytest.raises(RuntimeError, match="SavedExp"):
+        y.sum().backward()
+
+
+def test_user_function_output_on_the_device_it_returns(device):
+    """A Function without tensor arguments, or returning a tensor of another device, gives
+    its output that tensor's device."""
+
+    class Ones(mg.Function):
+        @staticmethod
+        def forward(ctx, n):
+            return mg.ones(n, device=device)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return None
+
+    out = Ones.apply(3)
+    assert out.device == device and out.tolist() == [1.0, 1.0, 1.0]
+
+
 def test_gradcheck_names_input_and_index_of_wrong_gradient(device):
     good = _leaf([1.0, 2.0], device)
     bad = _leaf([0.5, -1.0, 2.0, 3.0], device)

@@ -356,11 +356,22 @@ def test_a_value_read_inside_falls_back_to_eager_with_one_warning():
     assert fn.stats["fallbacks"] == 1 and fn.stats["replays"] == 0
 
 
+class _Double(mg.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 2
+
+
 @pytest.mark.parametrize("body, reason", [
     (lambda m, x: m(x).sum().backward(retain_graph=True), "retain_graph"),
     (lambda m, x: mg.grad(m(x).sum(), m.weight), "mg.grad"),
     (lambda m, x: m.weight.register_hook(lambda g: g) and m(x).sum().backward(), "hook"),
     (lambda m, x: m.weight.data.__setitem__(0, 0.0) or m(x).sum().backward(), None),
+    (lambda m, x: _Double.apply(m(x)).sum().backward(), "user-defined Function _Double"),
 ])
 def test_what_cannot_be_replayed_runs_eagerly(body, reason):
     model = nn.Linear(3, 1)
