@@ -11,10 +11,10 @@ replay the plan. The first replay lays the optimizer out in flat buffers
 into buffers allocated once, the optimizer's step one fused update over the flat buffers.
 Where the flat buffers are out of place, a call replays the plan step by step instead
 (``Plan.interpret``): each op's own forward and gradient formulas on the arrays, the
-optimizer's calls as they are. On a backend that captures
-graphs (``Backend.capture_graph``: CuPy's CUDA graphs) the program is split into the
-work of the host and that of the device, which is launched as one graph per call after
-its first run; ``fn.stats["no_graph"]`` says why a plan keeps to plain Python.
+optimizer's calls as they are. On a backend that captures graphs
+(``Backend.capture_graph``: CuPy's CUDA graphs) the program is split into the work of the
+host and that of the device, which is launched as one graph per call after its first
+run; ``fn.stats["no_graph"]`` says why a plan keeps to plain Python.
 
 What a plan depends on is guarded on every call: the arguments' shapes, dtypes and
 devices, grad mode, the modules' train/eval flags and parameters, and the decisions that
