@@ -18,6 +18,23 @@ _WHERE_UP_TO = 2048
 _BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+# NumPy's generator draws no float16: normal numbers are rounded from float32, and
+# uniform ones are multiples of 2^-11 (float16's precision at 1), so they stay below 1
+def standard_normal(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype
+                    ) -> np.ndarray:
+    """Standard normal numbers of ``dtype`` from ``rng``."""
+    if dtype == np.float16:
+        return rng.standard_normal(shape, dtype=np.float32).astype(np.float16)
+    return rng.standard_normal(shape, dtype=dtype)
+
+
+def uniform(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """Numbers of ``dtype`` drawn uniformly from [0, 1) by ``rng``."""
+    if dtype == np.float16:
+        return (rng.integers(0, 2048, shape) * 2.0**-11).astype(np.float16)
+    return rng.random(shape, dtype=dtype)
+
+
 class NumPyBackend(Backend):
     """Arrays are ``numpy.ndarray``; every function is NumPy's own."""
 
@@ -72,17 +89,11 @@ class NumPyBackend(Backend):
     def seed(self, seed: int) -> None:
         self.rng = np.random.default_rng(seed)
 
-    # NumPy's generator draws no float16: normal numbers are rounded from float32, and
-    # uniform ones are multiples of 2^-11 (float16's precision at 1), so they stay below 1
     def randn(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        if dtype == np.float16:
-            return self.rng.standard_normal(shape, dtype=np.float32).astype(np.float16)
-        return self.rng.standard_normal(shape, dtype=dtype)
+        return standard_normal(self.rng, shape, dtype)
 
     def rand(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        if dtype == np.float16:
-            return (self.rng.integers(0, 2048, shape) * 2.0**-11).astype(np.float16)
-        return self.rng.random(shape, dtype=dtype)
+        return uniform(self.rng, shape, dtype)
 
     def permutation(self, n: int) -> np.ndarray:
         return self.rng.permutation(n)
@@ -325,10 +336,6 @@ class NumPyBackend(Backend):
     def randint(self, low: int, high: int, shape: tuple[int, ...]) -> np.ndarray:
         return self.rng.integers(low, high, shape, dtype=np.int64)
 
-
-# W. J. Cody's rational approximations of erf and erfc (Math. Comp. 23, 1969, as in his
-# SPECFUN routine CALERF): erf to float64 round-off on three ranges of |x|
-
     # windows (convolution and pooling)
     def sliding_windows(self, x: np.ndarray, kernel_size: tuple[int, ...],
                         stride: tuple[int, ...], dilation: tuple[int, ...]) -> np.ndarray:
@@ -356,6 +363,8 @@ class NumPyBackend(Backend):
         return best, index
 
 
+# W. J. Cody's rational approximations of erf and erfc (Math. Comp. 23, 1969, as in his
+# SPECFUN routine CALERF): erf to float64 round-off on three ranges of |x|
 _ERF_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
           3.20937758913846947e03, 1.85777706184603153e-1)
 _ERF_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,

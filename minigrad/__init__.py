@@ -69,7 +69,7 @@ from .dtypes import (
 from .errors import OpError
 from .function import Function
 from .gradcheck import GradcheckError, gradcheck
-from .random import manual_seed
+from .random import Generator, manual_seed
 from .return_types import ValuesIndices
 from .serialization import load, save
 from .spelling import FUNCTIONS
@@ -252,7 +252,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Backend", "BackendUnavailable", "Context", "Function", "GradcheckError", "OpError",
-    "Tensor", "ValuesIndices", "abs", "amax", "amin", "compile",
+    "Generator", "Tensor", "ValuesIndices", "abs", "amax", "amin", "compile",
     "arange", "argmax", "argmin", "autograd", "backward", "bool_", "broadcast_to", "cat",
     "clamp", "clip", "concatenate", "data", "devices", "enable_grad", "exp", "flatten",
     "float16", "float32", "float64", "full", "functional", "get_backend", "get_default_device",

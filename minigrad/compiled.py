@@ -117,14 +117,15 @@ class Trace:
             return Live(source)
         return value
 
-    def draw(self, kind: str, backend: Any, shape: tuple, result: Tensor) -> None:
-        """Random numbers made inside: drawn anew on every replay."""
+    def draw(self, kind: str, source: Any, shape: tuple, result: Tensor) -> None:
+        """Random numbers made inside: drawn anew on every replay, from the same source
+        (a backend's generator, or an ``mg.Generator``)."""
         if self.paused:
             return
         self.keep.append(result)
         self.step_of[id(result)] = len(self.steps)
         self.arrays[id(result.data)] = ("step", len(self.steps))
-        self.steps.append(("draw", getattr(backend, kind), shape, result.dtype))
+        self.steps.append(("draw", getattr(source, kind), shape, result.dtype))
 
     def inplace(self, t: Tensor, name: str, other: Any) -> None:
         """An in-place change that records nothing on the tape (a running statistic, a

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from . import autograd, dtypes
+from . import random as _random
 from .backend import get_backend
 from .dtypes import as_dtype, float64, int64
 from .errors import OpError, RangeOverflowError
@@ -49,23 +50,23 @@ def _size(name: str, shape: tuple) -> tuple[int, ...]:
 
 
 def _filled(kind: str, shape: tuple, value: Any, dtype: Any, device: Any,
-            requires_grad: bool) -> Tensor:
+            requires_grad: bool, generator: Any = None) -> Tensor:
     shape = _size(kind, shape)
     backend = get_backend(device)
     dt = dtypes.default_float if dtype is None else as_dtype(dtype)
+    source = backend
     if kind == "zeros":
         data = backend.zeros(shape, dt)
     elif kind == "ones":
         data = backend.ones(shape, dt)
-    elif kind == "randn":
-        data = backend.randn(shape, dt)
-    elif kind == "rand":
-        data = backend.rand(shape, dt)
+    elif kind in ("randn", "rand"):
+        source = _random.draws(generator, backend)
+        data = getattr(source, kind)(shape, dt)
     else:
         data = backend.full(shape, value, dt)
     out = Tensor._make(data, backend).requires_grad_(requires_grad)
     if kind in ("randn", "rand") and autograd.tracer is not None:
-        autograd.tracer.draw(kind, backend, shape, out)  # drawn anew when replayed
+        autograd.tracer.draw(kind, source, shape, out)  # drawn anew when replayed
     return out
 
 
@@ -101,16 +102,16 @@ def ones_like(t: Tensor, dtype: Any = None, device: str | None = None,
                 requires_grad=requires_grad)
 
 
-def randn(*shape: Any, dtype: Any = None, device: str | None = None,
+def randn(*shape: Any, generator: Any = None, dtype: Any = None, device: str | None = None,
           requires_grad: bool = False) -> Tensor:
-    """Standard normal samples from the device's seeded generator."""
-    return _filled("randn", shape, None, dtype, device, requires_grad)
+    """Standard normal samples from the device's seeded generator (or ``generator``)."""
+    return _filled("randn", shape, None, dtype, device, requires_grad, generator)
 
 
-def rand(*shape: Any, dtype: Any = None, device: str | None = None,
+def rand(*shape: Any, generator: Any = None, dtype: Any = None, device: str | None = None,
          requires_grad: bool = False) -> Tensor:
-    """Uniform samples in [0, 1) from the device's seeded generator."""
-    return _filled("rand", shape, None, dtype, device, requires_grad)
+    """Uniform samples in [0, 1) from the device's seeded generator (or ``generator``)."""
+    return _filled("rand", shape, None, dtype, device, requires_grad, generator)
 
 
 def _bound(value: Any, name: str) -> int | float:
@@ -284,17 +285,10 @@ def _draws_on_host(name: str) -> None:
         autograd.tracer.fail(f"{name}, which draws random numbers")
 
 
-def _no_generator(generator: Any) -> None:
-    if generator is not None:
-        raise NotImplementedError("minigrad has one generator per device, seeded by "
-                                  "mg.manual_seed; generator= is not supported")
-
-
 def randint(low: Any = 0, high: Any = None, size: Any = None, *, generator: Any = None,
             dtype: Any = None, device: str | None = None, requires_grad: bool = False) -> Tensor:
     """Integers drawn uniformly from [low, high) (``randint(high, size)`` starts at 0),
     int64 unless ``dtype`` says otherwise."""
-    _no_generator(generator)
     if size is None and isinstance(high, (tuple, list)):
         low, high, size = 0, low, high
     elif high is None:
@@ -308,7 +302,7 @@ def randint(low: Any = 0, high: Any = None, size: Any = None, *, generator: Any 
     shape = _size("randint", tuple(size) if isinstance(size, (tuple, list)) else (size,))
     backend = get_backend(device)
     _draws_on_host("randint")
-    data = backend.randint(low, high, shape)
+    data = _random.draws(generator, backend).randint(low, high, shape)
     dt = int64 if dtype is None else as_dtype(dtype)
     return Tensor._make(backend.astype(data, dt), backend).requires_grad_(requires_grad)
 
@@ -316,13 +310,12 @@ def randint(low: Any = 0, high: Any = None, size: Any = None, *, generator: Any 
 def randperm(n: int, *, generator: Any = None, dtype: Any = None,
              device: str | None = None, requires_grad: bool = False) -> Tensor:
     """The integers 0 .. n-1 in random order (int64 unless ``dtype`` says otherwise)."""
-    _no_generator(generator)
     if _integer(n) is None or n < 0:
         raise OpError(f"randperm: n must be a non-negative int, got {n!r}")
     backend = get_backend(device)
     _draws_on_host("randperm")
     dt = int64 if dtype is None else as_dtype(dtype)
-    data = backend.astype(backend.permutation(int(n)), dt)
+    data = backend.astype(_random.draws(generator, backend).permutation(int(n)), dt)
     return Tensor._make(data, backend).requires_grad_(requires_grad)
 
 
@@ -352,7 +345,6 @@ def randint_like(input: Tensor, low: Any = 0, high: Any = None, *, dtype: Any = 
 
 def bernoulli(input: Tensor, p: float | None = None, *, generator: Any = None) -> Tensor:
     """1 with probability ``input`` (or ``p``), else 0, in ``input``'s dtype; no gradient."""
-    _no_generator(generator)
     probs = input.detach() if p is None else full(input.shape, p, dtype=input.dtype,
                                                   device=input.device)
     if probs.dtype.kind != "f":
@@ -360,7 +352,7 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator: Any = None) -
                       f"{probs.dtype}")
     if probs.numel() and not bool(((probs >= 0) & (probs <= 1)).all()):
         raise OpError("bernoulli: expected all probabilities in [0, 1]")
-    draws = rand(probs.shape, dtype=probs.dtype, device=probs.device)
+    draws = rand(probs.shape, generator=generator, dtype=probs.dtype, device=probs.device)
     return (draws < probs).astype(input.dtype)
 
 
@@ -368,7 +360,6 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
                 generator: Any = None) -> Tensor:
     """``num_samples`` category indices per row of ``input`` (1-D or 2-D weights, not
     necessarily summing to 1), drawn with or without replacement; int64."""
-    _no_generator(generator)
     if input.ndim not in (1, 2):
         raise OpError(f"prob_dist must be 1 or 2 dim, got {input.ndim}")
     if input.dtype.kind != "f":
@@ -387,8 +378,9 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
         raise OpError("invalid multinomial distribution (sum of probabilities <= 0)")
     _draws_on_host("multinomial")
     rows = weights.shape[0]
-    uniform = input.backend.to_numpy(input.backend.rand((rows, num_samples if replacement
-                                                          else n), float64))
+    source = _random.draws(generator, input.backend)
+    uniform = input.backend.to_numpy(source.rand((rows, num_samples if replacement else n),
+                                                 float64))
     if replacement:  # the inverse of each row's distribution function
         cdf = np.cumsum(weights / weights.sum(1, keepdims=True), 1)
         picks = np.stack([np.searchsorted(c, u, side="right") for c, u in zip(cdf, uniform)])
@@ -406,7 +398,6 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
            requires_grad: bool = False) -> Tensor:
     """Normal samples of mean ``mean`` and standard deviation ``std`` (tensors broadcast
     together, or numbers with a ``size``); no gradient reaches ``mean`` or ``std``."""
-    _no_generator(generator)
     ref = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
     if ref is None:
         if size is None:
@@ -414,7 +405,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
         shape = tuple(size) if isinstance(size, (tuple, list)) else (size,)
         if std < 0:
             raise OpError(f"normal expects std >= 0.0, but found std {std}")
-        out = randn(shape, dtype=dtype, device=device) * std + mean
+        out = randn(shape, generator=generator, dtype=dtype, device=device) * std + mean
         return out.requires_grad_(requires_grad)
     m = mean.detach() if isinstance(mean, Tensor) else mean
     s = std.detach() if isinstance(std, Tensor) else std
@@ -425,4 +416,4 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
         raise OpError(f"normal expects std >= 0.0, but found std {s}")
     shape = tuple(np.broadcast_shapes(*(t.shape for t in (m, s) if isinstance(t, Tensor))))
     kind = ref.dtype if ref.dtype.kind == "f" else dtypes.default_float
-    return randn(shape, dtype=kind, device=ref.device) * s + m
+    return randn(shape, generator=generator, dtype=kind, device=ref.device) * s + m

@@ -864,30 +864,33 @@ class Tensor:
         self[...] = value
         return self
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
         """Fill with numbers drawn uniformly from [a, b)."""
         from .creation import rand
 
-        return self._update(lambda t: rand(t.shape, dtype=t.dtype, device=t.device) * (b - a) + a)
+        return self._update(lambda t: rand(t.shape, generator=generator, dtype=t.dtype,
+                                           device=t.device) * (b - a) + a)
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
         """Fill with numbers drawn from N(mean, std^2)."""
         from .creation import randn
 
-        return self._update(lambda t: randn(t.shape, dtype=t.dtype, device=t.device) * std + mean)
+        return self._update(lambda t: randn(t.shape, generator=generator, dtype=t.dtype,
+                                            device=t.device) * std + mean)
 
-    def bernoulli_(self, p: float = 0.5) -> Tensor:
+    def bernoulli_(self, p: float = 0.5, *, generator: Any = None) -> Tensor:
         """Fill with ones drawn with probability ``p``, else zeros."""
         from .creation import rand
 
-        return self._update(lambda t: (rand(t.shape, device=t.device) < p).astype(t.dtype))
+        return self._update(lambda t: (rand(t.shape, generator=generator,
+                                            device=t.device) < p).astype(t.dtype))
 
-    def exponential_(self, lambd: float = 1.0) -> Tensor:
+    def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
         """Fill with numbers drawn from the exponential distribution of rate ``lambd``."""
         from .creation import rand
 
-        return self._update(
-            lambda t: -(1 - rand(t.shape, dtype=t.dtype, device=t.device)).log() / lambd)
+        return self._update(lambda t: -(1 - rand(t.shape, generator=generator, dtype=t.dtype,
+                                                 device=t.device)).log() / lambd)
 
     def copy_(self, src: Any) -> Tensor:
         if isinstance(src, Tensor) and src.backend is not self.backend:

@@ -165,8 +165,8 @@ def test_fills_are_seeded_and_leave_parameters_leaves():
     np.testing.assert_array_equal(values[0], values[1])
 
 
-def test_generator_argument_must_be_none():
-    with pytest.raises(ValueError, match="generator"):
+def test_generator_argument_must_be_a_generator():
+    with pytest.raises(TypeError, match="generator"):
         init.uniform_(mg.zeros(2), generator=object())
 
 

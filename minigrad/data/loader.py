@@ -105,10 +105,11 @@ class DataLoader:
     """Iterate a data set in batches, each a tuple of minigrad tensors on ``device``.
 
     ``batch_size=None`` gives the whole data set as one batch every epoch (full-batch
-    gradient descent). ``shuffle=True`` draws a new order each epoch: from
-    ``np.random.default_rng(seed)``, made once here, when ``seed`` is given (so two
-    loaders with one seed give the same epochs, and each epoch differs from the last),
-    otherwise from the host generator that ``mg.manual_seed`` seeds. ``sampler`` is any
+    gradient descent). ``shuffle=True`` draws a new order each epoch: from ``generator``
+    (an ``mg.Generator``, as in PyTorch) when given; from ``np.random.default_rng(seed)``,
+    made once here, when ``seed`` is given (so two loaders with one seed give the same
+    epochs, and each epoch differs from the last); otherwise from the host generator that
+    ``mg.manual_seed`` seeds. ``sampler`` is any
     iterable of indices with ``__len__`` whose order is used instead; it excludes
     ``shuffle``, and, as in PyTorch, the loader never calls its ``set_epoch``.
 
@@ -125,6 +126,7 @@ class DataLoader:
         seed: int | None = None,
         device: str | None = None,
         sampler: Any = None,
+        generator: Any = None,
     ) -> None:
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(
@@ -141,6 +143,8 @@ class DataLoader:
                 raise TypeError(f"DataLoader: {name} must be True or False, got {flag!r}")
         if seed is not None and not (_is_int(seed) and seed >= 0):
             raise ValueError(f"DataLoader: seed must be a non-negative int or None, got {seed!r}")
+        if seed is not None and generator is not None:
+            raise ValueError("DataLoader: seed and generator exclude each other; give one")
         if sampler is not None:
             if shuffle:
                 raise ValueError(
@@ -159,6 +163,8 @@ class DataLoader:
         self.seed = None if seed is None else int(seed)
         self.sampler = sampler
         self.device = get_backend(device).name
+        self.generator = generator
+        _random.host_rng(generator)  # a generator of another kind is refused here
         self._rng = None if seed is None else np.random.default_rng(self.seed)
 
     def __len__(self) -> int:
@@ -194,7 +200,7 @@ class DataLoader:
                 )
             return order
         if self.shuffle:
-            rng = self._rng if self._rng is not None else _random.host_generator()
+            rng = self._rng if self._rng is not None else _random.host_rng(self.generator)
             return rng.permutation(n).astype(np.intp, copy=False)
         return None
 

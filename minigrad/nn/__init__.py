@@ -64,9 +64,16 @@ from .losses import (  # noqa: E402
     TripletMarginLoss,
 )
 
-__all__ += activation.__all__ + containers.__all__ + ["init", "utils"]
+__all__ += activation.__all__ + containers.__all__ + ["functional", "init", "utils"]
 __all__ += [
     "CosineEmbeddingLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "KLDivLoss",
     "MarginRankingLoss", "MultiLabelSoftMarginLoss", "PoissonNLLLoss", "SoftMarginLoss",
     "TripletMarginLoss",
 ]
+
+import sys as _sys  # noqa: E402
+
+from .. import functional  # noqa: E402
+
+# PyTorch's spelling: ``import minigrad.nn.functional as F`` is ``minigrad.functional``
+_sys.modules[__name__ + ".functional"] = functional

@@ -1,8 +1,8 @@
 """Weight initialisation, as in ``torch.nn.init``.
 
 Every function fills its tensor in place, outside autograd, and returns it. Random
-numbers come from the tensor's device generator, which ``mg.manual_seed`` seeds (the
-``generator`` argument exists for PyTorch's signatures; only None is accepted).
+numbers come from the tensor's device generator, which ``mg.manual_seed`` seeds, or from
+the ``mg.Generator`` given as ``generator``.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from typing import Any
 
 import numpy as np
 
 from ..autograd import no_grad
 from ..creation import rand, randn, tensor
+from ..random import Generator
 from ..tensor import Tensor
 
 __all__ = [
@@ -67,38 +67,31 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
-def _no_generator(generator: Any) -> None:
-    if generator is not None:
-        raise ValueError("generator: minigrad draws from the device generator that "
-                         "mg.manual_seed seeds; pass generator=None")
-
-
-def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: None = None) -> Tensor:
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
+             generator: Generator | None = None) -> Tensor:
     """Fill with U(a, b)."""
-    _no_generator(generator)
     with no_grad():
-        return tensor.uniform_(a, b)
+        return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
-            generator: None = None) -> Tensor:
+            generator: Generator | None = None) -> Tensor:
     """Fill with N(mean, std^2)."""
-    _no_generator(generator)
     with no_grad():
-        return tensor.normal_(mean, std)
+        return tensor.normal_(mean, std, generator=generator)
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
-                  b: float = 2.0, generator: None = None) -> Tensor:
+                  b: float = 2.0, generator: Generator | None = None) -> Tensor:
     """Fill with N(mean, std^2) restricted to [a, b], by PyTorch's inverse-CDF method:
     clamp(mean + std sqrt(2) erfinv(U(2 cdf(a) - 1, 2 cdf(b) - 1)), a, b)."""
-    _no_generator(generator)
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)
     low, high = (math.erf((x - mean) / (std * math.sqrt(2.0))) for x in (a, b))
     with no_grad():
-        u = rand(tensor.shape, dtype=np.float64, device=tensor.device) * (high - low) + low
+        u = rand(tensor.shape, generator=generator, dtype=np.float64,
+                 device=tensor.device) * (high - low) + low
         values = (_erfinv(u) * (std * math.sqrt(2.0)) + mean).clamp(a, b)
         return tensor.copy_(values.astype(tensor.dtype))
 
@@ -158,14 +151,16 @@ def _copy_host(target: Tensor, values: np.ndarray) -> Tensor:
         return target.copy_(tensor(values, dtype=target.dtype, device=target.device))
 
 
-def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: None = None) -> Tensor:
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0,
+                    generator: Generator | None = None) -> Tensor:
     """U(-a, a) with a = gain sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio)."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     bound = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return uniform_(tensor, -bound, bound, generator)
 
 
-def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: None = None) -> Tensor:
+def xavier_normal_(tensor: Tensor, gain: float = 1.0,
+                   generator: Generator | None = None) -> Tensor:
     """N(0, std^2) with std = gain sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
@@ -181,7 +176,8 @@ def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> floa
 
 
 def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
-                     nonlinearity: str = "leaky_relu", generator: None = None) -> Tensor:
+                     nonlinearity: str = "leaky_relu",
+                     generator: Generator | None = None) -> Tensor:
     """U(-bound, bound) with bound = gain sqrt(3 / fan) (He et al.)."""
     std = _kaiming_std(tensor, a, mode, nonlinearity)
     if std is None:
@@ -191,7 +187,8 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
 
 
 def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
-                    nonlinearity: str = "leaky_relu", generator: None = None) -> Tensor:
+                    nonlinearity: str = "leaky_relu",
+                    generator: Generator | None = None) -> Tensor:
     """N(0, std^2) with std = gain / sqrt(fan) (He et al.)."""
     std = _kaiming_std(tensor, a, mode, nonlinearity)
     if std is None:
@@ -199,17 +196,17 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
     return normal_(tensor, 0.0, std, generator)
 
 
-def orthogonal_(tensor: Tensor, gain: float = 1, generator: None = None) -> Tensor:
+def orthogonal_(tensor: Tensor, gain: float = 1, generator: Generator | None = None) -> Tensor:
     """A (semi-)orthogonal matrix, dims after the first flattened: Q of the QR
     decomposition of a standard normal matrix, its columns signed by diag(R), times gain."""
-    _no_generator(generator)
     if tensor.ndim < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = randn(rows, cols, dtype=tensor.dtype, device=tensor.device).numpy()
+    flat = randn(rows, cols, generator=generator, dtype=tensor.dtype,
+                 device=tensor.device).numpy()
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat.astype(np.float64))

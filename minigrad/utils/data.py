@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import random as _random
 from ..data import DataLoader, TensorDataset
+from ..random import Generator
 
 __all__ = ["ConcatDataset", "DataLoader", "Dataset", "Subset", "TensorDataset", "random_split"]
 
@@ -72,11 +73,11 @@ class ConcatDataset(Dataset):
 
 
 def random_split(dataset: Any, lengths: Sequence[int | float],
-                 generator: np.random.Generator | None = None) -> list[Subset]:
+                 generator: Generator | np.random.Generator | None = None) -> list[Subset]:
     """Split ``dataset`` into non-overlapping random subsets of the given lengths, or of
     the given fractions of its length (the rows left by rounding down go one each to the
-    first subsets). The permutation comes from ``generator``, or from the host generator
-    that ``mg.manual_seed`` seeds."""
+    first subsets). The permutation comes from ``generator`` (an ``mg.Generator``, or a
+    NumPy one), or from the host generator that ``mg.manual_seed`` seeds."""
     n = len(dataset)
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         sizes = []
@@ -93,7 +94,6 @@ def random_split(dataset: Any, lengths: Sequence[int | float],
         lengths = sizes
     if sum(lengths) != n:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    rng = _random.host_generator() if generator is None else generator
-    order = rng.permutation(n).tolist()
+    order = _random.host_rng(generator).permutation(n).tolist()
     ends = itertools.accumulate(lengths)
     return [Subset(dataset, order[end - size:end]) for end, size in zip(ends, lengths)]
