@@ -2,7 +2,17 @@
 
 import warnings as _warnings
 
-from . import autograd, data, functional, linalg, nn, optim, return_types, utils  # noqa: E402  (built on the above)
+from . import (  # noqa: E402  (built on the above)
+    autograd,
+    data,
+    functional,
+    linalg,
+    nn,
+    optim,
+    return_types,
+    testing,
+    utils,
+)
 from .autograd import (
     Context,
     backward,
@@ -280,7 +290,7 @@ __all__ += [
     "index_copy", "index_fill", "logit", "masked_scatter", "nan_to_num", "negative", "sgn",
     "as_tensor", "bernoulli", "from_numpy", "multinomial", "normal", "rand_like", "randint",
     "randint_like", "randn_like", "randperm", "get_default_dtype", "set_default_dtype",
-    "linalg", "addmm", "allclose", "atleast_1d", "atleast_2d", "atleast_3d", "baddbmm",
+    "linalg", "testing", "addmm", "allclose", "atleast_1d", "atleast_2d", "atleast_3d", "baddbmm",
     "bincount", "block_diag", "bmm", "bucketize", "cartesian_prod", "cdist", "chunk",
     "column_stack", "count_nonzero", "cross", "det", "diag", "diagonal", "diff", "dot",
     "dstack", "equal", "finfo", "ger", "histc", "hstack", "iinfo", "inference_mode",
