@@ -25,7 +25,6 @@ from . import compiled, ops
 from .autograd import no_grad
 from .creation import arange, tensor
 from .errors import OpError
-from .function import Function
 from .function import Op as _Op
 from .tensor import Tensor
 from .tensor_functions import maximum, where
@@ -293,14 +292,6 @@ def binary_cross_entropy(
     probs = _float_input(name, probs, "probs")
     target = _float_target(name, target, probs)
     _check_same_shape(name, probs, target)
-    for label, t in (("probs", probs), ("target", target)):
-        host = t.numpy()
-        if not ((host >= 0) & (host <= 1)).all():
-            hint = " (for logits use binary_cross_entropy_with_logits)" if t is probs else ""
-            raise ValueError(
-                f"{name}: all elements of {label} must be between 0 and 1, found "
-                f"{_first(host[~((host >= 0) & (host <= 1))])}{hint}"
-            )
     loss = _BinaryCrossEntropy.apply(probs, target)
     if weight is not None:
         loss = loss * _broadcast_weight(name, weight, probs, "weight")
@@ -454,36 +445,45 @@ class _MeanSoftmaxCrossEntropy(_Op):
         return ops.SoftmaxCrossEntropy.backward(ctx, rows)
 
 
-class _BinaryCrossEntropy(Function):
-    """-(t log p + (1 - t) log(1 - p)) elementwise, with PyTorch's clamps and gradient."""
+class _BinaryCrossEntropy(_Op):
+    """-(t log p + (1 - t) log(1 - p)) elementwise, with PyTorch's clamps and gradient; the
+    forward refuses probabilities or targets outside [0, 1], as PyTorch's does."""
+
+    op_name = "binary_cross_entropy"
+    saves_inputs = True
 
     @staticmethod
-    def forward(ctx: Any, probs: Tensor, target: Tensor) -> Tensor:
-        ctx.save_for_backward(probs, target)
-        log_p, log_q = _clamped_logs(probs)
+    def forward(ctx, probs, target):
+        xp = ctx.backend
+        for label, a in (("probs", probs), ("target", target)):
+            inside = (a >= 0) & (a <= 1)  # False for NaN too
+            if not bool(xp.all(inside)):
+                hint = " (for logits use binary_cross_entropy_with_logits)" if a is probs else ""
+                outside = xp.to_numpy(a)[~xp.to_numpy(inside)]
+                raise ValueError(f"binary_cross_entropy: all elements of {label} must be "
+                                 f"between 0 and 1, found {_first(outside)}{hint}")
+        positive, below_one = probs > 0, probs < 1
+        # max(log p, -100) and max(log(1 - p), -100), never taking the log of 0
+        log_p = xp.maximum(xp.log(xp.where(positive, probs, 1)), _LOG_FLOOR)
+        log_q = xp.maximum(xp.log1p(-xp.where(below_one, probs, 0)), _LOG_FLOOR)
+        log_p = xp.where(positive, log_p, _LOG_FLOOR)
+        log_q = xp.where(below_one, log_q, _LOG_FLOOR)
         return -(target * log_p + (1 - target) * log_q)
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor | None]:
+    def backward(ctx, grad):
         probs, target = ctx.saved_tensors
-        # d/dp = (p - t) / (p (1 - p)), its denominator floored as PyTorch does
-        grad_probs = grad * (probs - target) / maximum(probs * (1 - probs), _BCE_EPS)
-        grad_target = None
-        if ctx.needs_input_grad[1]:  # d/dt = log(1 - p) - log(p), unclamped as in PyTorch
+        xp = ctx.xp
+        need_probs, need_target = ctx.needs_input_grad
+        grad_probs = grad_target = None
+        if need_probs:  # d/dp = (p - t) / (p (1 - p)), its denominator floored as PyTorch does
+            grad_probs = grad * (probs - target) / xp.maximum(probs * (1 - probs), _BCE_EPS)
+        if need_target:  # d/dt = log(1 - p) - log(p), unclamped as in PyTorch
             positive, below_one = probs > 0, probs < 1
-            log_p = where(positive, where(positive, probs, 1).log(), -math.inf)
-            log_q = where(below_one, _log1p(-where(below_one, probs, 0)), -math.inf)
+            log_p = xp.where(positive, xp.log(xp.where(positive, probs, 1)), -math.inf)
+            log_q = xp.where(below_one, xp.log1p(-xp.where(below_one, probs, 0)), -math.inf)
             grad_target = grad * (log_q - log_p)
         return grad_probs, grad_target
-
-
-def _clamped_logs(probs: Tensor) -> tuple[Tensor, Tensor]:
-    """max(log p, -100) and max(log(1 - p), -100), never taking the log of 0."""
-    positive = probs > 0
-    below_one = probs < 1
-    log_p = where(positive, probs, 1).log().clip(min=_LOG_FLOOR)
-    log_q = _log1p(-where(below_one, probs, 0)).clip(min=_LOG_FLOOR)
-    return where(positive, log_p, _LOG_FLOOR), where(below_one, log_q, _LOG_FLOOR)
 
 
 def _log1p(x: Tensor) -> Tensor:

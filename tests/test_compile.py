@@ -28,6 +28,8 @@ LOSSES = {
     "scaled_cross_entropy": lambda out, y: F.cross_entropy(out, y) * 0.5,
     "l1": lambda out, y: F.l1_loss(out, y),
     "huber": lambda out, y: F.huber_loss(out, y, delta=0.5),
+    "bce": lambda out, y: F.binary_cross_entropy(out.sigmoid(), y),
+    "bce_with_logits": lambda out, y: F.binary_cross_entropy_with_logits(out, y),
 }
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
                "leaky_relu": nn.LeakyReLU}
@@ -40,6 +42,8 @@ def _batches(loss, steps, batch=6, seed=1):
         x = rng.standard_normal((n, 4)).astype(np.float32)
         if loss.endswith(("cross_entropy", "multi_margin")):
             y = rng.integers(0, 3, n)
+        elif loss.startswith("bce"):
+            y = rng.random((n, 3)).astype(np.float32)
         else:
             y = rng.standard_normal((n, 3)).astype(np.float32)
         yield x, y
