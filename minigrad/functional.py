@@ -476,14 +476,49 @@ class _BinaryCrossEntropy(_Op):
         xp = ctx.xp
         need_probs, need_target = ctx.needs_input_grad
         grad_probs = grad_target = None
-        if need_probs:  # d/dp = (p - t) / (p (1 - p)), its denominator floored as PyTorch does
-            grad_probs = grad * (probs - target) / xp.maximum(probs * (1 - probs), _BCE_EPS)
+        if need_probs and xp is ctx.backend:
+            grad_probs = _bce_slope(xp, grad, probs, target)
+        elif need_probs:  # recorded as an op with PyTorch's own second derivatives
+            grad_probs = _BinaryCrossEntropyBackward.apply(grad, probs, target)
         if need_target:  # d/dt = log(1 - p) - log(p), unclamped as in PyTorch
             positive, below_one = probs > 0, probs < 1
             log_p = xp.where(positive, xp.log(xp.where(positive, probs, 1)), -math.inf)
             log_q = xp.where(below_one, xp.log1p(-xp.where(below_one, probs, 0)), -math.inf)
             grad_target = grad * (log_q - log_p)
         return grad_probs, grad_target
+
+
+def _bce_slope(xp: Any, grad: Any, probs: Any, target: Any) -> Any:
+    """d/dp of binary cross-entropy, times ``grad``: (p - t) / (p (1 - p)), its denominator
+    floored as PyTorch does."""
+    return grad * (probs - target) / xp.maximum(probs * (1 - probs), _BCE_EPS)
+
+
+class _BinaryCrossEntropyBackward(_Op):
+    """The gradient of binary cross-entropy with respect to p, as an op of (grad, p, t) when
+    the backward pass is recorded: its derivatives are PyTorch's formulas for it, which
+    keep their precision where 1 - p is tiny (the chain rule through the slope cancels)."""
+
+    saves_inputs = True
+
+    @staticmethod
+    def forward(ctx, grad, probs, target):
+        return _bce_slope(ctx.backend, grad, probs, target)
+
+    @staticmethod
+    def backward(ctx, g):
+        grad, p, t = ctx.saved_tensors
+        xp = ctx.xp
+        need_grad, need_probs, need_target = ctx.needs_input_grad
+        eps = 1e-12  # PyTorch's, in double precision here
+        out_grad = g * ((p - t) / ((p + eps) * (1 - p + eps))) if need_grad else None
+        out_probs = out_target = None
+        if need_probs:  # (p^2 - 2 p t + t) / (p (1 - p))^2, each factor eps from zero
+            curvature = (p * p - 2 * p * t + t) / ((p + eps) ** 2 * (1 - p + eps) ** 2)
+            out_probs = curvature * (g * grad)
+        if need_target:  # -1 / (p (1 - p)), floored
+            out_target = -g * grad / xp.maximum((1 - p) * p, 1e-12)
+        return out_grad, out_probs, out_target
 
 
 def _log1p(x: Tensor) -> Tensor:
@@ -551,8 +586,9 @@ def _float_target(name: str, target: Any, input: Tensor) -> Tensor:
 
 
 def _regression_args(name: str, input: Any, target: Any, reduction: str) -> tuple:
-    """A float input and target; the target keeps its dtype and shape (the loss promotes
-    and broadcasts them, warning where the shapes differ, as PyTorch)."""
+    """A float input and target; the target keeps its dtype. Where the shapes differ both
+    are broadcast first, with a warning, as PyTorch does (so a 0-d one promotes as one with
+    dims: PyTorch's dtype of the result)."""
     _check_reduction(name, reduction)
     input = _float_input(name, input, "input")
     if not isinstance(target, Tensor):  # data: the input's dtype, as Python numbers are
@@ -564,13 +600,14 @@ def _regression_args(name: str, input: Any, target: Any, reduction: str) -> tupl
         )
     if target.shape != input.shape:
         try:
-            np.broadcast_shapes(input.shape, target.shape)
+            shape = np.broadcast_shapes(input.shape, target.shape)
         except ValueError:
             _check_same_shape(name, input, target)
         warnings.warn(
             f"{name}: using a target size ({target.shape}) that is different to the input "
             f"size ({input.shape}); they are broadcast, which is likely not what you want",
             UserWarning, stacklevel=3)
+        input, target = input.broadcast_to(shape), target.broadcast_to(shape)
     return input, target
 
 

@@ -448,11 +448,11 @@ class Tensor:
 
     def mean(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
              keepdim: bool | None = None, dtype: Any = None) -> Tensor:
-        axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
         x = self if dtype is None else self.astype(dtype)
-        if x.dtype.kind != "f":
+        if x.dtype.kind != "f":  # checked before the dims, as PyTorch does
             raise RuntimeError(f"mean: the input must be a floating-point tensor, got "
                                f"{x.dtype}; pass dtype= or convert it with .float()")
+        axis, keepdims = _axis_args(self, axis, keepdims, dim, keepdim)
         return _ops.Mean.apply(x, axis=axis, keepdims=keepdims)
 
     def var(self, axis: Any = None, keepdims: bool = False, *, correction: int = 1,

@@ -232,6 +232,10 @@ CASES: dict[str, Case] = {
     "functional._BinaryCrossEntropy": Case(F.binary_cross_entropy,
                                                   (pos(3, 4, low=0.1, high=0.9),
                                                    pos(3, 4, low=0.1, high=0.9))),
+    "functional._BinaryCrossEntropyBackward": Case(
+        lambda p, t, g: mg.grad(F.binary_cross_entropy(p, t, reduction="none"), p,
+                                grad_outputs=g, create_graph=True)[0],
+        (pos(3, 4, low=0.1, high=0.9), pos(3, 4, low=0.1, high=0.9), arr(3, 4))),
     # dtype and device
     "ops.Astype": Case(lambda x: x.float() * 2, (arr(3, 4),),
                               gradcheck={"eps": 1e-2, "atol": 1e-4}),  # float32 rounding

@@ -346,3 +346,25 @@ def test_matmul_of_two_dtypes_raises_runtime_error(device, dtypes, reflected):
         run(torch, "cpu")
     with pytest.raises(RuntimeError, match="same dtype"):
         run(mg, device)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_binary_cross_entropy_second_derivatives_near_one(device, reduction):
+    """PyTorch's own second-derivative formulas, where the chain rule through the slope
+    (p - t) / (p (1 - p)) would lose digits: probabilities within 1e-7 of 1."""
+    rng = np.random.default_rng(5)
+    logits = rng.uniform(-17, 17, (3, 5))
+    targets = rng.random((3, 5))
+
+    def run(lib, dev):
+        kw = {"device": dev} if lib is mg else {}
+        x = lib.tensor(logits, dtype=lib.float64, requires_grad=True, **kw)
+        t = lib.tensor(targets, dtype=lib.float64, requires_grad=True, **kw)
+        fn = F.binary_cross_entropy if lib is mg else TF.binary_cross_entropy
+        loss = fn(x.sigmoid(), t, reduction=reduction)
+        gx, gt = lib.autograd.grad(loss, [x, t], create_graph=True)
+        ((gx * gx).sum() + (gt * gx).sum()).backward()
+        return x.grad, t.grad
+
+    for mine, theirs in zip(*_both(run, device)):
+        np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-10, atol=1e-12)
