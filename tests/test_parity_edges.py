@@ -368,3 +368,32 @@ def test_binary_cross_entropy_second_derivatives_near_one(device, reduction):
 
     for mine, theirs in zip(*_both(run, device)):
         np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_mean_of_integers_refused_before_its_dims_are_read(device):
+    for lib, dev in ((mg, device), (torch, "cpu")):
+        kw = {"device": dev} if lib is mg else {}
+        x = lib.zeros(2, 3, dtype=lib.int64, **kw)
+        with pytest.raises(RuntimeError):
+            x.mean(dim=5)
+
+
+@pytest.mark.parametrize("loss", ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"])
+def test_regression_losses_broadcast_before_promoting(device, loss):
+    """A 0-d float64 input beside a float32 target of 3 elements: PyTorch broadcasts them
+    first, so the float64 one has dims and the result is float64."""
+    def run(lib, dev):
+        kw = {"device": dev} if lib is mg else {}
+        a = lib.tensor(0.5, dtype=lib.float64, requires_grad=True, **kw)
+        b = lib.tensor([0.1, 0.7, 2.0], dtype=lib.float32, **kw)
+        out = getattr(F if lib is mg else TF, loss)(a, b, reduction="none")
+        if loss != "huber_loss":  # PyTorch's huber backward refuses the mixed dtypes
+            out.sum().backward()
+        return out, a.grad
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # both warn of the broadcast
+        (out, grad), (t_out, t_grad) = _both(run, device)
+    _assert_same(out, t_out)
+    if t_grad is not None:
+        _assert_same(grad, t_grad)
