@@ -4,6 +4,7 @@ import warnings as _warnings
 
 from . import (  # noqa: E402  (built on the above)
     autograd,
+    cuda,
     data,
     functional,
     linalg,
@@ -26,6 +27,7 @@ from .autograd import (
 from .backend import (
     Backend,
     BackendUnavailable,
+    device,
     devices,
     get_backend,
     get_default_device,
@@ -82,6 +84,7 @@ from .gradcheck import GradcheckError, gradcheck
 from .random import Generator, manual_seed
 from .return_types import ValuesIndices
 from .serialization import load, save
+from .shape_functions import Size
 from .spelling import FUNCTIONS
 from .tensor import Tensor
 from .tensor_functions import (
@@ -300,4 +303,11 @@ __all__ += [
     "searchsorted", "set_grad_enabled", "split", "swapaxes", "swapdims", "take",
     "take_along_dim", "tensordot", "trace", "unflatten", "unique", "vstack",
 ]
+__all__ += ["Size", "cuda", "device"]
 __all__ += sorted(FUNCTIONS)  # registered beside their ops: "sin", "erf", ...
+
+# PyTorch's other names of the dtypes, last: they shadow builtins in this module, and are
+# left out of ``import *``
+float, double, half = float32, float64, float16  # noqa: A001
+long, int, short = int64, int32, int16  # noqa: A001
+bool = bool_  # noqa: A001

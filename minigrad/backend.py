@@ -601,7 +601,10 @@ def get_backend(device: str | Backend | None = None) -> Backend:
         device = _default_device
     if not isinstance(device, str):
         raise TypeError(f"device must be a name such as 'numpy', got {device!r}")
-    name = _ALIASES.get(device, device)
+    name, colon, index = device.partition(":")  # PyTorch's "cuda:0"
+    if colon and index != "0":
+        raise ValueError(f"device {device!r}: each minigrad device has one index, 0")
+    name = _ALIASES.get(name, name)
     backend = _instances.get(name)
     if backend is not None:
         return backend
@@ -640,6 +643,38 @@ def devices() -> list[str]:
             continue
         usable.append(name)
     return usable
+
+
+class device(str):  # noqa: N801  (PyTorch's name)
+    """A device, as ``torch.device``: ``mg.device("cuda")``, ``mg.device("cuda:0")``,
+    ``mg.device("cpu", 0)``; ``type`` and ``index`` as in PyTorch. It is its name, a str,
+    so whatever takes a device name takes it."""
+
+    type: str
+    index: int | None
+
+    def __new__(cls, type: str, index: int | None = None) -> device:  # noqa: A002
+        if isinstance(type, device) and index is None:
+            return type
+        if not isinstance(type, str):
+            raise TypeError(f"device(): expected a device name, got {type!r}")
+        name, colon, number = type.partition(":")
+        if colon:
+            if index is not None or not number.isdigit():
+                raise ValueError(f"device(): invalid device string {type!r}")
+            index = int(number)
+        if name not in _ALIASES and name not in known_devices():
+            raise ValueError(f"device(): unknown device type {name!r}; known: "
+                             f"{', '.join([*known_devices(), *_ALIASES])}")
+        if index is not None and (not isinstance(index, int) or index < 0):
+            raise ValueError(f"device(): the index must be a non-negative int, got {index!r}")
+        self = super().__new__(cls, name if index is None else f"{name}:{index}")
+        self.type, self.index = name, index
+        return self
+
+    def __repr__(self) -> str:
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type={self.type!r}{index})"
 
 
 def set_default_device(device: str) -> None:

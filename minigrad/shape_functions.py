@@ -1,9 +1,12 @@
 """Shape and indexing functions as PyTorch's: ``chunk``, ``split``, ``narrow``,
-``movedim``, ``hstack``, ``rot90``, ``diff``, ``take``, ``repeat_interleave``, ..."""
+``movedim``, ``hstack``, ``rot90``, ``diff``, ``take``, ``repeat_interleave``, ...; and
+``Size``."""
 
 from __future__ import annotations
 
 import builtins
+import math
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +29,22 @@ from .tensor_functions import (
     meshgrid,
     stack,
 )
+
+
+class Size(tuple):
+    """A shape, as ``torch.Size``: a tuple of ints with ``numel()``. ``t.shape`` is a plain
+    tuple, equal to the Size of the same ints."""
+
+    def __new__(cls, sizes: Sequence[int] = ()) -> Size:
+        return super().__new__(cls, (operator.index(n) for n in sizes))
+
+    def numel(self) -> int:
+        """The number of elements of a tensor of this shape."""
+        return math.prod(self)
+
+    def __repr__(self) -> str:
+        return f"minigrad.Size({list(self)})"
+
 
 __all__ = [
     "atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "cartesian_prod", "chunk",

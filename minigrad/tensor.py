@@ -229,20 +229,70 @@ class Tensor:
     def clone(self) -> Tensor:
         return _ops.Clone.apply(self)
 
-    def to(self, device: str | Any) -> Tensor:
-        """This tensor on another device (gradients flow back), or with another dtype."""
-        if not isinstance(device, str) and not isinstance(device, Backend):
-            return self.astype(device)
-        target = get_backend(device)
-        if target is self.backend:
-            return self
-        out = _ops.To.apply(self, target=target)
-        if out.data is self.data:
-            _share_version(out, self)
-        return out
+    def to(self, *args: Any, device: Any = None, dtype: Any = None,
+           non_blocking: bool = False, copy: bool = False) -> Tensor:
+        """This tensor on another device (gradients flow back) and/or with another dtype,
+        as PyTorch's: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``,
+        ``to(other)`` (its device and dtype), or by keyword. Itself where nothing changes,
+        unless ``copy``; ``non_blocking`` is accepted (copies complete before they return)."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.backend, arg.dtype
+            elif isinstance(arg, str | Backend):
+                device = arg
+            else:
+                dtype = arg
+        out = self
+        if device is not None:
+            target = get_backend(device)
+            if target is not self.backend:
+                out = _ops.To.apply(self, target=target)
+                if out.data is self.data:
+                    _share_version(out, self)
+        if dtype is not None:
+            out = out.astype(dtype)
+        return out.clone() if copy and out is self else out
 
     def cpu(self) -> Tensor:
         return self.to("numpy")
+
+    # new tensors of this one's dtype and device (PyTorch's new_* methods)
+    def new_tensor(self, data: Any, *, dtype: Any = None, device: Any = None,
+                   requires_grad: bool = False) -> Tensor:
+        """A copy of ``data`` as a tensor, of this tensor's dtype and device unless given."""
+        out = Tensor(data.detach().numpy() if isinstance(data, Tensor) else data,
+                     dtype=self.dtype if dtype is None else dtype,
+                     device=self.backend if device is None else device)
+        return out.requires_grad_(requires_grad)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        return self._new("zeros", size, None, dtype, device, requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return self._new("ones", size, None, dtype, device, requires_grad)
+
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        return self._new("empty", size, None, dtype, device, requires_grad)
+
+    def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return self._new("full", (size,), fill_value, dtype, device, requires_grad)
+
+    def _new(self, kind: str, size: tuple, value: Any, dtype: Any, device: Any,
+             requires_grad: bool) -> Tensor:
+        from . import creation
+
+        shape = size[0] if len(size) == 1 and isinstance(size[0], tuple | list) else size
+        dtype = self.dtype if dtype is None else dtype
+        device = self.backend if device is None else device
+        if kind == "full":
+            return creation.full(shape, value, dtype=dtype, device=device,
+                                 requires_grad=requires_grad)
+        return getattr(creation, kind)(*shape, dtype=dtype, device=device,
+                                       requires_grad=requires_grad)
 
     def astype(self, dtype: Any) -> Tensor:
         dtype = as_dtype(dtype)
@@ -716,6 +766,81 @@ class Tensor:
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.broadcast_to(other.shape)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.view(other.shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def ndimension(self) -> int:
+        return self.ndim
+
+    def nelement(self) -> int:
+        return self.numel()
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return int(self.dtype.itemsize)
+
+    def stride(self, dim: int | None = None) -> Any:
+        """Elements (not bytes) to step in memory along each dim, as PyTorch counts them."""
+        strides = tuple(s // self.dtype.itemsize for s in self.data.strides)
+        return strides if dim is None else strides[_dim("stride", dim, self.ndim)]
+
+    def is_contiguous(self) -> bool:
+        return bool(self.data.flags.c_contiguous)
+
+    @property
+    def is_cuda(self) -> bool:
+        return not self.backend.host_memory
+
+    def get_device(self) -> int:
+        """-1 for a tensor in host memory, else the index of its GPU (0)."""
+        return -1 if self.backend.host_memory else 0
+
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> Tensor:
+        """This tensor on the GPU (the ``cupy`` device)."""
+        return self.to("cuda")
+
+    def pin_memory(self) -> Tensor:
+        return self  # host memory is not pinned; copies to the GPU are the same
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """This tensor where ``condition`` holds, else ``other``."""
+        from .tensor_functions import where
+
+        return where(condition, self, other)
+
+    def argwhere(self) -> Tensor:
+        """The indices of the nonzero elements, one row each."""
+        return self.nonzero()
+
+    def select(self, dim: int, index: int) -> Tensor:
+        """The slice at ``index`` along ``dim``, that dim removed."""
+        return self[(slice(None),) * _dim("select", dim, self.ndim) + (index,)]
+
+    def mv(self, vec: Tensor) -> Tensor:
+        """This matrix times the vector ``vec``."""
+        if self.ndim != 2 or getattr(vec, "ndim", None) != 1:
+            raise OpError(f"mv: expects a matrix and a vector, got shapes {self.shape} and "
+                          f"{getattr(vec, 'shape', None)}")
+        return self @ vec
+
+    def fliplr(self) -> Tensor:
+        return self.flip(1)
+
+    def flipud(self) -> Tensor:
+        return self.flip(0)
+
+    def byte(self) -> Tensor:
+        return self.astype(np.uint8)
+
+    def char(self) -> Tensor:
+        return self.astype(np.int8)
+
+    def short(self) -> Tensor:
+        return self.astype(np.int16)
 
     def split(self, split_size: int | list[int], dim: int = 0) -> tuple[Tensor, ...]:
         """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of

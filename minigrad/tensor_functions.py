@@ -134,8 +134,16 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
     return _t(x).broadcast_to(shape)
 
 
-def where(condition: Any, a: Any, b: Any) -> Tensor:
-    """Elements of ``a`` where ``condition`` holds, else of ``b``."""
+_MISSING = object()
+
+
+def where(condition: Any, a: Any = _MISSING, b: Any = _MISSING) -> Any:
+    """Elements of ``a`` where ``condition`` holds, else of ``b``; with the condition alone,
+    the indices where it holds, one tensor per dim (``nonzero(as_tuple=True)``)."""
+    if a is _MISSING and b is _MISSING:
+        return _t(condition).nonzero(as_tuple=True)
+    if a is _MISSING or b is _MISSING:
+        raise TypeError("where() takes the condition alone, or the condition and both values")
     ref = next((t for t in (a, b, condition) if isinstance(t, Tensor)), None)
     if not isinstance(condition, Tensor):
         condition = tensor(condition, dtype=bool, device=None if ref is None else ref.device)

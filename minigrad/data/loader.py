@@ -114,7 +114,10 @@ class DataLoader:
     ``shuffle``, and, as in PyTorch, the loader never calls its ``set_epoch``.
 
     Batches are copies: changing one in place leaves the data set alone. They are
-    gathered outside autograd and carry no graph.
+    gathered outside autograd and carry no graph. ``collate_fn``, when given, makes each
+    batch from the list of its rows, as PyTorch's does. ``num_workers``,
+    ``persistent_workers`` and ``pin_memory`` are PyTorch's, accepted and checked as
+    there: batches are gathered in this process, the same batches in the same order.
     """
 
     def __init__(
@@ -127,6 +130,10 @@ class DataLoader:
         device: str | None = None,
         sampler: Any = None,
         generator: Any = None,
+        collate_fn: Any = None,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        persistent_workers: bool = False,
     ) -> None:
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(
@@ -143,6 +150,14 @@ class DataLoader:
                 raise TypeError(f"DataLoader: {name} must be True or False, got {flag!r}")
         if seed is not None and not (_is_int(seed) and seed >= 0):
             raise ValueError(f"DataLoader: seed must be a non-negative int or None, got {seed!r}")
+        if not (_is_int(num_workers) and num_workers >= 0):
+            raise ValueError("DataLoader: num_workers option should be non-negative; use "
+                             "num_workers=0 to disable multiprocessing")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
+        if collate_fn is not None and not callable(collate_fn):
+            raise TypeError(f"DataLoader: collate_fn must be callable, got "
+                            f"{type(collate_fn).__name__}")
         if seed is not None and generator is not None:
             raise ValueError("DataLoader: seed and generator exclude each other; give one")
         if sampler is not None:
@@ -164,6 +179,9 @@ class DataLoader:
         self.sampler = sampler
         self.device = get_backend(device).name
         self.generator = generator
+        self.collate_fn = collate_fn
+        self.num_workers, self.pin_memory = int(num_workers), bool(pin_memory)
+        self.persistent_workers = bool(persistent_workers)
         _random.host_rng(generator)  # a generator of another kind is refused here
         self._rng = None if seed is None else np.random.default_rng(self.seed)
 
@@ -215,11 +233,12 @@ class DataLoader:
 
     def _fetch(self, index: slice | np.ndarray, target: Backend) -> Any:
         with no_grad():
-            if _batchable(self.dataset):
+            if self.collate_fn is None and _batchable(self.dataset):
                 return self._gather(index, target)
             if isinstance(index, slice):
                 index = range(index.start, index.stop)
-            return _collate([self.dataset[int(i)] for i in index], target)
+            rows = [self.dataset[int(i)] for i in index]
+            return _collate(rows, target) if self.collate_fn is None else self.collate_fn(rows)
 
     def _gather(self, index: slice | np.ndarray, target: Backend) -> tuple[Tensor, ...]:
         """One gather per array: on the host for arrays, on their own device for tensors."""

@@ -400,14 +400,25 @@ class Module:
                         module._buffers[name] = module.__dict__[name] = convert(buffer).detach()
         return self
 
-    def to(self, device: Any) -> Module:
-        """Move every parameter and buffer to ``device``, or cast the floating ones to a
-        dtype (``model.to(np.float64)``); returns self."""
-        if isinstance(device, str | Backend):
+    def to(self, *args: Any, device: Any = None, dtype: Any = None,
+           non_blocking: bool = False) -> Module:
+        """Move every parameter and buffer to ``device`` and/or cast the floating ones to
+        ``dtype``, as PyTorch's: ``to(device)``, ``to(dtype)`` (``model.to(np.float64)``),
+        ``to(device, dtype)``, ``to(tensor)``, or by keyword; returns self."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.backend, arg.dtype
+            elif isinstance(arg, str | Backend):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None:
             backend = get_backend(device)
-            return self._apply(lambda t: t.to(backend))
-        dtype = as_dtype(device)
-        return self._apply(lambda t: _cast_float(t, dtype))
+            self._apply(lambda t: t.to(backend))
+        if dtype is not None:
+            dtype = as_dtype(dtype)
+            self._apply(lambda t: _cast_float(t, dtype))
+        return self
 
     def cpu(self) -> Module:
         return self.to("numpy")

@@ -1,0 +1,124 @@
+"""The spellings a PyTorch program uses before it computes anything: devices, dtype names,
+``Size``, ``new_*``, ``to(device, dtype)``, the loader's worker options, and the small
+tensor methods of PyTorch's tutorials, each checked against PyTorch."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import nn
+from minigrad.utils.data import DataLoader, TensorDataset
+
+torch = pytest.importorskip("torch")
+
+
+def test_device_objects_and_the_cuda_question():
+    device = mg.device("cuda" if mg.cuda.is_available() else "cpu")
+    x = mg.ones(2, device=device)
+    assert x.device == mg.get_backend(device).name
+    assert mg.device("cpu").type == "cpu" and mg.device("cpu").index is None
+    assert mg.device("cuda:0").index == 0 and mg.device("cuda", 0) == "cuda:0"
+    assert repr(mg.device("cpu", 0)) == repr(torch.device("cpu", 0))
+    assert mg.device(mg.device("cpu")) == "cpu"
+    assert mg.ones(2, device="cpu:0").device == "numpy"
+    with pytest.raises(ValueError, match="one index"):
+        mg.ones(2, device="cpu:1")
+    with pytest.raises(ValueError, match="unknown device type 'tpu'"):
+        mg.device("tpu")
+    assert mg.cuda.device_count() == int(mg.cuda.is_available())
+    mg.cuda.synchronize()
+    mg.cuda.manual_seed(0)
+
+
+def test_dtype_names_and_size():
+    for name in ("float", "double", "half", "long", "int", "short", "bool"):
+        assert mg.ones(1, dtype=getattr(mg, name)).dtype.name == str(
+            getattr(torch, name)).removeprefix("torch.")
+    namespace: dict = {}
+    exec("from minigrad import *", namespace)
+    assert "float" not in namespace and "bool" not in namespace  # builtins stay builtins
+    assert mg.ones(2, 3).shape == mg.Size([2, 3]) == torch.Size([2, 3])
+    assert mg.Size([2, 3]).numel() == 6 and repr(mg.Size([2])) == "minigrad.Size([2])"
+
+
+@pytest.mark.parametrize("method, args", [
+    ("new_zeros", (2, 3)), ("new_ones", ((2, 3),)), ("new_full", ((2,), 7)),
+    ("new_empty", (3,)), ("new_tensor", ([1, 2],)),
+])
+def test_new_tensors_take_this_ones_dtype_and_device(device, method, args):
+    mine = getattr(mg.ones(2, dtype=mg.float64, device=device), method)(*args)
+    theirs = getattr(torch.ones(2, dtype=torch.float64), method)(*args)
+    assert mine.shape == tuple(theirs.shape) and mine.device == device
+    assert mine.dtype.name == str(theirs.dtype).removeprefix("torch.")
+    if method != "new_empty":
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    assert mg.ones(1).new_zeros(2, requires_grad=True).requires_grad
+
+
+def test_to_takes_a_device_a_dtype_or_both(device):
+    x = mg.ones(2, requires_grad=True)
+    y = x.to(device, mg.float64)
+    assert y.device == device and y.dtype == mg.float64
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]  # through the move and the cast
+    assert x.to(dtype=mg.float64).dtype == mg.float64
+    assert x.to(mg.ones(1, dtype=mg.float16, device=device)).dtype == mg.float16
+    assert x.to("cpu") is x and x.to("cpu", copy=True) is not x
+    assert x.to(mg.device("cpu"), non_blocking=True) is x
+    model = nn.Linear(2, 2).to(device, mg.float64)
+    assert model.weight.device == device and model.weight.dtype == mg.float64
+    assert nn.Linear(2, 2).to(dtype=mg.float16).bias.dtype == mg.float16
+
+
+def test_where_with_the_condition_alone_is_nonzero():
+    cond = [[True, False, True], [False, True, False]]
+    mine = mg.where(mg.tensor(cond))
+    theirs = torch.where(torch.tensor(cond))
+    assert [t.tolist() for t in mine] == [t.tolist() for t in theirs]
+    with pytest.raises(TypeError, match="both values"):
+        mg.where(mg.tensor(cond), 1.0)
+
+
+def test_small_tensor_methods_as_pytorch():
+    data = np.arange(12.0).reshape(3, 4)
+    m, t = mg.tensor(data), torch.tensor(data)
+    pairs = [
+        (m.view_as(mg.ones(4, 3)), t.view_as(torch.ones(4, 3))),
+        (m.reshape_as(mg.ones(12)), t.reshape_as(torch.ones(12))),
+        (m.where(m > 4, -1.0), t.where(t > 4, -1.0)),
+        (m.argwhere(), t.argwhere()),
+        (m.select(1, 2), t.select(1, 2)),
+        (m.mv(mg.ones(4, dtype=mg.float64)), t.mv(torch.ones(4, dtype=torch.float64))),
+        (m.fliplr(), t.fliplr()),
+        (m.flipud(), t.flipud()),
+        (m.byte(), t.byte()),
+        (m.char(), t.char()),
+        (m.short(), t.short()),
+    ]
+    for mine, theirs in pairs:
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+        assert mine.dtype.name == str(theirs.dtype).removeprefix("torch.")
+    assert m.stride() == t.stride() and m.t().stride() == t.t().stride()
+    assert m.t().is_contiguous() == t.t().is_contiguous() is False
+    assert (m.nelement(), m.element_size(), m.ndimension()) == (
+        t.nelement(), t.element_size(), t.ndimension())
+    assert (m.is_cuda, m.get_device()) == (t.is_cuda, t.get_device())
+    assert m.pin_memory() is m
+
+
+def test_loader_takes_pytorchs_worker_options_and_a_collate_fn():
+    data = TensorDataset(mg.arange(10).float(), mg.arange(10))
+    plain = [[b.tolist() for b in batch] for batch in DataLoader(data, batch_size=4)]
+    workers = DataLoader(data, batch_size=4, num_workers=2, pin_memory=True,
+                         persistent_workers=True)
+    assert [[b.tolist() for b in batch] for batch in workers] == plain
+    with pytest.raises(ValueError, match="non-negative"):
+        DataLoader(data, num_workers=-1)
+    with pytest.raises(ValueError, match="num_workers > 0"):
+        DataLoader(data, persistent_workers=True)
+
+    def pairs(rows):
+        return [(float(x), int(y)) for x, y in rows]
+
+    batches = list(DataLoader(data, batch_size=3, collate_fn=pairs))
+    assert batches[0] == [(0.0, 0), (1.0, 1), (2.0, 2)] and len(batches) == 4
