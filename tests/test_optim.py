@@ -71,6 +71,33 @@ def ref_adamw(p, grads, lr, weight_decay=1e-2, **options):
     return ref_adam(p, grads, lr, weight_decay=weight_decay, decoupled=True, **options)
 
 
+def ref_adadelta(p, grads, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, maximize=False):
+    p, v, u, out = p.copy(), np.zeros_like(p), np.zeros_like(p), []
+    for g in grads:
+        g = -g if maximize else g
+        g = g + weight_decay * p
+        v = rho * v + (1 - rho) * g * g
+        delta = np.sqrt(u + eps) / np.sqrt(v + eps) * g
+        u = rho * u + (1 - rho) * delta * delta
+        p = p - lr * delta
+        out.append(p)
+    return out
+
+
+def ref_adagrad(p, grads, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+                eps=1e-10, maximize=False):
+    p, total, out = p.copy(), np.full_like(p, initial_accumulator_value), []
+    for t, g in enumerate(grads, start=1):
+        g = -g if maximize else g
+        g = g + weight_decay * p
+        total = total + g * g
+        p = p - lr / (1 + (t - 1) * lr_decay) * g / (np.sqrt(total) + eps)
+        out.append(p)
+    return out
+
+
+REFS = {"SGD": ref_sgd, "RMSprop": ref_rmsprop, "Adam": ref_adam, "AdamW": ref_adamw,
+        "Adadelta": ref_adadelta, "Adagrad": ref_adagrad}
 SGD_OPTIONS = [
     dict(lr=0.1),
     dict(lr=0.05, momentum=0.9),
@@ -105,8 +132,22 @@ ADAMW_OPTIONS = [
     dict(lr=0.1, betas=(0.3, 0.7), eps=1e-3, weight_decay=0.3, amsgrad=True),
     dict(lr=0.1, weight_decay=0.2, maximize=True),
 ]
+ADADELTA_OPTIONS = [
+    dict(lr=1.0),
+    dict(lr=0.5, rho=0.8, eps=1e-4),
+    dict(lr=1.0, weight_decay=0.2),
+    dict(lr=2.0, rho=0.95, weight_decay=0.1, maximize=True),
+]
+ADAGRAD_OPTIONS = [
+    dict(lr=0.1),
+    dict(lr=0.1, lr_decay=0.05, eps=1e-6),
+    dict(lr=0.2, weight_decay=0.3, initial_accumulator_value=0.5),
+    dict(lr=0.1, lr_decay=0.01, weight_decay=0.1, maximize=True),
+]
 CASES = (
     [("SGD", ref_sgd, o, SGD_OPTIONS) for o in SGD_OPTIONS]
+    + [("Adadelta", ref_adadelta, o, ADADELTA_OPTIONS) for o in ADADELTA_OPTIONS]
+    + [("Adagrad", ref_adagrad, o, ADAGRAD_OPTIONS) for o in ADAGRAD_OPTIONS]
     + [("RMSprop", ref_rmsprop, o, RMSPROP_OPTIONS) for o in RMSPROP_OPTIONS]
     + [("Adam", ref_adam, o, ADAM_OPTIONS) for o in ADAM_OPTIONS]
     + [("AdamW", ref_adamw, o, ADAMW_OPTIONS) for o in ADAMW_OPTIONS]
@@ -120,6 +161,9 @@ FULL_STATE = {
                 dict(lr=0.02, alpha=0.9)],
     "Adam": [dict(lr=0.1, amsgrad=True, weight_decay=0.1), dict(lr=0.05, betas=(0.5, 0.9))],
     "AdamW": [dict(lr=0.1, amsgrad=True), dict(lr=0.05, weight_decay=0.3)],
+    "Adadelta": [dict(lr=1.0, weight_decay=0.1), dict(lr=0.5, rho=0.8)],
+    "Adagrad": [dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1),
+                dict(lr=0.05, weight_decay=0.2)],
 }
 DEFAULT_OPTIONS = {
     "SGD": dict(lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
@@ -130,6 +174,9 @@ DEFAULT_OPTIONS = {
                  maximize=False),
     "AdamW": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
                   maximize=False),
+    "Adadelta": dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, maximize=False),
+    "Adagrad": dict(lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+                    eps=1e-10, maximize=False),
 }
 TOL = {np.float64: dict(rtol=1e-12, atol=1e-14), np.float32: dict(rtol=2e-5, atol=1e-6)}
 SHAPES = [(3, 4), (5,)]
@@ -172,10 +219,13 @@ def test_update_matches_formula(device, name, ref, options, family, dtype):
     other = {**DEFAULT_OPTIONS[name], **family[(family.index(options) + 1) % len(family)]}
     other["lr"] = other["lr"] * 0.5
     init, grads = _problem(dtype)
+    expected_other = dict(other)
+    if name == "Adagrad":  # as PyTorch's: every group starts from the constructor's value
+        expected_other["initial_accumulator_value"] = options.get("initial_accumulator_value", 0)
     params = _params(init, device)
     opt = _two_groups(name, params, options, other)
     expected = [ref(init[0], [g[0] for g in grads], **options),
-                ref(init[1], [g[1] for g in grads], **other)]
+                ref(init[1], [g[1] for g in grads], **expected_other)]
     for t in range(N_STEPS):
         opt.zero_grad()
         _set_grads(params, grads[t], by_backward=t % 2 == 0)
@@ -188,12 +238,11 @@ def test_update_matches_formula(device, name, ref, options, family, dtype):
 
 @pytest.mark.parametrize("name", list(FULL_STATE))
 def test_a_zero_dimensional_parameter(device, name):
-    refs = {"SGD": ref_sgd, "RMSprop": ref_rmsprop, "Adam": ref_adam, "AdamW": ref_adamw}
     options = FULL_STATE[name][0]
     grads = [np.array([g]) for g in (0.7, -0.3, 1.2)]
     p = mg.tensor(1.5, dtype=mg.float64, device=device, requires_grad=True)
     opt = getattr(optim, name)([p], **options)
-    expected = refs[name](np.array([1.5]), grads, **options)
+    expected = REFS[name](np.array([1.5]), grads, **options)
     for t, g in enumerate(grads):
         p.grad = mg.tensor(g[0], dtype=mg.float64, device=device)
         opt.step()
@@ -523,7 +572,7 @@ def test_step_with_closure(device, name):
     with mg.no_grad():  # the closure still records its graph
         loss = opt.step(closure)
     assert len(calls) == 1 and loss.item() == calls[0]
-    ref = {"SGD": ref_sgd, "RMSprop": ref_rmsprop, "Adam": ref_adam, "AdamW": ref_adamw}[name]
+    ref = REFS[name]
     for p, x, g in zip(params, init, grads[0]):
         np.testing.assert_allclose(p.numpy(), ref(x, [g], **FULL_STATE[name][0])[0],
                                    rtol=1e-12)
@@ -546,9 +595,7 @@ def test_float32_stays_float32(device, name):
                 assert value.dtype == np.float32
             else:
                 assert isinstance(value, int)
-    expected = {"SGD": ref_sgd, "RMSprop": ref_rmsprop, "Adam": ref_adam,
-                "AdamW": ref_adamw}[name](init[1], [g[1] for g in grads[:3]],
-                                          **FULL_STATE[name][0])
+    expected = REFS[name](init[1], [g[1] for g in grads[:3]], **FULL_STATE[name][0])
     np.testing.assert_allclose(params[1].numpy(), expected[-1], rtol=2e-5, atol=1e-6)
     # a float64 gradient is used as its float32 rounding: the same bits as a float32 one
     single = mg.tensor(init[1], device=device, requires_grad=True)
@@ -833,7 +880,9 @@ def test_implementation_keywords_are_accepted_as_pytorch(device, name):
     keywords = {"SGD": dict(foreach=False, fused=None),
                 "RMSprop": dict(foreach=None, capturable=False),
                 "Adam": dict(foreach=True, fused=None, capturable=False),
-                "AdamW": dict(foreach=False, fused=None, capturable=False)}[name]
+                "AdamW": dict(foreach=False, fused=None, capturable=False),
+                "Adadelta": dict(foreach=None, capturable=False),
+                "Adagrad": dict(foreach=False, fused=None)}[name]
     getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)], differentiable=False,
                                **keywords)
     init, grads = _problem(np.float64)

@@ -389,6 +389,14 @@ def call_kernel(name: str, backend: Any, *args: Any, **kwargs: Any) -> Any:
     return out.reshape(()) if scalar and out is not None else out
 
 
+def as_vectors(*arrays: Any) -> tuple[Any, ...]:
+    """A 0-d parameter and its state as 1-element views (their updates write through):
+    NumPy's ufuncs give a 0-d result as a scalar, which could not be written in place."""
+    if arrays[0].ndim:
+        return arrays
+    return tuple(a.reshape(1) for a in arrays)
+
+
 def _is_array(value: Any) -> bool:
     return hasattr(value, "shape") and hasattr(value, "dtype")
 
