@@ -81,6 +81,7 @@ from .dtypes import (
 from .errors import OpError
 from .function import Function
 from .gradcheck import GradcheckError, gradcheck
+from .printing import set_printoptions
 from .random import Generator, manual_seed
 from .return_types import ValuesIndices
 from .serialization import load, save
@@ -303,7 +304,7 @@ __all__ += [
     "searchsorted", "set_grad_enabled", "split", "swapaxes", "swapdims", "take",
     "take_along_dim", "tensordot", "trace", "unflatten", "unique", "vstack",
 ]
-__all__ += ["Size", "cuda", "device"]
+__all__ += ["Size", "cuda", "device", "set_printoptions"]
 __all__ += sorted(FUNCTIONS)  # registered beside their ops: "sin", "erf", ...
 
 # PyTorch's other names of the dtypes, last: they shadow builtins in this module, and are

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd, dtypes
+from . import autograd, dtypes, printing
 from .backend import Backend, get_backend
 from .dtypes import as_dtype, bool_, float32, int64
 from .errors import OpError
@@ -171,7 +171,8 @@ class Tensor:
     __hash__ = object.__hash__  # by identity, as == compares elementwise
 
     def __repr__(self) -> str:
-        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(",
+                               **printing.options)
         # what the values show, as PyTorch
         implied = self.dtype in (dtypes.default_float, int64, bool_)
         extra = "" if implied else f", dtype={self.dtype}"

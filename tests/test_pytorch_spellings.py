@@ -122,3 +122,27 @@ def test_loader_takes_pytorchs_worker_options_and_a_collate_fn():
 
     batches = list(DataLoader(data, batch_size=3, collate_fn=pairs))
     assert batches[0] == [(0.0, 0), (1.0, 1), (2.0, 2)] and len(batches) == 4
+
+
+@pytest.fixture
+def printing_restored():
+    from minigrad import printing
+
+    saved = dict(printing.options)
+    yield
+    printing.options.clear()
+    printing.options.update(saved)
+
+
+def test_set_printoptions(printing_restored):
+    x = mg.tensor([1.123456789, 2e-6, 300.5])
+    mg.set_printoptions(precision=2)
+    assert repr(x) == "tensor([1.12e+00, 2.00e-06, 3.00e+02])"
+    mg.set_printoptions(sci_mode=False)
+    assert repr(x) == "tensor([  1.12,   0.  , 300.5 ])"
+    mg.set_printoptions(threshold=10, edgeitems=2)
+    assert repr(mg.arange(20)) == "tensor([ 0,  1, ..., 18, 19])"
+    mg.set_printoptions(profile="full")
+    assert "..." not in repr(mg.arange(2000))
+    with pytest.raises(ValueError, match="unknown profile"):
+        mg.set_printoptions(profile="long")
