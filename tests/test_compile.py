@@ -86,6 +86,14 @@ def test_every_optimizer_replays_what_eager_computes(device, optimizer):
     assert stats["captures"] == 1 and stats["replays"] == 12 - 3 and stats["eager"] == 2
 
 
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_a_hundred_replayed_steps_stay_within_1e6_of_eager(device, optimizer):
+    eager = _train(device, False, optimizer=optimizer, steps=100)
+    compiled = _train(device, True, optimizer=optimizer, steps=100)
+    _same(eager[:2], compiled[:2])
+    assert compiled[3].stats["replays"] == 100 - 3
+
+
 @pytest.mark.parametrize("optimizer", [name for name in OPTIMIZERS if name != "sgd"])
 def test_the_plan_keeps_the_flat_state_the_eager_step_made(optimizer):
     """The eager step's flat buffers of the group (its state entries, and room for the
