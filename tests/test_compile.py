@@ -16,6 +16,8 @@ OPTIMIZERS = {
     "nesterov": lambda p: optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True),
     "dampened": lambda p: optim.SGD(p, lr=0.05, momentum=0.9, dampening=0.3),
     "rmsprop": lambda p: optim.RMSprop(p, lr=1e-2, momentum=0.5, centered=True),
+    "rmsprop_plain": lambda p: optim.RMSprop(p, lr=1e-2),
+    "rmsprop_momentum": lambda p: optim.RMSprop(p, lr=1e-2, momentum=0.9, weight_decay=1e-3),
     "adam": lambda p: optim.Adam(p, lr=1e-2, weight_decay=1e-3),
     "amsgrad": lambda p: optim.Adam(p, lr=1e-2, amsgrad=True),
     "adamw": lambda p: optim.AdamW(p, lr=1e-2),
