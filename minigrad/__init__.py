@@ -1,5 +1,6 @@
 """minigrad: a tape-based autodiff framework with pluggable device backends."""
 
+import math as _math
 import warnings as _warnings
 
 from . import (  # noqa: E402  (built on the above)
@@ -46,6 +47,7 @@ from .creation import (
     full,
     full_like,
     linspace,
+    logspace,
     multinomial,
     normal,
     ones,
@@ -58,6 +60,8 @@ from .creation import (
     randn_like,
     randperm,
     tensor,
+    tril_indices,
+    triu_indices,
     zeros,
     zeros_like,
 )
@@ -304,8 +308,11 @@ __all__ += [
     "searchsorted", "set_grad_enabled", "split", "swapaxes", "swapdims", "take",
     "take_along_dim", "tensordot", "trace", "unflatten", "unique", "vstack",
 ]
-__all__ += ["Size", "cuda", "device", "set_printoptions"]
+__all__ += ["Size", "cuda", "device", "logspace", "set_printoptions", "tril_indices",
+            "triu_indices", "e", "inf", "nan", "pi"]
 __all__ += sorted(FUNCTIONS)  # registered beside their ops: "sin", "erf", ...
+
+e, inf, nan, pi = _math.e, _math.inf, _math.nan, _math.pi
 
 # PyTorch's other names of the dtypes, last: they shadow builtins in this module, and are
 # left out of ``import *``

@@ -226,6 +226,38 @@ def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None,
     return Tensor._make(data, backend).requires_grad_(requires_grad)
 
 
+def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any = None,
+             device: str | None = None, requires_grad: bool = False) -> Tensor:
+    """``base`` to the powers of ``linspace(start, end, steps)``."""
+    dt = dtypes.default_float if dtype is None else as_dtype(dtype)
+    work = dt if dt.kind == "f" else float64
+    exponents = linspace(start, end, steps, dtype=work).numpy()
+    values = np.power(work.type(base), exponents).astype(dt)
+    backend = get_backend(device)
+    return Tensor._make(backend.asarray(values), backend).requires_grad_(requires_grad)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None,
+                 device: str | None = None) -> Tensor:
+    """The (row, column) indices of the lower triangle of a row x col matrix, below
+    diagonal ``offset``: a (2, N) tensor, in row-major order."""
+    return _triangle_indices(np.tril_indices(row, offset, col), dtype, device)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None,
+                 device: str | None = None) -> Tensor:
+    """The (row, column) indices of the upper triangle of a row x col matrix, from
+    diagonal ``offset`` up: a (2, N) tensor, in row-major order."""
+    return _triangle_indices(np.triu_indices(row, offset, col), dtype, device)
+
+
+def _triangle_indices(indices: tuple, dtype: Any, device: Any) -> Tensor:
+    dt = int64 if dtype is None else as_dtype(dtype)
+    backend = get_backend(device)
+    data = np.stack(indices).astype(dt).reshape(2, -1)
+    return Tensor._make(backend.asarray(data), backend)
+
+
 def full_like(t: Tensor, value: Any, *, dtype: Any = None, device: str | None = None,
               requires_grad: bool = False) -> Tensor:
     """A tensor of ``t``'s shape (and dtype and device, unless given) filled with ``value``."""

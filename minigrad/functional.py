@@ -855,8 +855,8 @@ __all__ += _conv_all
 # activations of the training toolbox: ELU family, softplus, hard clips, gates, dropout
 
 __all__ += [
-    "celu", "dropout", "elu", "glu", "hardswish", "hardtanh", "mish", "prelu", "relu6",
-    "selu", "softplus", "threshold",
+    "celu", "dropout", "elu", "glu", "hardshrink", "hardswish", "hardtanh", "mish", "prelu",
+    "relu6", "selu", "softplus", "softshrink", "tanhshrink", "threshold",
 ]
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -912,6 +912,27 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
     def compute(x: Tensor) -> Tensor:
         return where(x <= min_val, min_val, where(x >= max_val, max_val, x))
     return _maybe_inplace(input, inplace, compute)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > lambd, else 0."""
+    x = _tensor(input)
+    return where(x.abs() > lambd, x, 0)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+    if lambd < 0:
+        raise OpError(f"softshrink: lambda must be greater or equal to 0, but found to be "
+                      f"{lambd}")
+    x = _tensor(input)
+    return where(x > lambd, x - lambd, where(x < -lambd, x + lambd, 0))
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x - tanh(x)."""
+    x = _tensor(input)
+    return x - x.tanh()
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:

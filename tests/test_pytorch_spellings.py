@@ -146,3 +146,80 @@ def test_set_printoptions(printing_restored):
     assert "..." not in repr(mg.arange(2000))
     with pytest.raises(ValueError, match="unknown profile"):
         mg.set_printoptions(profile="long")
+
+
+def test_forward_hooks_as_pytorch():
+    def run(lib):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.ReLU(), lib.nn.Linear(4, 2))
+        seen = []
+        model[1].register_forward_hook(lambda m, args, out: seen.append(out.detach() * 1))
+        pre = model[0].register_forward_pre_hook(lambda m, args: (args[0] * 2,))
+        model[2].register_forward_hook(lambda m, args, out: out + 1)
+        return model, seen, pre
+
+    mine, seen, pre = run(mg)
+    theirs, t_seen, t_pre = run(torch)
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in mine.state_dict().items()})
+    x = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    for _ in range(2):
+        np.testing.assert_allclose(mine(mg.tensor(x)).numpy(),
+                                   theirs(torch.tensor(x)).detach().numpy(), rtol=1e-6)
+        pre.remove()
+        t_pre.remove()
+    assert len(seen) == len(t_seen) == 2
+    np.testing.assert_allclose(seen[0].numpy(), t_seen[0].numpy(), rtol=1e-6)
+
+
+def test_a_forward_hook_makes_a_compiled_step_run_eagerly():
+    model = nn.Linear(3, 1)
+    model.register_forward_hook(lambda m, args, out: None)
+    fn = mg.compile(lambda x: model(x).sum().backward())
+    with pytest.warns(UserWarning, match="forward hook"):
+        for _ in range(3):
+            fn(mg.ones(2, 3))
+    assert fn.stats["replays"] == 0
+
+
+@pytest.mark.parametrize("name, args", [
+    ("hardshrink", ()), ("hardshrink", (0.8,)), ("softshrink", ()), ("softshrink", (1.0,)),
+    ("tanhshrink", ()),
+])
+def test_shrink_activations(device, name, args):
+    x = np.array([-2.0, -0.9, -0.5, -0.1, 0.0, 0.3, 0.5, 0.7, 1.5])
+    mine = mg.tensor(x, device=device, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    out = getattr(mg.functional, name)(mine, *args)
+    t_out = getattr(torch.nn.functional, name)(theirs, *args)
+    np.testing.assert_allclose(out.numpy(), t_out.detach().numpy(), rtol=1e-12)
+    (out * out).sum().backward()
+    (t_out * t_out).sum().backward()
+    np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=1e-12)
+    module = {"hardshrink": "Hardshrink", "softshrink": "Softshrink",
+              "tanhshrink": "Tanhshrink"}[name]
+    np.testing.assert_allclose(getattr(nn, module)(*args)(mine).numpy(), out.numpy())
+
+
+def test_more_modules_and_creation_as_pytorch():
+    x1, x2 = np.arange(6.0).reshape(2, 3), np.ones((2, 3))
+    pairs = [
+        (nn.CosineSimilarity(dim=1)(mg.tensor(x1), mg.tensor(x2)),
+         torch.nn.CosineSimilarity(dim=1)(torch.tensor(x1), torch.tensor(x2))),
+        (nn.PairwiseDistance(p=1.0)(mg.tensor(x1), mg.tensor(x2)),
+         torch.nn.PairwiseDistance(p=1.0)(torch.tensor(x1), torch.tensor(x2))),
+        (nn.Upsample(scale_factor=2)(mg.tensor(x1).reshape(1, 1, 2, 3)),
+         torch.nn.Upsample(scale_factor=2)(torch.tensor(x1).reshape(1, 1, 2, 3))),
+        (mg.logspace(-1, 2, 5), torch.logspace(-1, 2, 5)),
+        (mg.logspace(0, 3, 4, base=2.0, dtype=mg.float64),
+         torch.logspace(0, 3, 4, base=2.0, dtype=torch.float64)),
+        (mg.tril_indices(3, 4, 1), torch.tril_indices(3, 4, 1)),
+        (mg.triu_indices(4, 3, -1), torch.triu_indices(4, 3, -1)),
+    ]
+    for mine, theirs in pairs:
+        assert mine.dtype.name == str(theirs.dtype).removeprefix("torch.")
+        np.testing.assert_allclose(mine.numpy(), theirs.detach().numpy(), rtol=1e-6)
+    assert (mg.pi, mg.e, mg.inf) == (torch.pi, torch.e, torch.inf) and np.isnan(mg.nan)
+    assert nn.Linear(2, 2).half().weight.dtype == mg.float16
+    mg.backends.cudnn.benchmark = False
+    mg.backends.cudnn.deterministic = True
+    assert mg.backends.mps.is_available() is False

@@ -54,11 +54,13 @@ from .activation import *  # noqa: E402, F403  (ELU family, softplus, hard clips
 from .containers import *  # noqa: E402, F403  (ModuleList, ModuleDict, ParameterList, ...)
 from .losses import (  # noqa: E402
     CosineEmbeddingLoss,
+    CosineSimilarity,
     GaussianNLLLoss,
     HingeEmbeddingLoss,
     KLDivLoss,
     MarginRankingLoss,
     MultiLabelSoftMarginLoss,
+    PairwiseDistance,
     PoissonNLLLoss,
     SoftMarginLoss,
     TripletMarginLoss,
@@ -66,9 +68,9 @@ from .losses import (  # noqa: E402
 
 __all__ += activation.__all__ + containers.__all__ + ["functional", "init", "utils"]
 __all__ += [
-    "CosineEmbeddingLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "KLDivLoss",
-    "MarginRankingLoss", "MultiLabelSoftMarginLoss", "PoissonNLLLoss", "SoftMarginLoss",
-    "TripletMarginLoss",
+    "CosineEmbeddingLoss", "CosineSimilarity", "GaussianNLLLoss", "HingeEmbeddingLoss",
+    "KLDivLoss", "MarginRankingLoss", "MultiLabelSoftMarginLoss", "PairwiseDistance",
+    "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss",
 ]
 
 import sys as _sys  # noqa: E402

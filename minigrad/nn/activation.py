@@ -13,8 +13,8 @@ from ..tensor import Tensor
 from .module import Module, Parameter
 
 __all__ = [
-    "CELU", "ELU", "GLU", "Hardswish", "Hardtanh", "Mish", "PReLU", "ReLU6", "SELU", "Softplus",
-    "Threshold",
+    "CELU", "ELU", "GLU", "Hardshrink", "Hardswish", "Hardtanh", "Mish", "PReLU", "ReLU6",
+    "SELU", "Softplus", "Softshrink", "Tanhshrink", "Threshold",
 ]
 
 
@@ -160,3 +160,31 @@ class GLU(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class Hardshrink(Module):
+    """x where |x| > lambd, else 0."""
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
+
+class Softshrink(Hardshrink):
+    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softshrink(input, self.lambd)
+
+
+class Tanhshrink(Module):
+    """x - tanh(x)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.tanhshrink(input)

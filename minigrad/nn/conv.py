@@ -16,7 +16,7 @@ from .normalization import BatchNorm2d
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d",
-    "Dropout2d", "Embedding", "MaxPool2d", "Unflatten", "digits_cnn",
+    "Dropout2d", "Embedding", "MaxPool2d", "Unflatten", "Upsample", "digits_cnn",
 ]
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -219,6 +219,24 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class Upsample(Module):
+    """``F.interpolate`` as a module: to ``size``, or by ``scale_factor``."""
+
+    def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+                 align_corners: bool | None = None) -> None:
+        super().__init__()
+        self.size, self.scale_factor = size, scale_factor
+        self.mode, self.align_corners = mode, align_corners
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners)
+
+    def extra_repr(self) -> str:
+        what = (f"scale_factor={float(self.scale_factor)}" if self.size is None
+                else f"size={self.size}")
+        return f"{what}, mode='{self.mode}'"
 
 
 class Dropout2d(Module):

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import autograd
-from ..autograd import version_of
+from ..autograd import RemovableHandle, version_of
 from ..backend import Backend, get_backend
 from ..dtypes import as_dtype
 from ..tensor import Tensor
@@ -74,6 +74,10 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
 
+# set once any module has a forward hook: until then a call looks for none
+_forward_hooks_used = False
+
+
 class Module:
     """Base class of every layer and model: subclass it, assign parts in ``__init__``,
     and write ``forward``; call the module itself to run it."""
@@ -93,7 +97,45 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if autograd.tracer is not None:
             autograd.tracer.module(self)
+        if _forward_hooks_used:
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # forward hooks, as PyTorch's
+    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each forward; a value it returns replaces the
+        arguments (a tuple, or a single argument)."""
+        return self._add_forward_hook(0, hook)
+
+    def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each forward; a value it returns
+        replaces the output."""
+        return self._add_forward_hook(1, hook)
+
+    def _add_forward_hook(self, when: int, hook: Callable[..., Any]) -> RemovableHandle:
+        global _forward_hooks_used
+        hooks = self.__dict__.get("_forward_hook_lists")
+        if hooks is None:
+            hooks = ([], [])
+            object.__setattr__(self, "_forward_hook_lists", hooks)
+        hooks[when].append(hook)
+        _forward_hooks_used = True
+        return RemovableHandle(hooks[when], hook)
+
+    def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
+        before, after = self.__dict__.get("_forward_hook_lists") or ((), ())
+        if (before or after) and autograd.tracer is not None:
+            autograd.tracer.fail("a module's forward hook")
+        for hook in list(before):
+            changed = hook(self, args)
+            if changed is not None:
+                args = changed if isinstance(changed, tuple) else (changed,)
+        out = self.forward(*args, **kwargs)
+        for hook in list(after):
+            changed = hook(self, args, out)
+            if changed is not None:
+                out = changed
+        return out
 
     # registration
     def __setattr__(self, name: str, value: Any) -> None:
@@ -430,6 +472,10 @@ class Module:
     def double(self) -> Module:
         """Cast floating-point parameters and buffers to float64."""
         return self.to(np.float64)
+
+    def half(self) -> Module:
+        """Cast floating-point parameters and buffers to float16."""
+        return self.to(np.float16)
 
     # printing
     def extra_repr(self) -> str:
