@@ -1,6 +1,7 @@
 """minigrad: a tape-based autodiff framework with pluggable device backends."""
 
 import math as _math
+import sys as _sys
 import warnings as _warnings
 
 from . import (  # noqa: E402  (built on the above)
@@ -313,6 +314,12 @@ __all__ += ["Size", "cuda", "device", "logspace", "set_printoptions", "tril_indi
 __all__ += sorted(FUNCTIONS)  # registered beside their ops: "sin", "erf", ...
 
 e, inf, nan, pi = _math.e, _math.inf, _math.nan, _math.pi
+
+# PyTorch's path of the Jacobian and Hessian functions: ``minigrad.autograd.functional``
+from . import autograd_functional as _autograd_functional  # noqa: E402
+
+autograd.functional = _autograd_functional
+_sys.modules["minigrad.autograd.functional"] = _autograd_functional
 
 # PyTorch's other names of the dtypes, last: they shadow builtins in this module, and are
 # left out of ``import *``
