@@ -319,6 +319,7 @@ e, inf, nan, pi = _math.e, _math.inf, _math.nan, _math.pi
 from . import autograd_functional as _autograd_functional  # noqa: E402
 
 autograd.functional = _autograd_functional
+autograd.Function = Function  # PyTorch's path of it: torch.autograd.Function
 _sys.modules["minigrad.autograd.functional"] = _autograd_functional
 
 # PyTorch's other names of the dtypes, last: they shadow builtins in this module, and are

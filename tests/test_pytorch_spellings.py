@@ -223,3 +223,21 @@ def test_more_modules_and_creation_as_pytorch():
     mg.backends.cudnn.benchmark = False
     mg.backends.cudnn.deterministic = True
     assert mg.backends.mps.is_available() is False
+
+
+def test_autograd_function_under_pytorchs_path():
+    class Cube(mg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * 3 * x ** 2
+
+    assert mg.autograd.Function is mg.Function
+    x = mg.tensor([2.0], requires_grad=True)
+    Cube.apply(x).sum().backward()
+    assert x.grad.tolist() == [12.0]
