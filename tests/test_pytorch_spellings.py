@@ -175,7 +175,7 @@ def test_a_forward_hook_makes_a_compiled_step_run_eagerly():
     model = nn.Linear(3, 1)
     model.register_forward_hook(lambda m, args, out: None)
     fn = mg.compile(lambda x: model(x).sum().backward())
-    with pytest.warns(UserWarning, match="forward hook"):
+    with pytest.warns(UserWarning, match="forward or backward hook"):
         for _ in range(3):
             fn(mg.ones(2, 3))
     assert fn.stats["replays"] == 0
@@ -241,3 +241,59 @@ def test_autograd_function_under_pytorchs_path():
     x = mg.tensor([2.0], requires_grad=True)
     Cube.apply(x).sum().backward()
     assert x.grad.tolist() == [12.0]
+
+
+def _hooked_mlp(lib, double):
+    lib.manual_seed(0)
+    model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.ReLU(), lib.nn.Linear(4, 2))
+    log = []
+
+    def record(name):
+        def hook(module, grad_input, grad_output):
+            log.append((name, [None if g is None else g.detach().numpy().copy()
+                               for g in (*grad_input, *grad_output)]))
+        return hook
+
+    model[0].register_full_backward_hook(record("fc1"))
+    model[2].register_full_backward_hook(record("fc2"))
+    if double:
+        model[1].register_full_backward_hook(lambda m, grad_input, grad_output:
+                                             (grad_input[0] * 2,))
+    return model, log
+
+
+@pytest.mark.filterwarnings("ignore:Full backward hook is firing")  # PyTorch's own note
+@pytest.mark.parametrize("double", [False, True])
+@pytest.mark.parametrize("input_requires_grad", [True, False])
+def test_full_backward_hooks_as_pytorch(double, input_requires_grad):
+    (mine, log), (theirs, t_log) = _hooked_mlp(mg, double), _hooked_mlp(torch, double)
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in mine.state_dict().items()})
+    x = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    xm = mg.tensor(x, requires_grad=input_requires_grad)
+    xt = torch.tensor(x, requires_grad=input_requires_grad)
+    (mine(xm) ** 2).sum().backward()
+    (theirs(xt) ** 2).sum().backward()
+    assert [name for name, _ in log] == [name for name, _ in t_log] == ["fc2", "fc1"]
+    for (_, grads), (_, t_grads) in zip(log, t_log):
+        assert [g is None for g in grads] == [g is None for g in t_grads]
+        for g, tg in zip(grads, t_grads):
+            if g is not None:
+                np.testing.assert_allclose(g, tg, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(mine[0].weight.grad.numpy(), theirs[0].weight.grad.numpy(),
+                               rtol=1e-6, atol=1e-7)
+
+
+def test_a_backward_hook_is_removed_and_makes_a_compiled_step_eager():
+    model = nn.Linear(3, 1)
+    calls = []
+    handle = model.register_full_backward_hook(lambda *args: calls.append(1))
+    model(mg.ones(2, 3, requires_grad=True)).sum().backward()
+    handle.remove()
+    model(mg.ones(2, 3, requires_grad=True)).sum().backward()
+    assert calls == [1]
+    model.register_full_backward_hook(lambda *args: None)
+    fn = mg.compile(lambda x: model(x).sum().backward())
+    with pytest.warns(UserWarning, match="backward hook"):
+        for _ in range(3):
+            fn(mg.ones(2, 3))
+    assert fn.stats["replays"] == 0

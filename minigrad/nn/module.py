@@ -7,13 +7,14 @@ every tensor of a model without the model listing them.
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
-from .. import autograd
+from .. import autograd, ops
 from ..autograd import RemovableHandle, version_of
 from ..backend import Backend, get_backend
 from ..dtypes import as_dtype
@@ -78,6 +79,82 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
 _forward_hooks_used = False
 
 
+def _identity(t: Tensor) -> Tensor:
+    """``t`` again, as a view recorded as a node of its own."""
+    return ops.Reshape.apply(t, shape=t.shape)
+
+
+class _BackwardHooks:
+    """The full backward hooks of one call of a module. Each tensor argument and result
+    that requires grad passes through an identity (a view of itself), so that its
+    gradient there is this call's alone; the hooks run once the arguments' gradients are
+    in (or the results', where no argument needs one)."""
+
+    def __init__(self, module: Module, hooks: list, args: tuple) -> None:
+        self.module, self.hooks = module, list(hooks)
+        tensors = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        self.grad_input: list = [None] * len(tensors)
+        self.grad_output: list = []
+        wrapped = list(args)
+        self.inputs_expected = 0
+        for k, i in enumerate(tensors):
+            if args[i].requires_grad:
+                wrapped[i] = _identity(args[i])
+                wrapped[i].register_hook(functools.partial(self._input, k))
+                self.inputs_expected += 1
+        self.args = tuple(wrapped)
+        self.inputs_waiting = self.inputs_expected
+
+    def outputs(self, out: Any) -> Any:
+        """``out`` with each result that requires grad passed through its identity."""
+        single = isinstance(out, Tensor)
+        results = [out] if single else list(out) if isinstance(out, tuple | list) else [out]
+        tensors = [i for i, o in enumerate(results) if isinstance(o, Tensor)]
+        self.grad_output = [None] * len(tensors)
+        self.outputs_expected = 0
+        for k, i in enumerate(tensors):
+            if results[i].requires_grad:
+                results[i] = _identity(results[i])
+                results[i].register_hook(functools.partial(self._output, k))
+                self.outputs_expected += 1
+        self.outputs_waiting = self.outputs_expected
+        return results[0] if single else type(out)(results) if isinstance(out, tuple | list) \
+            else results[0]
+
+    def _output(self, k: int, grad: Tensor) -> None:
+        self.grad_output[k] = grad
+        self.outputs_waiting -= 1
+        if self.outputs_waiting == 0:
+            self.outputs_waiting = self.outputs_expected
+            if self.inputs_expected == 0:  # no argument needs a gradient
+                self._run()
+
+    def _input(self, k: int, grad: Tensor) -> Tensor | None:
+        self.grad_input[k] = grad
+        self.inputs_waiting -= 1
+        if self.inputs_waiting:
+            return None
+        self.inputs_waiting = self.inputs_expected
+        changed = self._run()
+        if changed is None:
+            return None
+        if self.inputs_expected > 1:
+            raise RuntimeError(f"a backward hook of {type(self.module).__name__} returned new "
+                               "gradients for a call with several tensor arguments that "
+                               "need one; only a call with one such argument can have its "
+                               "gradient replaced")
+        return changed[k]
+
+    def _run(self) -> tuple | None:
+        changed = None
+        for hook in list(self.hooks):
+            out = hook(self.module, tuple(self.grad_input), tuple(self.grad_output))
+            if out is not None:
+                changed = tuple(out)
+                self.grad_input = list(changed)
+        return changed
+
+
 class Module:
     """Base class of every layer and model: subclass it, assign parts in ``__init__``,
     and write ``forward``; call the module itself to run it."""
@@ -112,30 +189,41 @@ class Module:
         replaces the output."""
         return self._add_forward_hook(1, hook)
 
+    def register_full_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` in each backward pass through a
+        call of this module, once the gradients of its tensor arguments are computed
+        (tuples; None for an argument that needs none); a tuple it returns replaces
+        grad_input."""
+        return self._add_forward_hook(2, hook)
+
     def _add_forward_hook(self, when: int, hook: Callable[..., Any]) -> RemovableHandle:
         global _forward_hooks_used
         hooks = self.__dict__.get("_forward_hook_lists")
         if hooks is None:
-            hooks = ([], [])
+            hooks = ([], [], [])
             object.__setattr__(self, "_forward_hook_lists", hooks)
         hooks[when].append(hook)
         _forward_hooks_used = True
         return RemovableHandle(hooks[when], hook)
 
     def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
-        before, after = self.__dict__.get("_forward_hook_lists") or ((), ())
-        if (before or after) and autograd.tracer is not None:
-            autograd.tracer.fail("a module's forward hook")
+        before, after, backward = self.__dict__.get("_forward_hook_lists") or ((), (), ())
+        if (before or after or backward) and autograd.tracer is not None:
+            autograd.tracer.fail("a module's forward or backward hook")
         for hook in list(before):
             changed = hook(self, args)
             if changed is not None:
                 args = changed if isinstance(changed, tuple) else (changed,)
+        watch = None
+        if backward and autograd.is_grad_enabled():
+            watch = _BackwardHooks(self, backward, args)
+            args = watch.args
         out = self.forward(*args, **kwargs)
         for hook in list(after):
             changed = hook(self, args, out)
             if changed is not None:
                 out = changed
-        return out
+        return out if watch is None else watch.outputs(out)
 
     # registration
     def __setattr__(self, name: str, value: Any) -> None:
