@@ -236,13 +236,7 @@ class Tensor:
         as PyTorch's: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``,
         ``to(other)`` (its device and dtype), or by keyword. Itself where nothing changes,
         unless ``copy``; ``non_blocking`` is accepted (copies complete before they return)."""
-        for arg in args:
-            if isinstance(arg, Tensor):
-                device, dtype = arg.backend, arg.dtype
-            elif isinstance(arg, str | Backend):
-                device = arg
-            else:
-                dtype = arg
+        device, dtype = to_args(args, device, dtype)
         out = self
         if device is not None:
             target = get_backend(device)
@@ -1724,6 +1718,20 @@ def _share_version(view: Tensor, base: Tensor) -> None:
 
 
 _SCALARS = (int, float, bool)
+
+
+def to_args(args: tuple, device: Any, dtype: Any) -> tuple[Any, Any]:
+    """The device and dtype of PyTorch's ``to(...)`` arguments: a device name (or
+    backend), a dtype, both, or a tensor whose device and dtype they are; then the
+    keywords."""
+    for arg in args:
+        if isinstance(arg, Tensor):
+            device, dtype = arg.backend, arg.dtype
+        elif isinstance(arg, str | Backend):
+            device = arg
+        else:
+            dtype = arg
+    return device, dtype
 
 
 def _operand(t: Tensor, other: Any, scalars: bool = True) -> Any:

@@ -16,9 +16,9 @@ import numpy as np
 
 from .. import autograd, ops
 from ..autograd import RemovableHandle, version_of
-from ..backend import Backend, get_backend
+from ..backend import get_backend
 from ..dtypes import as_dtype
-from ..tensor import Tensor
+from ..tensor import Tensor, to_args
 
 __all__ = ["Module", "Parameter"]
 
@@ -535,13 +535,7 @@ class Module:
         """Move every parameter and buffer to ``device`` and/or cast the floating ones to
         ``dtype``, as PyTorch's: ``to(device)``, ``to(dtype)`` (``model.to(np.float64)``),
         ``to(device, dtype)``, ``to(tensor)``, or by keyword; returns self."""
-        for arg in args:
-            if isinstance(arg, Tensor):
-                device, dtype = arg.backend, arg.dtype
-            elif isinstance(arg, str | Backend):
-                device = arg
-            else:
-                dtype = arg
+        device, dtype = to_args(args, device, dtype)
         if device is not None:
             backend = get_backend(device)
             self._apply(lambda t: t.to(backend))
