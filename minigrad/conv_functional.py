@@ -24,7 +24,7 @@ from .tensor import Tensor
 __all__ = [
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
     "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d", "pad", "batch_norm", "layer_norm",
-    "interpolate", "embedding", "dropout2d",
+    "group_norm", "instance_norm", "interpolate", "embedding", "dropout2d",
 ]
 
 IntOrTuple = int | Sequence[int]
@@ -418,13 +418,72 @@ def layer_norm(input: Tensor, normalized_shape: IntOrTuple, weight: Tensor | Non
         raise ValueError(f"layer_norm: normalized_shape {list(normalized_shape)} does not "
                          f"match the last axes of an input of shape {x.shape}")
     axes = tuple(range(x.ndim - k, x.ndim))
-    centred = x - x.mean(axis=axes, keepdims=True)
-    var = (centred * centred).mean(axis=axes, keepdims=True)
-    y = centred / (var + eps).sqrt()
+    y = _normalized(x, axes, eps)
     if weight is not None:
         y = y * weight
     if bias is not None:
         y = y + bias
+    return y
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise each group of ``num_groups`` consecutive channels of (N, C, ...) over the
+    group's channels and positions, by their mean and biased variance; then scale and
+    shift each channel by ``weight`` and ``bias`` (shape (C,))."""
+    x = _tensor(input)
+    if x.ndim < 2 or num_groups < 1 or x.shape[1] % num_groups:
+        raise ValueError(f"group_norm: expected an input of shape (N, C, ...) with C divisible "
+                         f"by num_groups={num_groups}, got {x.shape}")
+    grouped = x.reshape((x.shape[0], num_groups, -1))
+    y = _normalized(grouped, (2,), eps).reshape(x.shape)
+    return _channel_affine(y, weight, bias)
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel of each sample of (N, C, ...) over its positions, by their
+    mean and biased variance (``use_input_stats``), the running estimates, if given,
+    moving by ``momentum`` towards the batch's average of those means and unbiased
+    variances; or by the running estimates. Then scale and shift each channel."""
+    x = _tensor(input)
+    if x.ndim < 3:
+        raise ValueError(f"instance_norm: expected an input of shape (N, C, L, ...), got "
+                         f"{x.shape}")
+    axes = tuple(range(2, x.ndim))
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm: running_mean and running_var are needed when "
+                             "use_input_stats=False")
+        return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
+    if running_mean is not None or running_var is not None:
+        count = x.numel() // max(x.shape[0] * x.shape[1], 1)
+        with no_grad():
+            if running_mean is not None:
+                mean = x.detach().mean(axis=axes).mean(axis=0)
+                running_mean.mul_(1 - momentum).add_(mean * momentum)
+            if running_var is not None:
+                var = x.detach().var(axis=axes, correction=0).mean(axis=0)
+                running_var.mul_(1 - momentum).add_(var * (momentum * count / max(count - 1, 1)))
+    return _channel_affine(_normalized(x, axes, eps), weight, bias)
+
+
+def _normalized(x: Tensor, axes: tuple[int, ...], eps: float) -> Tensor:
+    """``x`` less its mean over ``axes``, over the root of its biased variance plus eps."""
+    centred = x - x.mean(axis=axes, keepdims=True)
+    var = (centred * centred).mean(axis=axes, keepdims=True)
+    return centred / (var + eps).sqrt()
+
+
+def _channel_affine(y: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
+    """``y * weight + bias``, each of shape (C,) along axis 1 of (N, C, ...)."""
+    shape = (y.shape[1], *(1,) * (y.ndim - 2))
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
     return y
 
 

@@ -228,3 +228,24 @@ def test_digits_cnn_loads_a_torch_state_dict():
     x = np.random.default_rng(0).random((5, 1, 8, 8), dtype=np.float32)
     np.testing.assert_allclose(ours(mg.tensor(x)).numpy(),
                                theirs(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda lib: lib.nn.GroupNorm(2, 4), (3, 4, 5, 6)),
+    (lambda lib: lib.nn.GroupNorm(4, 4, affine=False), (2, 4, 7)),
+    (lambda lib: lib.nn.GroupNorm(1, 6, eps=1e-3), (2, 6)),
+    (lambda lib: lib.nn.InstanceNorm2d(4), (3, 4, 5, 6)),
+    (lambda lib: lib.nn.InstanceNorm1d(3, affine=True), (2, 3, 8)),
+    (lambda lib: lib.nn.InstanceNorm2d(4, affine=True, track_running_stats=True), (3, 4, 5, 6)),
+    (lambda lib: lib.nn.InstanceNorm1d(3, momentum=None, track_running_stats=True), (3, 7)),
+])
+def test_group_and_instance_norm(device, make, shape):
+    ours, theirs = _pair(make(mg), make(torch), device)
+    rng = np.random.default_rng(4)
+    for _ in range(2):  # running statistics, where kept, move twice
+        _check_forward_backward(ours, theirs, rng.standard_normal(shape) * 3 + 1, device)
+    for key, value in theirs.state_dict().items():
+        np.testing.assert_allclose(ours.state_dict()[key], value.numpy(), **TOL, err_msg=key)
+    ours.eval()
+    theirs.eval()
+    _check_forward_backward(ours, theirs, rng.standard_normal(shape), device)

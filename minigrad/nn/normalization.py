@@ -1,4 +1,5 @@
-"""Normalisation layers: BatchNorm1d, BatchNorm2d and LayerNorm, as in PyTorch."""
+"""Normalisation layers: BatchNorm1d/2d, LayerNorm, GroupNorm and InstanceNorm1d/2d, as in
+PyTorch."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from ..creation import ones, tensor, zeros
 from ..tensor import Tensor
 from .module import Module, Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
+           "LayerNorm"]
 
 
 class _BatchNorm(Module):
@@ -109,3 +111,68 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
+
+
+class GroupNorm(Module):
+    """Normalise groups of ``num_channels // num_groups`` channels over their channels and
+    positions, then scale and shift each channel (``weight`` ones, ``bias`` zeros)."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, device: str | None = None, dtype: Any = None) -> None:
+        super().__init__()
+        if num_groups < 1 or num_channels % num_groups:
+            raise ValueError("num_channels must be divisible by num_groups")
+        self.num_groups, self.num_channels, self.eps, self.affine = (
+            num_groups, num_channels, eps, affine)
+        if affine:
+            self.weight = Parameter(ones(num_channels, device=device, dtype=dtype))
+            self.bias = Parameter(zeros(num_channels, device=device, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class _InstanceNorm(_BatchNorm):
+    """Normalise each channel of each sample over its positions; with
+    ``track_running_stats``, evaluation uses running estimates (the buffers and options of
+    a batch norm, PyTorch's defaults: no affine, no running statistics)."""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = False, track_running_stats: bool = False,
+                 device: str | None = None, dtype: Any = None) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
+                         dtype)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim not in self.input_dims:
+            raise ValueError(f"{type(self).__name__}: expected a "
+                             f"{' or '.join(f'{d}D' for d in self.input_dims)} input, got "
+                             f"shape {x.shape}")
+        unbatched = x.ndim == min(self.input_dims)
+        if unbatched:
+            x = x.unsqueeze(0)
+        factor = 0.0 if self.momentum is None else self.momentum  # as PyTorch's
+        use_input = self.training or not self.track_running_stats
+        track = self.track_running_stats
+        y = F.instance_norm(x, self.running_mean if track else None,
+                            self.running_var if track else None, self.weight, self.bias,
+                            use_input, factor, self.eps)
+        return y.squeeze(0) if unbatched else y
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation of (N, C, L) or (C, L) per sample and channel."""
+
+    input_dims = (2, 3)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation of (N, C, H, W) or (C, H, W) per sample and channel."""
+
+    input_dims = (3, 4)
