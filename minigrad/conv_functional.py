@@ -24,7 +24,7 @@ from .tensor import Tensor
 __all__ = [
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
     "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d", "pad", "batch_norm", "layer_norm",
-    "group_norm", "instance_norm", "interpolate", "embedding", "dropout2d",
+    "group_norm", "instance_norm", "interpolate", "embedding", "dropout2d", "unfold", "fold",
 ]
 
 IntOrTuple = int | Sequence[int]
@@ -485,6 +485,53 @@ def _channel_affine(y: Tensor, weight: Tensor | None, bias: Tensor | None) -> Te
     if bias is not None:
         y = y + bias.reshape(shape)
     return y
+
+
+def unfold(input: Tensor, kernel_size: IntOrTuple, dilation: IntOrTuple = 1,
+           padding: IntOrTuple = 0, stride: IntOrTuple = 1) -> Tensor:
+    """The sliding windows of (N, C, H, W) as columns, (N, C * kh * kw, L) with L the
+    windows in row-major order: the im2col a convolution multiplies."""
+    x, batched = _batched("unfold", input, 2)
+    kernel, dilation, padding, stride = (_tuple("unfold", label, value, 2) for label, value in (
+        ("kernel_size", kernel_size), ("dilation", dilation), ("padding", padding),
+        ("stride", stride)))
+    if any(padding):
+        x = conv_ops.ConstantPad.apply(x, pads=((0, 0), (0, 0), *((p, p) for p in padding)),
+                                       value=0.0)
+    if any(n < d * (k - 1) + 1 for n, k, d in zip(x.shape[2:], kernel, dilation)):
+        raise ValueError(f"unfold: the kernel {kernel} (dilation {dilation}) is larger than "
+                         f"the padded input {x.shape[2:]}")
+    cols = conv_ops.Im2col.apply(x, kernel_size=kernel, stride=stride, dilation=dilation)
+    cols = cols.reshape(x.shape[0], x.shape[1] * math.prod(kernel), -1)
+    return cols if batched else cols[0]
+
+
+def fold(input: Tensor, output_size: IntOrTuple, kernel_size: IntOrTuple,
+         dilation: IntOrTuple = 1, padding: IntOrTuple = 0, stride: IntOrTuple = 1) -> Tensor:
+    """``unfold``'s adjoint: columns (N, C * kh * kw, L) summed back into (N, C, H, W),
+    the values of overlapping windows added."""
+    cols = _tensor(input)
+    size, kernel, dilation, padding, stride = (_tuple("fold", label, value, 2)
+                                               for label, value in (
+        ("output_size", output_size), ("kernel_size", kernel_size), ("dilation", dilation),
+        ("padding", padding), ("stride", stride)))
+    batched = cols.ndim == 3
+    if not batched:
+        cols = cols.unsqueeze(0)
+    padded = tuple(n + 2 * p for n, p in zip(size, padding))
+    out = tuple((n - d * (k - 1) - 1) // s + 1
+                for n, k, d, s in zip(padded, kernel, dilation, stride))
+    taps = math.prod(kernel)
+    if cols.ndim != 3 or cols.shape[1] % taps or cols.shape[2] != math.prod(out):
+        raise ValueError(f"fold: expected columns (N, C * {taps}, {math.prod(out)}) for "
+                         f"output_size {size}, got {tuple(cols.shape)}")
+    n, channels = cols.shape[0], cols.shape[1] // taps
+    windows = cols.reshape(n, channels, *kernel, *out)
+    y = conv_ops.Col2im.apply(windows, shape=(n, channels, *padded), stride=stride,
+                              dilation=dilation)
+    if any(padding):
+        y = y[(slice(None), slice(None), *(slice(p, p + m) for p, m in zip(padding, size)))]
+    return y if batched else y[0]
 
 
 # resampling, embedding and dropout

@@ -249,3 +249,19 @@ def test_group_and_instance_norm(device, make, shape):
     ours.eval()
     theirs.eval()
     _check_forward_backward(ours, theirs, rng.standard_normal(shape), device)
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda lib: lib.nn.Unfold(3), (2, 3, 6, 7)),
+    (lambda lib: lib.nn.Unfold((2, 3), dilation=(1, 2), padding=1, stride=(2, 1)), (2, 3, 6, 7)),
+    (lambda lib: lib.nn.Unfold(2, stride=2), (3, 5, 5)),
+    (lambda lib: lib.nn.Fold((6, 7), 3), (2, 27, 20)),
+    (lambda lib: lib.nn.Fold((6, 7), (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)),
+     (2, 18, 20)),
+    (lambda lib: lib.nn.MaxPool1d(3, stride=2, padding=1), (2, 3, 9)),
+    (lambda lib: lib.nn.AvgPool1d(2, ceil_mode=True), (2, 3, 9)),
+])
+def test_unfold_fold_and_1d_pooling(device, make, shape):
+    ours, theirs = make(mg), make(torch)
+    _check_forward_backward(ours, theirs, np.random.default_rng(5).standard_normal(shape),
+                            device)

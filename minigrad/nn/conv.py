@@ -16,7 +16,8 @@ from .normalization import BatchNorm2d
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d",
-    "Dropout2d", "Embedding", "MaxPool2d", "Unflatten", "Upsample", "digits_cnn",
+    "AvgPool1d", "Dropout2d", "Embedding", "Fold", "MaxPool1d", "MaxPool2d", "Unflatten",
+    "Unfold", "Upsample", "digits_cnn",
 ]
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -205,6 +206,59 @@ class AvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool1d(MaxPool2d):
+    """The maximum of each window of (N, C, L) (``stride`` defaults to ``kernel_size``)."""
+
+    def forward(self, x: Tensor) -> Any:
+        return F.max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode, self.return_indices)
+
+
+class AvgPool1d(AvgPool2d):
+    """The mean of each window of (N, C, L) (``stride`` defaults to ``kernel_size``)."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
+
+
+class Unfold(Module):
+    """``F.unfold`` as a module: sliding windows as columns."""
+
+    def __init__(self, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
+                 stride: Any = 1) -> None:
+        super().__init__()
+        self.kernel_size, self.dilation = kernel_size, dilation
+        self.padding, self.stride = padding, stride
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.unfold(x, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, "
+                f"padding={self.padding}, stride={self.stride}")
+
+
+class Fold(Unfold):
+    """``F.fold`` as a module: columns summed back into images of ``output_size``."""
+
+    def __init__(self, output_size: Any, kernel_size: Any, dilation: Any = 1,
+                 padding: Any = 0, stride: Any = 1) -> None:
+        super().__init__(kernel_size, dilation, padding, stride)
+        self.output_size = output_size
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.fold(x, self.output_size, self.kernel_size, self.dilation, self.padding,
+                      self.stride)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}, " + super().extra_repr()
 
 
 class AdaptiveAvgPool2d(Module):
