@@ -215,7 +215,7 @@ def _run_hooks(key: Any, grad: Any, create_graph: bool, given: set) -> Any:
             raise RuntimeError(f"a gradient hook returned {got}; it must return None or a "
                                f"tensor of the gradient's shape {key.shape} and dtype "
                                f"{key.dtype}")
-        grad = out if create_graph else out.data
+        grad = out if create_graph else out._data
         given.add(id(grad))
     ref = getattr(key, "_retained", None)
     tensor = ref() if ref is not None else None
@@ -289,7 +289,7 @@ def _call_backward(ctx: Context, grad: Any, create_graph: bool) -> tuple:
             f"{len(ctx.inputs)} inputs"
         )
     if not create_graph:
-        grads = tuple(g.data if isinstance(g, Tensor) else g for g in grads)
+        grads = tuple(g._data if isinstance(g, Tensor) else g for g in grads)
     return grads
 
 
@@ -412,7 +412,7 @@ def _accumulate(leaf: Tensor, grad: Any, create_graph: bool, given: set) -> None
     elif owned._requires_grad:  # a gradient with history (from create_graph) keeps it
         leaf._grad = owned + Tensor._make(grad, leaf.backend)
     else:
-        owned.backend.add(owned.data, grad, out=owned.data)
+        owned.backend.add(owned._data, grad, out=owned._data)
         owned._bump_version()
 
 
@@ -440,7 +440,7 @@ def _root_grad(t: Tensor, grad: Any, create_graph: bool) -> Any:
             "through; create the inputs with requires_grad=True"
         )
     if grad is None:
-        if t.data.size != 1:
+        if t._data.size != 1:
             raise RuntimeError(
                 f"backward() needs a `gradient` argument for a tensor of shape {t.shape}; "
                 "it can be omitted only for a one-element tensor"
@@ -451,9 +451,9 @@ def _root_grad(t: Tensor, grad: Any, create_graph: bool) -> Any:
             raise RuntimeError(f"gradient has shape {grad.shape}, but the tensor has {t.shape}")
         if create_graph:
             return grad
-        grad = grad.data
+        grad = grad._data
     else:
-        grad = Tensor(grad, dtype=t.dtype, device=t.backend).data
+        grad = Tensor(grad, dtype=t.dtype, device=t.backend)._data
         if grad.shape != t.shape:
             raise RuntimeError(f"gradient has shape {grad.shape}, but the tensor has {t.shape}")
     return Tensor._make(grad, t.backend) if create_graph else grad

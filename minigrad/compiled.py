@@ -51,7 +51,7 @@ class Trace:
     def __init__(self, args: tuple) -> None:
         self.inputs = {id(a): i for i, a in enumerate(args) if isinstance(a, Tensor)}
         # where an array an op takes as a parameter (a target, a condition) comes from
-        self.arrays = {id(a.data): ("input", i) for i, a in enumerate(args)
+        self.arrays = {id(a._data): ("input", i) for i, a in enumerate(args)
                        if isinstance(a, Tensor)}
         self.steps: list[Any] = []  # ForwardStep, or a call of the optimizer
         self.step_of: dict[int, int] = {}  # id(tensor made by an op) -> its step
@@ -72,11 +72,11 @@ class Trace:
         i = self.inputs.get(id(t))
         if i is not None:
             return ("input", i)
-        shared = self.arrays.get(id(t.data))  # a detached tensor or a view of the same array
+        shared = self.arrays.get(id(t._data))  # a detached tensor or a view of the same array
         if shared is not None and shared[0] != "tensor":
             return shared
         self.keep.append(t)
-        self.arrays.setdefault(id(t.data), ("tensor", t))
+        self.arrays.setdefault(id(t._data), ("tensor", t))
         return ("tensor", t)
 
     def op(self, cls: type, ctx: Any, args: tuple, params: dict, widened: bool,
@@ -98,7 +98,7 @@ class Trace:
             return
         self.keep += [result, ctx]
         self.step_of[id(result)] = self.step_of_ctx[id(ctx)] = len(self.steps)
-        self.arrays[id(result.data)] = ("step", len(self.steps))
+        self.arrays[id(result._data)] = ("step", len(self.steps))
         self.steps.append(ForwardStep(cls, ctx, sources, wants, params, widened,
                                       result.dtype, result.shape))
 
@@ -124,7 +124,7 @@ class Trace:
             return
         self.keep.append(result)
         self.step_of[id(result)] = len(self.steps)
-        self.arrays[id(result.data)] = ("step", len(self.steps))
+        self.arrays[id(result._data)] = ("step", len(self.steps))
         self.steps.append(("draw", getattr(source, kind), shape, result.dtype))
 
     def inplace(self, t: Tensor, name: str, other: Any) -> None:
@@ -159,7 +159,7 @@ class Trace:
         self.steps.append(("backward", step, visited, [self.source(t) for t in leaves]))
 
     def module(self, module: Any) -> None:
-        params = tuple((p, None, None) if p is None else (p, p.data.dtype, p.data.shape)
+        params = tuple((p, None, None) if p is None else (p, p._data.dtype, p._data.shape)
                        for p in module._parameters.values())
         self.modules[id(module)] = (module, module.training, params)
 
@@ -234,8 +234,8 @@ class Plan:
         for module, training, params in self.modules:
             now = tuple(module._parameters.values())
             if module.training != training or len(now) != len(params) or any(
-                    a is not b[0] or (a is not None and (a.data.dtype is not b[1]
-                                                         or a.data.shape != b[2]))
+                    a is not b[0] or (a is not None and (a._data.dtype is not b[1]
+                                                         or a._data.shape != b[2]))
                     for a, b in zip(now, params)):
                 return False
         return True
@@ -284,9 +284,9 @@ class Plan:
             if kind == "step":
                 return values[where]
             if kind == "input":
-                return args[where].data
+                return args[where]._data
             if kind == "tensor":
-                return where.data
+                return where._data
             return where
 
         for decide, source, value in self.guards:
@@ -557,7 +557,7 @@ def compile(fn: Callable) -> CompiledFunction:  # noqa: A001  (PyTorch's name)
 def guarded(decide: Callable[[Any], Any], t: Tensor) -> Any:
     """``decide(t's array)``, noted as a guard while a call is being recorded: a plan that
     took one branch on a tensor's values is replayed only while the decision is the same."""
-    value = decide(t.data)
+    value = decide(t._data)
     if autograd.tracer is not None:
         autograd.tracer.guard(decide, t, value)
     return value

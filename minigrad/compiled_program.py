@@ -221,8 +221,8 @@ class Program:
                 t = "None" if p is None else w.bind(p, "t")
                 checks.append(f"{m}._parameters.get({name!r}) is not {t}")
                 if p is not None and id(p) not in self.flat_of:
-                    checks.append(f"{t}.data.dtype != {w.literal(dtype)}")
-                    checks.append(f"{t}.data.shape != {tuple(shape)!r}")
+                    checks.append(f"{t}._data.dtype != {w.literal(dtype)}")
+                    checks.append(f"{t}._data.shape != {tuple(shape)!r}")
             w.line(f"if {' or '.join(checks)}: return REDO")
 
     def _check_layout(self, flat: FlatOptimizer) -> None:
@@ -252,13 +252,13 @@ class Program:
                 t = w.bind(p, "t")
                 state = f"state_{t}"
                 data = w.bind(views["param"][i], t + "_data")
-                checks = [f"{t}.data is not {data}"]
+                checks = [f"{t}._data is not {data}"]
                 if not stateless:
                     w.line(f"{state} = {opt}.state.get({t})")
                     checks.insert(0, f"{state} is None")
                 if id(p) not in self.grads_written:
                     g = w.bind(views["grad"][i], t + "_grad")
-                    checks.append(f"{t}._grad is None or {t}._grad.data is not {g}")
+                    checks.append(f"{t}._grad is None or {t}._grad._data is not {g}")
                 checks += [f"{state}.get({k!r}) is not {w.bind(views[k][i], t + '_' + k)}"
                            for k in entry["keys"]]
                 if not first and not stateless:
@@ -298,19 +298,19 @@ class Program:
             return self.names[where]
         if kind == "input":
             if not self.w.split or host:
-                return f"args[{where}].data"
+                return f"args[{where}]._data"
             name = self.inputs.get(where)
             if name is None:
                 arg = self.args[where]
                 name = self.inputs[where] = self.w.bind(
                     arg.backend.zeros(arg.shape, arg.dtype), f"input{where}")
                 self.w.host(f"{self.w.bind(arg.backend, 'backend')}.setitem({name}, "
-                            f"Ellipsis, args[{where}].data)")
+                            f"Ellipsis, args[{where}]._data)")
             return name
         if kind == "tensor":
             if not host:
                 self.live[id(where)] = where
-            return f"{self.w.bind(where, 't')}.data"
+            return f"{self.w.bind(where, 't')}._data"
         return self.w.literal(where)
 
     def shape_of(self, source: tuple) -> tuple | None:
@@ -511,12 +511,12 @@ class DeviceGraph:
     def run(self) -> dict:
         """This call's device work; the device part's local names (its arrays)."""
         if self.launch is not None:
-            if all(t.data is a for t, a in zip(self.tensors, self.arrays)):
+            if all(t._data is a for t, a in zip(self.tensors, self.arrays)):
                 return self._launched()
             self.launch, self.runs = None, 0  # an array it holds was replaced
         if self.runs >= self.WARM_UP and self.failure is None:
             try:
-                self.arrays = [t.data for t in self.tensors]
+                self.arrays = [t._data for t in self.tensors]
                 self.launch = self.backend.capture_graph(self.device)
                 if self.launch is None:
                     self.failure = "the backend captured no graph"

@@ -273,7 +273,7 @@ def _max_indices(padded: Tensor, size: tuple, kernel: tuple, stride: tuple, dila
     """Each window's arg-max as a flat index into the unpadded spatial axes."""
     xp = padded.backend
     k = len(kernel)
-    _, rest = xp.max_pool(padded.data, kernel, stride, dilation)
+    _, rest = xp.max_pool(padded._data, kernel, stride, dilation)
     index = 0
     for axis in reversed(range(k)):
         offset, rest = rest % kernel[axis], rest // kernel[axis]

@@ -264,7 +264,7 @@ def all_reduce(tensor: Any, op: str = "mean") -> Any:
         raise ValueError(f"all_reduce: op must be one of {', '.join(_OPS)}, got {op!r}")
     comm = _job()
     if isinstance(tensor, Tensor):
-        backend, array = tensor.backend, tensor.data
+        backend, array = tensor.backend, tensor._data
     else:
         backend, array = get_backend("numpy"), np.asarray(tensor)
     buf = _to_mpi(backend, array.reshape(-1))
@@ -312,10 +312,10 @@ def broadcast_parameters(model: Any, root: int = 0) -> None:
         )
     with autograd.no_grad():
         for _, t in named:
-            buf = _to_mpi(t.backend, t.data.reshape(-1))
+            buf = _to_mpi(t.backend, t._data.reshape(-1))
             comm.Bcast(buf, root=root)
             if _rank != root:
-                t.data[...] = _from_mpi(t.backend, buf).reshape(t.shape)
+                t._data[...] = _from_mpi(t.backend, buf).reshape(t.shape)
                 t._bump_version()
 
 
@@ -426,7 +426,7 @@ class DistributedOptimizer:
         backend, dtype = bucket[0].backend, np.dtype(bucket[0].dtype)
         counts = [int(np.prod(p.shape, dtype=np.int64)) for p in bucket]
         flat = backend.concatenate(
-            [backend.zeros((n,), dtype) if p.grad is None else p.grad.data.reshape(-1)
+            [backend.zeros((n,), dtype) if p.grad is None else p.grad._data.reshape(-1)
              for p, n in zip(bucket, counts)], 0)
         buf = _to_mpi(backend, flat, fresh=True)
         self._timed(comm.Allreduce, _mpi.IN_PLACE, buf, op=_mpi.SUM)

@@ -67,7 +67,7 @@ class FlatOptimizer:
                 flat["update"] = backend.prepare_update(update, flat["param"], flat["grad"],
                                                         *(flat.get(k) for k in moments))
                 for i, p in enumerate(part):
-                    p.data = views["param"][i]
+                    p._data = views["param"][i]
                     p._grad = Tensor._make(views["grad"][i], backend)  # its own shape
                     self.grad_view[id(p)] = views["grad"][i]
                     for key in keys:
@@ -119,7 +119,7 @@ class FlatOptimizer:
         if current is None:
             backend.setitem(view, Ellipsis, grad)
             leaf.grad = Tensor._make(view, backend)
-        elif current.data is view and not current.requires_grad:
+        elif current._data is view and not current.requires_grad:
             backend.add(view, grad, out=view)
             current._bump_version()
         else:
@@ -168,8 +168,8 @@ class FlatOptimizer:
                 state = opt.state.get(p)
                 if state is None and stateless:
                     state = {}
-                if (state is None or p.data is not views["param"][i] or p.grad is None
-                        or p.grad.data is not views["grad"][i]):
+                if (state is None or p._data is not views["param"][i] or p.grad is None
+                        or p.grad._data is not views["grad"][i]):
                     return False
                 if any(state.get(k) is not views[k][i] for k in entry["keys"]):
                     return False
@@ -201,8 +201,8 @@ def _flattened(optimizer: Any, params: list, keys: list) -> tuple[dict, dict]:
     """New flat buffers of a group's parameters, gradients and state entries ``keys``, and
     each one's views per parameter."""
     backend, state = params[0].backend, optimizer.state
-    flat = {"param": _flatten(backend, [p.data for p in params]),
-            "grad": _flatten(backend, [p.grad.data for p in params])}
+    flat = {"param": _flatten(backend, [p._data for p in params]),
+            "grad": _flatten(backend, [p.grad._data for p in params])}
     for key in keys:
         flat[key] = _flatten(backend, [state[p][key] for p in params])
     return flat, {name: _views(backend, buffer, params) for name, buffer in flat.items()}
@@ -224,8 +224,8 @@ def _adopted(optimizer: Any, group: dict, params: list, keys: list
             return None
     setitem = buffers.backend.setitem
     for p, param_view, grad_view in zip(params, buffers.param_views, buffers.grad_views):
-        setitem(param_view, Ellipsis, p.data)
-        setitem(grad_view, Ellipsis, p.grad.data)
+        setitem(param_view, Ellipsis, p._data)
+        setitem(grad_view, Ellipsis, p.grad._data)
     flat = {"param": buffers.param_buffer, "grad": buffers.grad_buffer}
     views = {"param": buffers.param_views, "grad": buffers.grad_views}
     for key in keys:

@@ -66,7 +66,7 @@ class Function:
                     backend = a.backend
                 elif a.backend is not backend:
                     raise device_error(cls, backend, a.backend)
-                data = a.data
+                data = a._data
                 arrays.append(data)
                 if data.dtype is _FLOAT16:
                     half = True
@@ -100,10 +100,10 @@ class Function:
         else:
             half = False
             returned = _forward_on_tensors(cls, ctx, args, entries, params)
-            out = returned.data
+            out = returned._data
             record = record and out.dtype.kind == "f"
         result = object.__new__(Tensor)
-        result.data = out
+        result._data = out
         result.backend = ctx.backend
         result._grad = None
         if cls.is_view:
@@ -173,7 +173,7 @@ def _keep_saved_tensors(ctx: Context, returned: Tensor, result: Tensor) -> None:
     if any(t is returned for t in saved):
         returned._version = result._version = autograd.version_of(returned)
     ctx._args = saved
-    ctx._saved = tuple(t.data if isinstance(t, Tensor) else t for t in saved)
+    ctx._saved = tuple(t._data if isinstance(t, Tensor) else t for t in saved)
 
 
 def _note_view(cls: type, params: dict, source: Tensor, view: Tensor) -> None:

@@ -232,8 +232,8 @@ def cross_entropy(
     if logits.ndim == 2 and weight is None and label_smoothing == 0 and kept is None:
         # the common case, fused: softmax and the picked log-probability in one op
         if reduction == "mean" and logits.dtype in _FUSED_FLOATS:
-            return _MeanSoftmaxCrossEntropy.apply(logits, target=target.data)
-        return _reduce(ops.SoftmaxCrossEntropy.apply(logits, target=target.data), reduction)
+            return _MeanSoftmaxCrossEntropy.apply(logits, target=target._data)
+        return _reduce(ops.SoftmaxCrossEntropy.apply(logits, target=target._data), reduction)
     log_probs = log_softmax(logits, axis=axis)
     nll, picked_weight = _pick(log_probs, target, weight, axis, kept)
     loss = nll

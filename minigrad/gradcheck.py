@@ -71,5 +71,5 @@ def _write(t: Tensor, index: tuple, value: float) -> None:
     """Set one element without bumping the version counter (a probe, not a change)."""
     host = t.numpy()
     host[index] = value
-    if host is not t.data:
-        t.data = t.backend.asarray(host, t.dtype)
+    if host is not t._data:
+        t._data = t.backend.asarray(host, t.dtype)

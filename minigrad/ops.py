@@ -1879,7 +1879,7 @@ class _TensorFunctions:
 
 
 def _raw(value: Any) -> Any:
-    return value.data if isinstance(value, Tensor) else value
+    return value._data if isinstance(value, Tensor) else value
 
 
 tensor_xp = _TensorFunctions()

@@ -242,7 +242,7 @@ def logdet(input: Any) -> Tensor:
     """log(det(input)): -inf for a zero determinant; NaN, with a gradient of 0, for a
     negative one (as PyTorch's)."""
     d = det(input)
-    negative = d.data < 0
+    negative = d._data < 0
     return ops.Where.apply(math.nan, ops.Where.apply(1, d, condition=negative).log(),
                            condition=negative)
 

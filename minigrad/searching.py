@@ -44,19 +44,19 @@ def searchsorted(sorted_sequence: Any, input: Any, *, out_int32: bool = False,
         right = side == "right"
     _unreplayable("searchsorted")
     b = seq.backend
-    data = seq.data
+    data = seq._data
     if sorter is not None:
         data = b.getitem(data, _gather_index(_t(sorter), seq.ndim - 1))
     how = "right" if right else "left"
     if seq.ndim <= 1:
-        found = b.searchsorted(b.reshape(data, (-1,)), values.data, how)
+        found = b.searchsorted(b.reshape(data, (-1,)), values._data, how)
     else:
         if values.shape[:-1] != seq.shape[:-1]:
             raise OpError("torch.searchsorted(): boundaries tensor should be 1 dimension or "
                           "the first N-1 dimensions of boundaries tensor and input value "
                           f"tensor must match, but we got boundaries tensor {list(seq.shape)}"
                           f" and input value tensor {list(values.shape)}")
-        rows = [b.searchsorted(data[i], values.data[i], how)
+        rows = [b.searchsorted(data[i], values._data[i], how)
                 for i in np.ndindex(*seq.shape[:-1])]
         found = b.reshape(b.stack(rows, 0), values.shape) if rows else b.zeros(
             values.shape, int64)
@@ -84,13 +84,13 @@ def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
     test = _operand(ref, test_elements, scalars=False)
     _unreplayable("isin")
     b = x.backend
-    pool = b.reshape(test.data, (-1,))
+    pool = b.reshape(test._data, (-1,))
     if pool.shape[0] == 0:
         found = b.zeros(x.shape, np.dtype(bool))
     else:
         common = promote_types(x.dtype, test.dtype)
         pool = b.astype(pool, common)
-        values = b.astype(x.data, common)
+        values = b.astype(x._data, common)
         pool = b.getitem(pool, b.argsort(pool, 0))
         at = b.clip(b.searchsorted(pool, values, "left"), 0, pool.shape[0] - 1)
         found = b.eq(b.getitem(pool, at), values)
@@ -111,7 +111,7 @@ def unique(input: Any, sorted: bool = True, return_inverse: bool = False,  # noq
                                             return_counts=True, axis=d)
         inverse = inverse.reshape(-1)
     else:
-        flat = b.reshape(x.data, (-1,))
+        flat = b.reshape(x._data, (-1,))
         order = b.argsort(flat, 0)
         ordered = b.getitem(flat, order)
         n = flat.shape[0]
@@ -147,9 +147,9 @@ def bincount(input: Any, weights: Any = None, minlength: int = 0) -> Tensor:
         raise OpError("minlength should be >= 0")
     _unreplayable("bincount")
     b = x.backend
-    if x.shape[0] and bool(b.to_numpy(b.lt(b.min(x.data), 0))):
+    if x.shape[0] and bool(b.to_numpy(b.lt(b.min(x._data), 0))):
         raise OpError("bincount only supports 1-d non-negative integral inputs.")
-    size = builtins.max(int(b.to_numpy(b.max(x.data))) + 1 if x.shape[0] else 0, minlength)
+    size = builtins.max(int(b.to_numpy(b.max(x._data))) + 1 if x.shape[0] else 0, minlength)
     if weights is None:
         values = b.ones(x.shape, int64)
     else:
@@ -157,8 +157,8 @@ def bincount(input: Any, weights: Any = None, minlength: int = 0) -> Tensor:
         if w.shape != x.shape:
             raise OpError("weights should be 1-d and have the same length as input")
         kind = w.dtype if w.dtype == dtypes.float32 else dtypes.float64
-        values = b.astype(w.data, kind)
-    return Tensor._make(b.scatter_add((size,), (b.astype(x.data, int64),), values), b)
+        values = b.astype(w._data, kind)
+    return Tensor._make(b.scatter_add((size,), (b.astype(x._data, int64),), values), b)
 
 
 def histc(input: Any, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
@@ -173,7 +173,7 @@ def histc(input: Any, bins: int = 100, min: float = 0, max: float = 0) -> Tensor
         raise OpError("torch.histc(): max must be larger than min")
     _unreplayable("histc")
     b = x.backend
-    flat = b.reshape(x.data, (-1,))
+    flat = b.reshape(x._data, (-1,))
     low, high = float(min), float(max)
     if low == high and flat.shape[0]:
         low, high = float(b.to_numpy(b.min(flat))), float(b.to_numpy(b.max(flat)))

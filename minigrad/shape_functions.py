@@ -279,7 +279,7 @@ def take(input: Any, index: Any) -> Tensor:
         raise OpError(f"take(): Expected a long tensor for index, but got {idx.dtype}")
     flat = x.reshape(-1)
     n = flat.shape[0]
-    raw = idx.data
+    raw = idx._data
     if idx.numel() and (bool((raw >= n).any()) or bool((raw < -n).any())):
         raise IndexError(f"take(): index out of range for tensor of size {x.shape} with "
                          f"{n} elements")

@@ -75,13 +75,13 @@ def median(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:
     if n == 0:
         raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
     b = x.backend
-    counted = (values.data == values.data).sum(axis=d, keepdims=True)  # the values not NaN
+    counted = (values._data == values._data).sum(axis=d, keepdims=True)  # the values not NaN
     k = b.where(counted < n, counted, b.full((), (n - 1) // 2, int64))
     k = b.astype(k, int64)
     value = _pick(values, k, d)
     if dim is None:
         return value.reshape(())
-    index = _index_tensor(x, b.getitem(order.data, _gather_index(Tensor._make(k, b), d)))
+    index = _index_tensor(x, b.getitem(order._data, _gather_index(Tensor._make(k, b), d)))
     if not keepdim:
         value, index = value.squeeze(d), index.squeeze(d)
     shape = x.shape[:d] + ((1,) if keepdim else ()) + x.shape[d + 1:] if x.ndim else ()
@@ -98,15 +98,15 @@ def mode(input: Any, dim: int = -1, keepdim: bool = False) -> ValuesIndices:
     if n == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
     b = x.backend
-    data = b.reshape(flat.data, flat.shape[:d + 1] + (1,) + flat.shape[d + 1:])
-    others = b.reshape(flat.data, flat.shape[:d] + (1,) + flat.shape[d:])
+    data = b.reshape(flat._data, flat.shape[:d + 1] + (1,) + flat.shape[d + 1:])
+    others = b.reshape(flat._data, flat.shape[:d] + (1,) + flat.shape[d:])
     counts = b.sum(b.eq(data, others), axis=d + 1)  # how often each element's value occurs
     most = b.eq(counts, b.max(counts, axis=d, keepdims=True))
-    top = b.max(flat.data, axis=d, keepdims=True)
-    value = b.min(b.where(most, flat.data, top), axis=d, keepdims=True)
+    top = b.max(flat._data, axis=d, keepdims=True)
+    value = b.min(b.where(most, flat._data, top), axis=d, keepdims=True)
     position = b.reshape(b.arange(0, n, 1, int64), tuple(-1 if k == d else 1
                                                           for k in range(flat.ndim)))
-    last = b.max(b.where(b.eq(flat.data, value), position, b.full((), -1, int64)), axis=d,
+    last = b.max(b.where(b.eq(flat._data, value), position, b.full((), -1, int64)), axis=d,
                  keepdims=True)
     values = _pick(flat, b.astype(last, int64), d)
     indices = _index_tensor(x, b.astype(last, int64))
@@ -177,7 +177,7 @@ def quantile(input: Any, q: Any, dim: int | None = None, keepdim: bool = False, 
     values, _, d = _sorted_along(x, dim, "quantile")
     n = values.shape[d]
     b = x.backend
-    has_nan = b.astype((values.data != values.data).sum(axis=d, keepdims=True) > 0, bool)
+    has_nan = b.astype((values._data != values._data).sum(axis=d, keepdims=True) > 0, bool)
     outs = []
     for qk in qs:
         rank = float(x.dtype.type(qk) * x.dtype.type(n - 1))  # in the input's dtype

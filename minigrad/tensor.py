@@ -25,7 +25,7 @@ class Tensor:
     """
 
     # _hooks: set only by register_hook on a leaf; _view: (base, view ops), set only on a view
-    __slots__ = ("data", "backend", "_requires_grad", "_grad", "_node", "_version", "_hooks",
+    __slots__ = ("_data", "backend", "_requires_grad", "_grad", "_node", "_version", "_hooks",
                  "_view", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our reflected operators: np_array * tensor
 
@@ -37,7 +37,7 @@ class Tensor:
         requires_grad: bool = False,
     ) -> None:
         backend = get_backend(device)
-        self.data = _to_array(data, dtype, backend)
+        self._data = _to_array(data, dtype, backend)
         self.backend = backend
         self._grad = None
         self._node = None
@@ -50,7 +50,7 @@ class Tensor:
     def _make(cls, data: Any, backend: Backend, node: Any = None) -> Tensor:
         """Wrap a backend array without copying (the hot path of every op)."""
         t = object.__new__(cls)
-        t.data = data
+        t._data = data
         t.backend = backend
         t._requires_grad = node is not None
         t._grad = None
@@ -58,18 +58,37 @@ class Tensor:
         t._version = None
         return t
 
+    @property
+    def data(self) -> Tensor:
+        """This tensor's values as a tensor outside autograd (PyTorch's ``.data``): the same
+        memory, no history, no gradient; changing it in place changes this tensor's values
+        unseen by autograd's version checks, as in PyTorch. The backend array itself is
+        ``_data``."""
+        return Tensor._make(self._data, self.backend)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        """Give this tensor the values of ``value`` (a tensor, or an array of its backend),
+        their memory shared, its history and gradient left as they are."""
+        if isinstance(value, Tensor):
+            self.backend = value.backend
+            value = value._data
+        elif not (hasattr(value, "shape") and hasattr(value, "dtype")):
+            raise TypeError(f"data must be set to a Tensor, got {type(value).__name__}")
+        self._data = value
+
     # metadata
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self) -> str:
@@ -154,7 +173,7 @@ class Tensor:
         return self.swapaxes(-1, -2)
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     def size(self, dim: int | None = None) -> Any:
         return self.shape if dim is None else self.shape[dim]
@@ -189,14 +208,14 @@ class Tensor:
         """The values as a host NumPy array (the array itself on the CPU backends)."""
         if autograd.tracer is not None and not autograd.tracer.paused:
             autograd.tracer.fail("a value read on the host (.item(), .numpy(), bool(t), ...)")
-        return self.backend.to_numpy(self.data)
+        return self.backend.to_numpy(self._data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         out = self.numpy()
         return out if dtype is None else out.astype(dtype)
 
     def item(self) -> Any:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
                 f"only a one-element tensor can be converted to a Python scalar, "
                 f"got shape {self.shape}"
@@ -213,7 +232,7 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(
                 f"the truth value of a tensor of shape {self.shape} is ambiguous; "
                 "use .any() or .all()"
@@ -223,7 +242,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """The same values, cut off from the graph (shares memory and version counter, so
         an in-place change of either is caught wherever the other was saved for backward)."""
-        out = Tensor._make(self.data, self.backend)
+        out = Tensor._make(self._data, self.backend)
         out._version = autograd.version_of(self)
         return out
 
@@ -242,7 +261,7 @@ class Tensor:
             target = get_backend(device)
             if target is not self.backend:
                 out = _ops.To.apply(self, target=target)
-                if out.data is self.data:
+                if out._data is self._data:
                     _share_version(out, self)
         if dtype is not None:
             out = out.astype(dtype)
@@ -352,17 +371,17 @@ class Tensor:
 
     def __sub__(self, other: Any) -> Tensor:
         if isinstance(other, Tensor):
-            if self.data.dtype is bool_ or other.data.dtype is bool_:
+            if self._data.dtype is bool_ or other._data.dtype is bool_:
                 raise _bool_sub_error()
             return _ops.Sub.apply(self, other)
         other = _operand(self, other)
-        if self.data.dtype is bool_ or _is_bool(other):
+        if self._data.dtype is bool_ or _is_bool(other):
             raise _bool_sub_error()
         return _ops.Sub.apply(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
         other = _operand(self, other)
-        if self.data.dtype is bool_ or _is_bool(other):
+        if self._data.dtype is bool_ or _is_bool(other):
             raise _bool_sub_error()
         return _ops.Sub.apply(other, self)
 
@@ -386,18 +405,18 @@ class Tensor:
 
     def __matmul__(self, other: Any) -> Tensor:
         other = _operand(self, other, scalars=False)
-        if other.data.dtype is not self.data.dtype and other.dtype != self.dtype:
+        if other._data.dtype is not self._data.dtype and other.dtype != self.dtype:
             raise _matmul_dtype_error(self, other)
         return _ops.Matmul.apply(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
         other = _operand(self, other, scalars=False)
-        if other.data.dtype is not self.data.dtype and other.dtype != self.dtype:
+        if other._data.dtype is not self._data.dtype and other.dtype != self.dtype:
             raise _matmul_dtype_error(other, self)
         return _ops.Matmul.apply(other, self)
 
     def __neg__(self) -> Tensor:
-        if self.data.dtype is bool_:
+        if self._data.dtype is bool_:
             raise RuntimeError("negation, the `-` operator, on a bool tensor is not supported; "
                                "to invert a mask, use the `~` operator or logical_not()")
         return _ops.Neg.apply(self)
@@ -434,35 +453,35 @@ class Tensor:
 
     # elementwise functions
     def exp(self) -> Tensor:
-        return _ops.Exp.apply(self if self.data.dtype is float32 else self._as_float())
+        return _ops.Exp.apply(self if self._data.dtype is float32 else self._as_float())
 
     def log(self) -> Tensor:
-        return _ops.Log.apply(self if self.data.dtype is float32 else self._as_float())
+        return _ops.Log.apply(self if self._data.dtype is float32 else self._as_float())
 
     def sqrt(self) -> Tensor:
-        return _ops.Sqrt.apply(self if self.data.dtype is float32 else self._as_float())
+        return _ops.Sqrt.apply(self if self._data.dtype is float32 else self._as_float())
 
     def abs(self) -> Tensor:
-        if self.data.dtype is bool_:
+        if self._data.dtype is bool_:
             raise NotImplementedError("abs: bool tensors are not supported")
         return _ops.Abs.apply(self)
 
     def tanh(self) -> Tensor:
-        return _ops.Tanh.apply(self if self.data.dtype is float32 else self._as_float())
+        return _ops.Tanh.apply(self if self._data.dtype is float32 else self._as_float())
 
     def sigmoid(self) -> Tensor:
-        return _ops.Sigmoid.apply(self if self.data.dtype is float32 else self._as_float())
+        return _ops.Sigmoid.apply(self if self._data.dtype is float32 else self._as_float())
 
     def _as_float(self) -> Tensor:
         """A float tensor as it is, an integer or bool one as the default float dtype, for
         float math (PyTorch's promotion; NumPy would give float16 for bool and small ints)."""
-        return self if self.data.dtype.kind == "f" else self.astype(dtypes.default_float)
+        return self if self._data.dtype.kind == "f" else self.astype(dtypes.default_float)
 
     def sign(self) -> Tensor:
         return self.clone() if self.dtype == bool_ else _ops.Sign.apply(self)
 
     def relu(self) -> Tensor:
-        if self.data.dtype is bool_:
+        if self._data.dtype is bool_:
             raise RuntimeError("relu: bool tensors are not supported")
         return _ops.Relu.apply(self)
 
@@ -554,7 +573,7 @@ class Tensor:
         _nonempty(self, which, axis)
         arg = _ops.Argmax if which == "max" else _ops.Argmin
         indices = arg.apply(self, axis=axis, keepdims=True)
-        values = self[_along(self, indices.data, axis)] if self.ndim else self.clone()
+        values = self[_along(self, indices._data, axis)] if self.ndim else self.clone()
         if not keepdims and self.ndim:
             values, indices = values.squeeze(axis), indices.squeeze(axis)
         return ValuesIndices(values, indices)
@@ -590,8 +609,8 @@ class Tensor:
         shape = _shape_args(shape)
         if -1 in shape and shape.count(-1) == 1:  # the one free size is what is left over
             known = -math.prod(shape)
-            if known and self.data.size % known == 0:
-                shape = tuple(self.data.size // known if n == -1 else n for n in shape)
+            if known and self._data.size % known == 0:
+                shape = tuple(self._data.size // known if n == -1 else n for n in shape)
         return self if shape == self.shape else _ops.Reshape.apply(self, shape=shape)
 
     def view(self, *shape: Any) -> Tensor:
@@ -611,7 +630,7 @@ class Tensor:
                          f"a last dim of {last} {self.dtype} items ({last * self.dtype.itemsize}"
                          f" bytes)")
                 raise OpError(f"view: cannot view {where} as {dtype} ({size}-byte items)")
-        data = self.backend.writable(self.data).view(dtype)
+        data = self.backend.writable(self._data).view(dtype)
         out = Tensor._make(data, self.backend)
         _share_version(out, self)
         return out
@@ -780,11 +799,11 @@ class Tensor:
 
     def stride(self, dim: int | None = None) -> Any:
         """Elements (not bytes) to step in memory along each dim, as PyTorch counts them."""
-        strides = tuple(s // self.dtype.itemsize for s in self.data.strides)
+        strides = tuple(s // self.dtype.itemsize for s in self._data.strides)
         return strides if dim is None else strides[_dim("stride", dim, self.ndim)]
 
     def is_contiguous(self) -> bool:
-        return bool(self.data.flags.c_contiguous)
+        return bool(self._data.flags.c_contiguous)
 
     @property
     def is_cuda(self) -> bool:
@@ -878,8 +897,8 @@ class Tensor:
         if _records_inplace(self, value):
             self._assign_recorded(lambda before: _ops.SetItem.apply(before, value, index=index))
         else:
-            self.data = _writable(self)
-            self.backend.setitem(self.data, index, _raw(value))
+            self._data = _writable(self)
+            self.backend.setitem(self._data, index, _raw(value))
         self._bump_version()
 
     def _inplace(self, op: Any, name: str, other: Any) -> Tensor:
@@ -890,9 +909,9 @@ class Tensor:
             self._assign_recorded(lambda before: op.apply(before, other))
             self._bump_version()
         else:
-            self.data = _writable(self)
+            self._data = _writable(self)
             try:
-                getattr(self.backend, name)(self.data, _raw(other), out=self.data)
+                getattr(self.backend, name)(self._data, _raw(other), out=self._data)
             except TypeError:  # NumPy refuses the cast: say it as PyTorch does
                 _castable_into(self, op.apply(self, other))
                 raise
@@ -915,8 +934,8 @@ class Tensor:
             self._assign_recorded(compute)
         else:
             result = _castable_into(self, compute(self))
-            self.data = _writable(self)
-            self.backend.setitem(self.data, Ellipsis, result.data)
+            self._data = _writable(self)
+            self.backend.setitem(self._data, Ellipsis, result._data)
         self._bump_version()
         return self
 
@@ -929,7 +948,7 @@ class Tensor:
         every live view of that memory is rerouted through it.
         """
         view = getattr(self, "_view", None)
-        if view is not None and not self.backend.shares_memory(self.data, view[0].data):
+        if view is not None and not self.backend.shares_memory(self._data, view[0]._data):
             view = None  # a reshape that had to copy: its own memory, nothing to rebase
         target = self if view is None else view[0]
         if target._node is None and target._requires_grad:
@@ -942,8 +961,8 @@ class Tensor:
         result = _castable_into(self, compute(_with_history(self)))
         if view is not None:
             result = _ops.WriteThroughView.apply(_with_history(target), result, chain=view[1])
-        target.data = _writable(target)
-        target.backend.setitem(target.data, Ellipsis, result.data)
+        target._data = _writable(target)
+        target.backend.setitem(target._data, Ellipsis, result._data)
         retained = getattr(target._node, "_retained", None)
         if retained is not None:  # retain_grad follows the tensor to its new value (PyTorch)
             del target._node._retained
@@ -1661,16 +1680,16 @@ def _records_inplace(t: Tensor, *others: Any) -> bool:
 
 def _writable(t: Tensor) -> Any:
     """``t``'s array, ready to be written in place (an expanded tensor cannot be)."""
-    if t.backend.is_read_only(t.data):
+    if t.backend.is_read_only(t._data):
         raise OpError("unsupported operation: more than one element of the written-to tensor "
                       "refers to a single memory location, or its memory is read-only (an "
                       "expanded tensor); clone() it before changing it in place")
-    return t.backend.writable(t.data)
+    return t.backend.writable(t._data)
 
 
 def _with_history(t: Tensor) -> Tensor:
     """A copy of ``t``'s values that carries its history: what an in-place op computes on."""
-    before = Tensor._make(t.backend.copy(t.data), t.backend, t._node)
+    before = Tensor._make(t.backend.copy(t._data), t.backend, t._node)
     before._requires_grad = t._requires_grad
     return before
 
@@ -1709,7 +1728,7 @@ def _through_views(t: Tensor, chain: tuple) -> Tensor:
 
 
 def _raw(value: Any) -> Any:
-    return value.data if isinstance(value, Tensor) else value
+    return value._data if isinstance(value, Tensor) else value
 
 
 def _share_version(view: Tensor, base: Tensor) -> None:
@@ -1750,7 +1769,7 @@ def _to_array(data: Any, dtype: Any, backend: Backend) -> Any:
     dt = None if dtype is None else as_dtype(dtype)
     if isinstance(data, Tensor):
         source = data.backend
-        host = data.data if source is backend else source.to_numpy(data.data)
+        host = data._data if source is backend else source.to_numpy(data._data)
         return backend.asarray(host, dt)
     if isinstance(data, np.ndarray | np.generic):
         arr = np.asarray(data)
@@ -1799,7 +1818,7 @@ def _axis_args(t: Tensor, axis: Any, keepdims: bool, dim: Any, keepdim: bool | N
 
 
 def _is_bool(x: Any) -> bool:
-    return type(x) is bool or (isinstance(x, Tensor) and x.data.dtype is bool_)
+    return type(x) is bool or (isinstance(x, Tensor) and x._data.dtype is bool_)
 
 
 def _bool_sub_error() -> RuntimeError:
@@ -1813,7 +1832,7 @@ def _matmul_dtype_error(a: Tensor, b: Tensor) -> OpError:
 
 
 def _not_bool(t: Tensor, name: str) -> None:
-    if t.data.dtype is bool_:
+    if t._data.dtype is bool_:
         raise RuntimeError(f"{name}: bool tensors are not supported; convert with .int()")
 
 
@@ -1828,7 +1847,7 @@ def _without_leading_ones(shape: tuple[int, ...]) -> tuple[int, ...]:
 def _nonempty(t: Tensor, name: str, axis: Any, whole: type = OpError) -> None:
     """Refuse, as PyTorch does, a max or min over no elements (``whole``: the error when
     no dim is given)."""
-    if t.data.size:
+    if t._data.size:
         return
     if axis is None:
         raise whole(f"{name}(): a reduction of an empty tensor {t.shape} needs a dim")
@@ -1874,7 +1893,7 @@ def _as_index(key: Any) -> Any:
     if isinstance(key, tuple):
         return tuple(_as_index(k) for k in key)
     if isinstance(key, Tensor):  # copied: the op keeps it, safe from later edits
-        return key.backend.copy(key.data)
+        return key.backend.copy(key._data)
     if isinstance(key, (list, np.ndarray)):
         return np.array(key)
     if isinstance(key, slice) and key.step is not None and key.step <= 0:

@@ -160,7 +160,7 @@ def where(condition: Any, a: Any = _MISSING, b: Any = _MISSING) -> Any:
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         dtype = dtypes.default_float if isinstance(a, float) else None
         a = full((), a, dtype=dtype, device=ref.device)
-    return ops.Where.apply(a, b, condition=condition.data)
+    return ops.Where.apply(a, b, condition=condition._data)
 
 
 def maximum(a: Any, b: Any) -> Tensor:
@@ -512,7 +512,7 @@ def _gather_index(index: Tensor, dim: int) -> tuple:
     positions = []
     for a, n in enumerate(index.shape):
         if a == dim:
-            positions.append(index.data)
+            positions.append(index._data)
         else:
             shape = tuple(n if k == a else 1 for k in range(index.ndim))
             positions.append(b.reshape(b.arange(0, n, 1, int64), shape))
@@ -616,8 +616,8 @@ def index_select(x: Any, dim: int, index: Any) -> Tensor:
                          f"{index.dtype}")
     d = _dim("index_select", dim, x.ndim)
     if x.ndim == 0:
-        return ops.Index.apply(x.reshape(1), index=(index.data.reshape(-1),)).reshape(())
-    return ops.Index.apply(x, index=(slice(None),) * d + (index.data.reshape(-1),))
+        return ops.Index.apply(x.reshape(1), index=(index._data.reshape(-1),)).reshape(())
+    return ops.Index.apply(x, index=(slice(None),) * d + (index._data.reshape(-1),))
 
 
 def masked_select(x: Any, mask: Any) -> Tensor:
@@ -629,7 +629,7 @@ def masked_select(x: Any, mask: Any) -> Tensor:
     shape = np.broadcast_shapes(x.shape, mask.shape) or (1,)
     x = x.reshape(x.shape or (1,)).broadcast_to(shape)
     b = x.backend
-    positions = b.nonzero(b.broadcast_to(b.reshape(mask.data, mask.shape or (1,)), shape))
+    positions = b.nonzero(b.broadcast_to(b.reshape(mask._data, mask.shape or (1,)), shape))
     return ops.Index.apply(x, index=tuple(positions[:, k] for k in range(len(shape))))
 
 
@@ -638,11 +638,11 @@ def nonzero(x: Any, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:
     ``as_tuple`` one 1-D tensor per dim."""
     x = _t(x)
     b = x.backend
-    positions = b.nonzero(x.data)
+    positions = b.nonzero(x._data)
     if not as_tuple:
         return Tensor._make(positions, b)
     if x.ndim == 0:
-        positions = b.nonzero(b.reshape(x.data, (1,)))
+        positions = b.nonzero(b.reshape(x._data, (1,)))
     return tuple(Tensor._make(b.copy(positions[:, k]), b) for k in range(positions.shape[1]))
 
 
@@ -694,10 +694,10 @@ def cummin(x: Any, dim: int) -> ValuesIndices:
 def _cumulative_extreme(x: Any, dim: int, name: str) -> ValuesIndices:
     x, d, shape = _scan_args(x, dim, name)
     b = x.backend
-    best = getattr(b, name)(x.data, d)
+    best = getattr(b, name)(x._data, d)
     # a position that equals the running extreme (or is NaN) is where it is found now; the
     # running maximum of those positions is then the latest such position
-    found = (x.data == best) | (x.data != x.data)
+    found = (x._data == best) | (x._data != x._data)
     position = b.reshape(b.arange(0, x.shape[d], 1, int64),
                          tuple(-1 if k == d else 1 for k in range(x.ndim)))
     indices = b.cummax(b.where(found, position, 0), d)
@@ -710,7 +710,7 @@ def _cumulative_extreme(x: Any, dim: int, name: str) -> ValuesIndices:
 
 def _order(x: Tensor, d: int, descending: bool) -> Any:
     """Positions that sort ``x`` along ``d``; equal values keep their order either way."""
-    return _sorting(x.backend, x.data, d, descending)
+    return _sorting(x.backend, x._data, d, descending)
 
 
 def _sorting(b: Any, data: Any, d: int, descending: bool) -> Any:
@@ -752,9 +752,9 @@ def topk(x: Any, k: int, dim: int = -1, largest: bool = True,
         raise ValueError(f"topk: k={k} is out of range for a dim of length {x.shape[d]}")
     b, n, lead = x.backend, x.shape[d], (slice(None),) * d
     if 0 < k < n:  # partition the k out first, then sort only them
-        part = b.argpartition(x.data, n - k if largest else k - 1, d)
+        part = b.argpartition(x._data, n - k if largest else k - 1, d)
         chosen = b.getitem(part, lead + (slice(n - k, n) if largest else slice(0, k),))
-        order = _take(b, chosen, _sorting(b, _take(b, x.data, chosen, d), d, largest), d)
+        order = _take(b, chosen, _sorting(b, _take(b, x._data, chosen, d), d, largest), d)
     else:
         order = b.getitem(_order(x, d, largest), lead + (slice(0, k),))
     values = ops.Index.apply(x, index=_gather_index(Tensor._make(order, b), d))
@@ -862,7 +862,7 @@ def norm(x: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False,
 
 def _where_nonzero(x: Tensor, fn: Any) -> Tensor:
     """``fn(x)`` where ``x`` is not 0, else 0, with a gradient of 0 (not NaN) at 0."""
-    zero = (x == 0).data  # made by an op, so that mg.compile can replay it
+    zero = (x == 0)._data  # made by an op, so that mg.compile can replay it
     safe = ops.Where.apply(1, x, condition=zero)  # fn never sees the 0s
     return ops.Where.apply(0, fn(safe), condition=zero)
 
@@ -908,7 +908,7 @@ def nan_to_num(input: Any, nan: float = 0.0, posinf: float | None = None,
     info = np.finfo(x.dtype)
     posinf = float(info.max) if posinf is None else posinf
     neginf = float(info.min) if neginf is None else neginf
-    b, data = x.backend, x.data
+    b, data = x.backend, x._data
     with np.errstate(over="ignore"):  # a value beyond the dtype's range becomes inf
         nan, posinf, neginf = (b.full((), v, x.dtype) for v in (nan, posinf, neginf))
     fills = b.where(b.isnan(data), nan, b.where(data > 0, posinf, neginf))
@@ -992,7 +992,7 @@ def _index_vector(x: Tensor, dim: int, index: Any, name: str) -> tuple[int, Any]
     if index.ndim > 1 or index.dtype.kind not in "iu":
         raise OpError(f"{name}: expects a 1-D integer index, got {index.shape} "
                       f"{index.dtype}")
-    return _dim(name, dim, x.ndim), x.backend.reshape(index.data, (-1,))
+    return _dim(name, dim, x.ndim), x.backend.reshape(index._data, (-1,))
 
 
 def _index_source(x: Tensor, dim: int, index: Any, source: Any, name: str) -> tuple:
@@ -1027,7 +1027,7 @@ def masked_scatter(input: Any, mask: Any, source: Any) -> Tensor:
     shape = out_shape or (1,)
     x = x.reshape(x.shape or (1,)).broadcast_to(shape)
     b = x.backend
-    positions = b.nonzero(b.broadcast_to(b.reshape(mask.data, mask.shape or (1,)), shape))
+    positions = b.nonzero(b.broadcast_to(b.reshape(mask._data, mask.shape or (1,)), shape))
     count = positions.shape[0]
     if count > source.numel():
         raise OpError(f"masked_scatter: source has {source.numel()} elements, fewer than "

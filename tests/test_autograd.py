@@ -428,7 +428,7 @@ def test_long_unused_chain_is_released(device, no_gc):
 def test_saved_arrays_released_after_backward(device, no_gc):
     x = _leaf([0.5, -1.0, 2.0], device)
     h = x.tanh()
-    saved = _weak(h.data)  # tanh saves its output for the backward pass
+    saved = _weak(h._data)  # tanh saves its output for the backward pass
     loss = (h * 2.0).sum()
     del h
     assert saved() is not None  # needed by the backward pass
@@ -442,7 +442,7 @@ def test_saved_arrays_released_after_backward_with_intermediate_alive(device, no
     x = _leaf([0.5, -1.0, 2.0], device)
     w = _leaf([1.0, 2.0, 3.0], device)
     h = x.tanh()
-    saved = _weak(h.data)
+    saved = _weak(h._data)
     p = h * w  # p stays alive; the multiplication saved h
     del h
     p.sum().backward()
@@ -455,7 +455,7 @@ def test_forward_without_backward_is_freed_when_output_dropped(device, no_gc):
     a = x * 2.0
     h = (a * a).tanh()
     intermediate = weakref.ref(a)  # saved by the multiplication
-    saved = _weak(h.data)  # saved by tanh
+    saved = _weak(h._data)  # saved by tanh
     out = h.sum()
     del a, h
     assert intermediate() is not None and saved() is not None  # the graph needs them
@@ -467,7 +467,7 @@ def test_forward_without_backward_is_freed_when_output_dropped(device, no_gc):
 def test_create_graph_leaves_no_reference_cycles(device, no_gc):
     x = _leaf([0.5, 1.5], device)
     t = x.tanh()
-    saved = _weak(t.data)
+    saved = _weak(t._data)
     y = (t * x.exp()).sum()
     del t
     (g,) = mg.grad(y, x, create_graph=True)

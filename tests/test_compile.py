@@ -109,7 +109,7 @@ def test_the_plan_keeps_the_flat_state_the_eager_step_made(optimizer):
     buffers = opt2._group_buffers[id(opt2.param_groups[0])]
     params = opt2.param_groups[0]["params"]
     for p in params:
-        assert np.shares_memory(p.data, buffers.param_buffer)
+        assert np.shares_memory(p._data, buffers.param_buffer)
         for key in buffers.entry_views:
             assert opt2.state[p][key].base is buffers.state[key]
     _same(_train("numpy", False, optimizer=optimizer, steps=6)[:2], (losses, state))
@@ -136,7 +136,7 @@ def test_eager_steps_after_replays_update_the_group_at_once(device, optimizer):
     group = opt.param_groups[0]
     buffers = opt._group_buffers[id(group)]
     for p, view in zip(buffers.params, buffers.param_views):
-        assert p.data is view  # the plan's layout, which the eager steps kept using
+        assert p._data is view  # the plan's layout, which the eager steps kept using
     assert buffers.ready(group, opt.state, opt._state_keys(group)) is not None
 
 
@@ -155,7 +155,7 @@ def _train_large(device, compiled, optimizer, steps=8):
         losses.append(fn(x, mg.tensor(rng.integers(0, 3, 5), device=device)).item())
         if k == 0:  # the large weight's memory and state, before the plan is made
             weight = model[2].weight
-            held = (weight.data, dict(opt.state[weight]))
+            held = (weight._data, dict(opt.state[weight]))
     return losses, model.state_dict(), opt, held, model, fn
 
 
@@ -169,7 +169,7 @@ def test_a_large_parameter_is_updated_where_it_lives(device, optimizer):
     assert fn.stats["replays"] == 6 and "over flat buffers" in fn.plan
     weight = model[2].weight
     backend = weight.backend
-    assert np.shares_memory(backend.to_numpy(weight.data), backend.to_numpy(array))
+    assert np.shares_memory(backend.to_numpy(weight._data), backend.to_numpy(array))
     for key, value in moments.items():
         if hasattr(value, "shape"):
             assert np.shares_memory(backend.to_numpy(opt.state[weight][key]),
@@ -604,7 +604,7 @@ def test_a_parameter_replaced_in_place_replays_step_by_step():
         x, y = mg.randn(6, 4), mg.tensor([0, 1, 2, 0, 1, 2])
         for i in range(6):
             if i == 3:
-                model[0].weight.data = model[0].weight.data.copy()
+                model[0].weight._data = model[0].weight._data.copy()
             fn(x, y)
         results.append(model.state_dict())
     for key, value in results[0].items():

@@ -287,7 +287,7 @@ def test_host_arrays_are_gathered_once_per_batch(shuffle):
     batches = list(DataLoader(ds, batch_size=10, shuffle=shuffle))
     assert len(batches) == 10
     assert _CountingArray.calls == 2 * 10
-    assert type(batches[0][0].data) is np.ndarray
+    assert type(batches[0][0]._data) is np.ndarray
 
 
 def test_batches_are_copies_without_a_graph(device):

@@ -462,7 +462,7 @@ def test_load_state_dict_casts_to_each_parameter(device):
         assert state["step"] == 1
         for key in ("square_avg", "grad_avg", "momentum_buffer"):
             assert state[key].dtype == np.float32 and state[key].shape == p.shape
-            assert type(state[key]) is type(p.data)
+            assert type(state[key]) is type(p._data)
     host = mg.get_backend(device).to_numpy
     np.testing.assert_allclose(host(loaded.state[single[0]]["square_avg"]),
                                host(sd["state"][0]["square_avg"]), rtol=1e-6)
@@ -609,12 +609,12 @@ def test_float32_stays_float32(device, name):
 @pytest.mark.parametrize("name", list(FULL_STATE))
 def test_step_is_in_place_unrecorded_and_bumps_the_version(device, name):
     p = mg.tensor([1.0, -2.0, 3.0], device=device, requires_grad=True)
-    data = p.data
+    data = p._data
     opt = getattr(optim, name)([p], **FULL_STATE[name][0])
     y = p * p  # saves p for its backward
     p.grad = mg.tensor([0.5, 0.5, -0.5], device=device)
     opt.step()
-    assert p.data is data  # updated in place: views of p see the update
+    assert p._data is data  # updated in place: views of p see the update
     assert p.is_leaf and p.grad_fn is None and p.requires_grad
     with pytest.raises(RuntimeError):
         y.sum().backward()
@@ -748,7 +748,7 @@ def test_load_state_dict_casts_as_pytorch(device):
     assert state["step"] == tstate["step"].item()
     for key in ("exp_avg", "exp_avg_sq"):
         assert state[key].dtype == np.float32 == tstate[key].numpy().dtype
-        assert type(state[key]) is type(p.data)
+        assert type(state[key]) is type(p._data)
     assert state["counts"].dtype == np.int32
 
 
@@ -1069,7 +1069,7 @@ def test_a_subclass_that_updates_one_parameter_at_a_time(device):
         def _update(self, p, grad, group):
             state = self.state[p]
             state["steps"] = state.get("steps", 0) + 1
-            p.backend.sub(p.data, p.backend.mul(p.backend.sign(grad), group["lr"]), out=p.data)
+            p.backend.sub(p._data, p.backend.mul(p.backend.sign(grad), group["lr"]), out=p._data)
 
     params = _params([np.zeros(3), np.ones(2)], device)
     opt = SignDescent(params)

@@ -71,7 +71,7 @@ def test_0d_results_hold_arrays(device, op):
     out = {"add": lambda: x + x, "mul": lambda: x * 2, "exp": lambda: x.exp(),
            "sum": lambda: v.sum(), "relu": lambda: x.relu(), "matmul": lambda: v @ v,
            "sign": lambda: x.sign()}[op]()
-    assert out.ndim == 0 and out.data.ndim == 0 and hasattr(out.data, "flags")
+    assert out.ndim == 0 and out._data.ndim == 0 and hasattr(out._data, "flags")
 
 
 # integer promotion beside 0-d tensors

@@ -297,3 +297,27 @@ def test_a_backward_hook_is_removed_and_makes_a_compiled_step_eager():
         for _ in range(3):
             fn(mg.ones(2, 3))
     assert fn.stats["replays"] == 0
+
+
+def test_data_is_a_tensor_of_the_same_memory_outside_autograd(device):
+    """``p.data`` as PyTorch programs use it: initialising through it, clipping weights,
+    copying one network into another, replacing the values."""
+    layer, target = nn.Linear(3, 2).to(device), nn.Linear(3, 2).to(device)
+    view = layer.weight.data
+    assert isinstance(view, mg.Tensor) and not view.requires_grad and view.is_leaf
+    view.fill_(0.5)
+    assert layer.weight.tolist() == [[0.5] * 3] * 2 and layer.weight.requires_grad
+    layer.weight.data.normal_(0.0, 0.02)
+    nn.init.zeros_(layer.bias.data)
+    layer.weight.data.clamp_(-0.01, 0.01)
+    assert float(layer.weight.abs().max()) <= 0.01 and layer.bias.tolist() == [0.0, 0.0]
+    tau = 0.25  # a soft target update
+    expected = tau * layer.weight.numpy() + (1 - tau) * target.weight.numpy()
+    target.weight.data.copy_(tau * layer.weight.data + (1 - tau) * target.weight.data)
+    np.testing.assert_allclose(target.weight.numpy(), expected, rtol=1e-6)
+    layer.weight.data = mg.ones(2, 3, device=device) * 3
+    assert layer.weight.tolist() == [[3.0] * 3] * 2 and layer.weight.is_leaf
+    layer(mg.ones(1, 3, device=device)).sum().backward()
+    assert layer.weight.grad.tolist() == [[1.0] * 3] * 2
+    with pytest.raises(TypeError, match="Tensor"):
+        layer.weight.data = [[1.0, 2.0, 3.0]] * 2

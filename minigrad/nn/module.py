@@ -36,12 +36,12 @@ class Parameter(Tensor):
         if data is None:
             data = np.zeros(0, dtype=np.float32)
         if isinstance(data, Tensor):
-            self.data = data.data
+            self._data = data._data
             self.backend = data.backend
             self._version = version_of(data)
         else:
             source = Tensor(data)
-            self.data = source.data
+            self._data = source._data
             self.backend = source.backend
             self._version = None
         self.grad = None
@@ -56,10 +56,10 @@ class Parameter(Tensor):
         # a copy of the values on the same backend object (so ops may mix the two)
         if id(self) in memo:
             return memo[id(self)]
-        data = Tensor._make(self.backend.copy(self.data), self.backend)
+        data = Tensor._make(self.backend.copy(self._data), self.backend)
         out = Parameter(data, requires_grad=self.requires_grad)
         if self.grad is not None:
-            out.grad = Tensor._make(self.backend.copy(self.grad.data), self.backend)
+            out.grad = Tensor._make(self.backend.copy(self.grad._data), self.backend)
         memo[id(self)] = out
         return out
 
@@ -502,7 +502,7 @@ class Module:
             for key, value in values.items():
                 target = own[key]
                 backend = target.backend
-                backend.setitem(target.data, Ellipsis, backend.asarray(value, target.dtype))
+                backend.setitem(target._data, Ellipsis, backend.asarray(value, target.dtype))
                 target._bump_version()
         return _IncompatibleKeys(missing, unexpected)
 
@@ -520,7 +520,7 @@ class Module:
                         continue
                     new = convert(param)
                     if new is not param:
-                        param.data = new.data
+                        param._data = new._data
                         param.backend = new.backend
                         param._version = None
                     if param.grad is not None:
@@ -579,7 +579,7 @@ def _cast_float(t: Tensor, dtype: np.dtype) -> Tensor:
         return t
     # cast on the backend: nothing is recorded here, and Tensor.astype keeps float32
     # from widening to float64
-    return Tensor._make(t.backend.astype(t.data, dtype), t.backend)
+    return Tensor._make(t.backend.astype(t._data, dtype), t.backend)
 
 
 def _indent(text: str, spaces: int) -> str:
@@ -592,7 +592,7 @@ def _quoted(keys: list[str]) -> str:
 
 
 def _host_copy(t: Tensor) -> np.ndarray:
-    return np.array(t.backend.to_numpy(t.data), copy=True)
+    return np.array(t.backend.to_numpy(t._data), copy=True)
 
 
 def _host_array(value: Any, key: str) -> np.ndarray:

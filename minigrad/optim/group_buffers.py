@@ -44,7 +44,7 @@ class GroupBuffers:
         self.fused: GroupOptions | None = None  # the backend's fused update, bound
         self.fused_on: tuple[int, ...] = ()  # ids of the state arrays it was bound to
         self.params = params
-        self.arrays = [p.data for p in params]
+        self.arrays = [p._data for p in params]
         self.backend = backend = params[0].backend
         self.dtype = params[0].dtype
         self.states = states
@@ -69,7 +69,7 @@ class GroupBuffers:
         back in arithmetic, and would only add copies (and memory) there."""
         out, total = [], 0
         for p in params:
-            n = p.data.size
+            n = p._data.size
             if n <= SMALL_PARAM and total + n <= MAX_SIZE:
                 out.append(p)
                 total += n
@@ -79,7 +79,7 @@ class GroupBuffers:
     def own_memory(params: list[Tensor]) -> bool:
         """Whether no two of ``params`` share memory: those that do are updated one after
         the other, each seeing the last one's update, which copies of each would not."""
-        bases = {id(p.data if p.data.base is None else p.data.base) for p in params}
+        bases = {id(p._data if p._data.base is None else p._data.base) for p in params}
         return len(bases) == len(params)
 
     @staticmethod
@@ -140,9 +140,9 @@ class GroupBuffers:
             if (grad is None or grad.backend is not backend or state_of.get(p) is not state
                     or state.get("step") != step):
                 return None
-            if p.data is not array and p.data is not self.param_views[i]:
+            if p._data is not array and p._data is not self.param_views[i]:
                 return None  # (the view: mg.compile's layout, made of these buffers)
-            g = grad.data
+            g = grad._data
             if g.shape != array.shape or g.dtype != dtype:
                 return None
             for key, views in entries:
@@ -162,10 +162,10 @@ class GroupBuffers:
         entry the update made, such as SGD's momentum buffer on its first step)."""
         setitem, backend = self.backend.setitem, self.backend
         for view, p in zip(self.param_views, self.params):
-            if p.data is not view:
-                setitem(view, Ellipsis, p.data)
+            if p._data is not view:
+                setitem(view, Ellipsis, p._data)
         for view, p in zip(self.grad_views, self.params):
-            setitem(view, Ellipsis, p._grad.data)
+            setitem(view, Ellipsis, p._grad._data)
         grad = self.grad_buffer
         if group.get("maximize", False):
             backend.neg(grad, out=grad)
@@ -183,8 +183,8 @@ class GroupBuffers:
                     if _is_array(value) and key not in self.entry_views:
                         self.adopt(key)
         for p, view in zip(self.params, self.param_views):
-            if p.data is not view:
-                setitem(p.data, Ellipsis, view)
+            if p._data is not view:
+                setitem(p._data, Ellipsis, view)
         if "step" in self.state:
             step = self.state["step"]
             for state in self.states:

@@ -260,7 +260,7 @@ class Optimizer:
             else:
                 state = self.state[p]
                 state.update(new)
-        self._run_update(p.backend, p.data, grad, state, group)
+        self._run_update(p.backend, p._data, grad, state, group)
 
     # state dicts
     def state_dict(self) -> dict[str, Any]:
@@ -339,7 +339,7 @@ class Optimizer:
 
 def _grad_array(p: Tensor) -> Any:
     """The raw gradient of ``p`` (checked by ``_check_grad``)."""
-    return p.grad.data
+    return p.grad._data
 
 
 def _check_grad(p: Tensor, i: int, j: int) -> None:
