@@ -166,6 +166,52 @@ class Context:
         return f"<{self.op.__name__} node #{self.seq}>"
 
 
+# anomaly detection (``set_detect_anomaly``): each op's gradients checked for NaN
+anomaly_checks = False
+
+
+class set_detect_anomaly:  # noqa: N801  (PyTorch's name)
+    """Check, in every backward pass, that no op's gradient formula returns NaN: raise
+    where one does, naming the op (PyTorch's error). At once when called, and back to what
+    it was at the end of a ``with`` block. (PyTorch also keeps the forward traceback of
+    each op; minigrad does not.)"""
+
+    def __init__(self, mode: bool, check_nan: bool = True) -> None:
+        global anomaly_checks, _hooks_used
+        self._previous = anomaly_checks
+        anomaly_checks = bool(mode) and bool(check_nan)
+        if anomaly_checks:
+            _hooks_used = True  # the backward pass takes its path that looks at each node
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        global anomaly_checks
+        anomaly_checks = self._previous
+
+
+class detect_anomaly(set_detect_anomaly):  # noqa: N801  (PyTorch's name)
+    """``with mg.autograd.detect_anomaly():``: anomaly detection inside the block."""
+
+    def __init__(self, check_nan: bool = True) -> None:
+        super().__init__(True, check_nan)
+
+
+def is_anomaly_enabled() -> bool:
+    return anomaly_checks
+
+
+def _refuse_nan(ctx: Context, grads: tuple) -> None:
+    for i, g in enumerate(grads):
+        if g is None:
+            continue
+        array = g._data if isinstance(g, Tensor) else g
+        if bool(ctx.backend.any(array != array)):
+            raise RuntimeError(f"Function '{ctx.op.__name__}Backward' returned nan values in "
+                               f"its {i}th output.")
+
+
 # Set once a hook or retain_grad is registered: from then on the backward pass looks for
 # them on every node and leaf. They live on the node or leaf itself, and go with it.
 _hooks_used = False
@@ -351,6 +397,8 @@ def run_backward(
                 grads = (grads,)
         else:
             grads = _call_backward(ctx, grad, create_graph)
+        if _hooks_used and anomaly_checks:
+            _refuse_nan(ctx, grads)
         for entry, g in zip(ctx.inputs, grads):
             if entry is None or g is None:
                 continue

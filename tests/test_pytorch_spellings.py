@@ -321,3 +321,29 @@ def test_data_is_a_tensor_of_the_same_memory_outside_autograd(device):
     assert layer.weight.grad.tolist() == [[1.0] * 3] * 2
     with pytest.raises(TypeError, match="Tensor"):
         layer.weight.data = [[1.0, 2.0, 3.0]] * 2
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # 0 / 0, on purpose
+def test_anomaly_detection_names_the_op_whose_gradient_is_nan():
+    def run(lib):
+        x = lib.tensor([0.0, 1.0], requires_grad=True)
+        (x.sqrt() * 0).sum().backward()
+        return x
+
+    assert np.isnan(run(mg).grad.numpy()[0])  # off: NaN flows on, as in PyTorch
+    with mg.autograd.detect_anomaly():
+        assert mg.autograd.is_anomaly_enabled()
+        with pytest.raises(RuntimeError, match="'SqrtBackward' returned nan values in its "
+                                               "0th output"):
+            run(mg)
+    assert not mg.autograd.is_anomaly_enabled()
+    mg.autograd.set_detect_anomaly(True)
+    try:
+        with pytest.raises(RuntimeError, match="SqrtBackward"):
+            run(mg)
+        x = mg.tensor([1.0, 4.0], requires_grad=True)
+        x.sqrt().sum().backward()  # finite gradients pass
+        assert x.grad.tolist() == [0.5, 0.25]
+    finally:
+        mg.autograd.set_detect_anomaly(False)
+    assert np.isnan(run(mg).grad.numpy()[0])
