@@ -49,7 +49,7 @@ from .normalization import *  # noqa: E402, F403  (batch and layer normalisation
 
 __all__ += conv.__all__ + normalization.__all__
 
-from . import activation, containers, init, utils  # noqa: E402
+from . import activation, containers, init, recurrent, utils  # noqa: E402
 from .activation import *  # noqa: E402, F403  (ELU family, softplus, hard clips, PReLU, GLU)
 from .containers import *  # noqa: E402, F403  (ModuleList, ModuleDict, ParameterList, ...)
 from .losses import (  # noqa: E402
@@ -65,8 +65,10 @@ from .losses import (  # noqa: E402
     SoftMarginLoss,
     TripletMarginLoss,
 )
+from .recurrent import *  # noqa: E402, F403  (RNN, LSTM, GRU)
 
-__all__ += activation.__all__ + containers.__all__ + ["functional", "init", "utils"]
+__all__ += activation.__all__ + containers.__all__ + recurrent.__all__
+__all__ += ["functional", "init", "utils"]
 __all__ += [
     "CosineEmbeddingLoss", "CosineSimilarity", "GaussianNLLLoss", "HingeEmbeddingLoss",
     "KLDivLoss", "MarginRankingLoss", "MultiLabelSoftMarginLoss", "PairwiseDistance",
