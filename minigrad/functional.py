@@ -856,7 +856,8 @@ __all__ += _conv_all
 
 __all__ += [
     "celu", "dropout", "elu", "glu", "hardshrink", "hardswish", "hardtanh", "mish", "prelu",
-    "relu6", "selu", "softplus", "softshrink", "tanhshrink", "threshold",
+    "relu6", "scaled_dot_product_attention", "selu", "softplus", "softshrink", "tanhshrink",
+    "threshold",
 ]
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -978,6 +979,34 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
                       f"{x.shape[axis]}")
     a, b = x.split(x.shape[axis] // 2, axis)
     return a * b.sigmoid()
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
+                                 attn_mask: Tensor | None = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """softmax(q k^T * scale + mask) v over the last two dims (PyTorch's reference
+    formula): ``scale`` 1/sqrt(E) by default; ``is_causal`` lets position i attend to
+    positions up to i; a bool ``attn_mask`` says where attention may go, a float one is
+    added to the scores; ``dropout_p`` drops attention weights."""
+    q, k, v = _tensor(query), _tensor(key), _tensor(value)
+    if enable_gqa:
+        raise NotImplementedError("scaled_dot_product_attention: enable_gqa is not supported")
+    if is_causal and attn_mask is not None:
+        raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal, not both")
+    scale = 1 / math.sqrt(q.shape[-1]) if scale is None else scale
+    scores = (q @ k.swapaxes(-1, -2)) * scale
+    length, source = q.shape[-2], k.shape[-2]
+    if is_causal:
+        attn_mask = tensor(np.tril(np.ones((length, source), dtype=bool)), device=q.backend)
+    if attn_mask is not None:
+        mask = _tensor(attn_mask, q, "attn_mask")
+        scores = (where(mask, scores, -math.inf) if mask.dtype.kind == "b"
+                  else scores + mask)
+    weights = softmax(scores, axis=-1)
+    if dropout_p > 0:
+        weights = dropout(weights, dropout_p, True)
+    return weights @ v
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,

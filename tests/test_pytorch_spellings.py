@@ -347,3 +347,26 @@ def test_anomaly_detection_names_the_op_whose_gradient_is_nan():
     finally:
         mg.autograd.set_detect_anomaly(False)
     assert np.isnan(run(mg).grad.numpy()[0])
+
+
+@pytest.mark.parametrize("options", ["plain", "causal", "scale", "bool mask", "float mask"])
+def test_scaled_dot_product_attention(device, options):
+    rng = np.random.default_rng(6)
+    arrays = [rng.standard_normal(s) for s in ((2, 3, 5, 8), (2, 3, 5, 8), (2, 3, 5, 4))]
+    mask = rng.random((5, 5)) > 0.3
+    mask[:, 0] = True
+    extra = {"plain": {}, "causal": {"is_causal": True}, "scale": {"scale": 0.5},
+             "bool mask": {"attn_mask": mask}, "float mask": {"attn_mask": mask * 1.5 - 1}}
+    results = []
+    for lib, fn in ((mg, mg.functional.scaled_dot_product_attention),
+                    (torch, torch.nn.functional.scaled_dot_product_attention)):
+        kw = {"device": device} if lib is mg else {}
+        inputs = [lib.tensor(a, requires_grad=True, **kw) for a in arrays]
+        options_here = {k: lib.tensor(v, **kw) if isinstance(v, np.ndarray) else v
+                        for k, v in extra[options].items()}
+        out = fn(*inputs, **options_here)
+        (out * lib.tensor(np.linspace(-1, 1, out.numel()).reshape(tuple(out.shape)),
+                          **kw)).sum().backward()
+        results.append([out.detach().numpy()] + [t.grad.numpy() for t in inputs])
+    for mine, theirs in zip(*results):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12)
