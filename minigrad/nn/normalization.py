@@ -44,6 +44,12 @@ class _BatchNorm(Module):
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
 
+    def _check_dims(self, x: Tensor) -> None:
+        if x.ndim not in self.input_dims:
+            raise ValueError(f"{type(self).__name__}: expected a "
+                             f"{' or '.join(f'{d}D' for d in self.input_dims)} input, got "
+                             f"shape {x.shape}")
+
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
             self.running_mean.zero_()
@@ -51,10 +57,7 @@ class _BatchNorm(Module):
             self.num_batches_tracked.zero_()
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.ndim not in self.input_dims:
-            raise ValueError(f"{type(self).__name__}: expected a "
-                             f"{' or '.join(f'{d}D' for d in self.input_dims)} input, got "
-                             f"shape {x.shape}")
+        self._check_dims(x)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked += 1
@@ -150,10 +153,7 @@ class _InstanceNorm(_BatchNorm):
                          dtype)
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.ndim not in self.input_dims:
-            raise ValueError(f"{type(self).__name__}: expected a "
-                             f"{' or '.join(f'{d}D' for d in self.input_dims)} input, got "
-                             f"shape {x.shape}")
+        self._check_dims(x)
         unbatched = x.ndim == min(self.input_dims)
         if unbatched:
             x = x.unsqueeze(0)
