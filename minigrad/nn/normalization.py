@@ -15,6 +15,17 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm1d", "Instanc
            "LayerNorm"]
 
 
+def _affine(module: Module, shape: tuple, weight: bool, bias: bool, device: Any,
+            dtype: Any) -> None:
+    """Give ``module`` its scale (ones) and shift (zeros) of ``shape``, each where asked,
+    else registered as None (as PyTorch's state dicts expect)."""
+    for name, wanted, fill in (("weight", weight, ones), ("bias", bias, zeros)):
+        if wanted:
+            setattr(module, name, Parameter(fill(*shape, device=device, dtype=dtype)))
+        else:
+            module.register_parameter(name, None)
+
+
 class _BatchNorm(Module):
     """Normalise each channel by the batch's statistics in training and by running
     estimates in evaluation. ``momentum=None`` makes the estimates a cumulative average.
@@ -29,12 +40,7 @@ class _BatchNorm(Module):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(ones(num_features, device=device, dtype=dtype))
-            self.bias = Parameter(zeros(num_features, device=device, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine(self, (num_features,), affine, affine, device, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, device=device, dtype=dtype))
             self.register_buffer("running_var", ones(num_features, device=device, dtype=dtype))
@@ -98,15 +104,7 @@ class LayerNorm(Module):
             normalized_shape)
         self.normalized_shape, self.eps = shape, eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(ones(*shape, device=device, dtype=dtype))
-            if bias:
-                self.bias = Parameter(zeros(*shape, device=device, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine(self, shape, elementwise_affine, elementwise_affine and bias, device, dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -127,12 +125,7 @@ class GroupNorm(Module):
             raise ValueError("num_channels must be divisible by num_groups")
         self.num_groups, self.num_channels, self.eps, self.affine = (
             num_groups, num_channels, eps, affine)
-        if affine:
-            self.weight = Parameter(ones(num_channels, device=device, dtype=dtype))
-            self.bias = Parameter(zeros(num_channels, device=device, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine(self, (num_channels,), affine, affine, device, dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
